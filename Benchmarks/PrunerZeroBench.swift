@@ -1,0 +1,8 @@
+import Shared
+
+@main
+enum PrunerZeroBench {
+    static func main() {
+        print("prunerzero-bench \(prunerZeroVersion)")
+    }
+}

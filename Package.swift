@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// PrunerZero: genetic-programming search for symbolic pruning metrics of LLaMA-family models.
+import PackageDescription
+
+let package = Package(
+    name: "PrunerZero",
+    products: [
+        .executable(name: "prunerzero-coordinator", targets: ["Coordinator"]),
+        .executable(name: "prunerzero-worker", targets: ["Worker"]),
+        .executable(name: "prunerzero-bench", targets: ["Benchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries. NNG 1.5.2 (Debian) ships no pkg-config file, so its module map links it by name.
+        .systemLibrary(name: "CNNG", path: "Sources/CNNG"),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+
+        // The metric language, GP operators, wire protocol, NNG wrapper and configuration.
+        .target(name: "Shared", dependencies: ["CNNG"], path: "Sources/Shared"),
+
+        .executableTarget(
+            name: "Coordinator",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Coordinator"),
+        .executableTarget(
+            name: "Worker",
+            dependencies: ["Shared", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Worker",
+            // Numeric kernels hand raw buffers to concurrent loops; Swift 5 mode keeps that readable.
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Throughput benchmarks (`swift run -c release prunerzero-bench`); no benchmark framework, so CI stays light.
+        .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks"),
+
+        .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS"], path: "Tests/WorkerTests",
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Shared"], path: "Tests/CoordinatorTests"),
+    ]
+)

@@ -1,0 +1,12 @@
+import ArgumentParser
+import Shared
+
+/// `prunerzero-worker`: the compute node's program: the LLaMA engine and its model tools.
+@main
+struct PrunerZeroWorker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prunerzero-worker",
+        abstract: "Load, calibrate, prune and evaluate LLaMA-family models; serve fitness evaluations.",
+        version: prunerZeroVersion,
+        subcommands: [])
+}
