@@ -1,0 +1,38 @@
+/// Random metric trees, drawn as the reference's `GPTree.random_tree` draws them: below `minDepth` always an
+/// operator; at `maxDepth` always a terminal; in between, "full" trees take an operator and "grow" trees toss a coin
+/// between terminal and operator. Operators are drawn uniformly from all 15 (11 unary, 4 binary), terminals from 3.
+public enum TreeGenerator {
+    static let operatorCount = UnaryOperator.allCases.count + BinaryOperator.allCases.count
+
+    public static func randomTree(grow: Bool, minDepth: Int, maxDepth: Int, depth: Int = 0,
+                                  using rng: inout SeededRandom) -> MetricExpression {
+        let takeOperator: Bool
+        if depth < minDepth { takeOperator = true }
+        else if depth >= maxDepth { takeOperator = false }
+        else { takeOperator = grow ? rng.unit() >= 0.5 : true }
+
+        guard takeOperator else { return .terminal(rng.pick(Terminal.allCases)) }
+        let choice = rng.below(operatorCount)
+        func child(_ rng: inout SeededRandom) -> MetricExpression {
+            randomTree(grow: grow, minDepth: minDepth, maxDepth: maxDepth, depth: depth + 1, using: &rng)
+        }
+        if choice < UnaryOperator.allCases.count {
+            return .unary(UnaryOperator.allCases[choice], child(&rng))
+        }
+        let op = BinaryOperator.allCases[choice - UnaryOperator.allCases.count]
+        let left = child(&rng)
+        return .binary(op, left, child(&rng))
+    }
+
+    /// `count` trees by ramped half-and-half: maximum depths cycle over minInitialDepth…maxInitialDepth and
+    /// alternate between grow and full, so the population starts with varied shapes and sizes.
+    public static func rampedHalfAndHalf(count: Int, settings: EvolutionSettings,
+                                         using rng: inout SeededRandom) -> [MetricExpression] {
+        let depths = Array(settings.minInitialDepth...max(settings.minInitialDepth, settings.maxInitialDepth))
+        return (0..<count).map { i in
+            let maxDepth = depths[(i / 2) % depths.count]
+            return randomTree(grow: i % 2 == 0, minDepth: min(settings.minInitialDepth, maxDepth),
+                              maxDepth: maxDepth, using: &rng)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// Canonical forms and a stable structural hash, for recognising duplicates before spending an evaluation.
+///
+/// - `canonical`: the exact-level simplification with the operands of `add` and `mul` in a fixed order. Two
+///   expressions with the same canonical form compute the same values (up to Float32 rounding, see `Simplifier`).
+/// - `rankCanonical`: additionally strips what no per-row ranking can see. Pruning keeps or drops weights by the
+///   order of metric values within each output row, so a strictly increasing map applied to the whole metric, or a
+///   positive constant factor, never changes a mask. Two expressions with the same rank-canonical form prune
+///   identically, in real arithmetic; in Float32 a transform can merge values that differ by less than its
+///   rounding (e.g. `sqr` underflowing two tiny values to 0), which changes a mask only among such near-ties.
+extension MetricExpression {
+    /// Simplified (exact level) with commutative operands sorted.
+    public var canonical: MetricExpression {
+        Simplifier(level: .exact).simplify(self).sortingCommutativeOperands()
+    }
+
+    /// The canonical form of the simplest expression known to induce the same pruning masks.
+    public var rankCanonical: MetricExpression {
+        let simplifier = Simplifier(level: .exact)
+        var current = simplifier.simplify(self).sortingCommutativeOperands()
+        // Each pass removes at least one node or stops, so nodeCount bounds the passes.
+        for _ in 0...current.nodeCount {
+            let next = simplifier.simplify(current.strippingRankPreservingRoot()).sortingCommutativeOperands()
+            if next == current { break }
+            current = next
+        }
+        return current
+    }
+
+    /// A 64-bit FNV-1a hash of the canonical text, as 16 hex digits: the same on every machine and build.
+    public var structuralHash: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in canonical.description.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Operands of `add`/`mul` ordered by their text (children first, so the order is canonical all the way down).
+    func sortingCommutativeOperands() -> MetricExpression {
+        switch self {
+        case .terminal: return self
+        case .unary(let op, let x): return .unary(op, x.sortingCommutativeOperands())
+        case .binary(let op, let a, let b):
+            let (sa, sb) = (a.sortingCommutativeOperands(), b.sortingCommutativeOperands())
+            if op.isCommutative && sb.description < sa.description { return .binary(op, sb, sa) }
+            return .binary(op, sa, sb)
+        }
+    }
+
+    /// Removes one layer of rank-preserving transform at the root, if there is one:
+    /// - `skp`, `mms`, `zsn`, `div(·, y)`: positive affine maps of the whole tensor (NaN in degenerate cases, where
+    ///   both forms give an arbitrary mask that the pruning pre-flight rejects);
+    /// - `sqrt`, `sqr`, `pow`, `log`: strictly increasing in |x|, so they become `abs(x)` (simplified to `x` when
+    ///   x ≥ 0); `mul(x, x)` is `sqr(x)`, `add(x, x)` is 2x;
+    /// - positive constant factors anywhere along positively homogeneous paths (`droppingPositiveScales`).
+    /// Not stripped, and why: `exp` is clamped at 100 (flat above it), `tanh` saturates to ±1 in Float32 for
+    /// |x| > 9, `neg` reverses the order, `abs` of a signed value folds it.
+    func strippingRankPreservingRoot() -> MetricExpression {
+        let unscaled = droppingPositiveScales()
+        if unscaled != self { return unscaled }
+        switch self {
+        case .unary(.skp, let x), .unary(.mms, let x), .unary(.zsn, let x), .binary(.div, let x, _):
+            return x
+        case .unary(.sqrt, let x), .unary(.sqr, let x), .unary(.pow, let x), .unary(.log, let x):
+            return .unary(.abs, x)
+        case .binary(.mul, let a, let b) where a == b:
+            return .unary(.abs, a)
+        case .binary(.add, let a, let b) where a == b:
+            return a
+        default:
+            return self
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// What can be proved about the sign of every element of a metric value, from the tree alone.
+///
+/// W, G and X are non-negative by construction (|weight|, a norm, a sum of squares), which makes many rewrites
+/// sound: `abs(mul(W, G))` is `mul(W, G)`, and `sqr` is strictly increasing on a non-negative operand.
+/// NaN has no sign; the analysis ignores it, and every rewrite that uses the analysis maps NaN to NaN anyway.
+public enum Sign: Sendable, Hashable {
+    case nonNegative
+    case nonPositive
+    case unknown
+
+    var negated: Sign {
+        switch self {
+        case .nonNegative: .nonPositive
+        case .nonPositive: .nonNegative
+        case .unknown: .unknown
+        }
+    }
+}
+
+extension MetricExpression {
+    /// The sign every element is proved to have.
+    public var sign: Sign {
+        switch self {
+        case .terminal: return .nonNegative
+        case .unary(let op, let x):
+            switch op {
+            case .sqr, .pow, .abs, .sqrt, .exp, .mms: return .nonNegative
+            case .neg: return x.sign.negated
+            case .tanh, .skp: return x.sign
+            case .log, .zsn: return .unknown
+            }
+        case .binary(let op, let a, let b):
+            let (sa, sb) = (a.sign, b.sign)
+            switch op {
+            case .add: return sa == sb ? sa : .unknown
+            case .sub: return sa != .unknown && sb == sa.negated ? sa : .unknown
+            case .mul: return sa == .unknown || sb == .unknown ? .unknown : (sa == sb ? .nonNegative : .nonPositive)
+            case .div: return sa  // divided by a norm, which is ≥ 0
+            }
+        }
+    }
+
+    /// Every element is provably ≥ 0 (or NaN).
+    public var isNonNegative: Bool { sign == .nonNegative }
+}
