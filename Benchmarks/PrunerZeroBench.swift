@@ -22,8 +22,8 @@ enum PrunerZeroBench {
         // Reference loop: read two matrices, write one (what a binary metric must at least do).
         let bandwidth = best(of: rounds) { layer.streamAdd() } 
         let streamGBs = Double(2 * rows * cols * 4) / bandwidth / 1e9
-        print(String(format: "%-42@ %8.2f GB/s read  (%.1f ms)", "memory: y = a + b (reads 2 matrices)" as NSString,
-                     streamGBs, bandwidth * 1e3))
+        print(pad("memory loop y = a + b (reads 2 matrices)")
+              + String(format: "%8.2f GB/s read  (%.1f ms)", streamGBs, bandwidth * 1e3))
 
         let evaluator = MetricEvaluator()
         for metric in metrics {
@@ -32,10 +32,14 @@ enum PrunerZeroBench {
             // Bytes of input the metric reads once: each distinct matrix terminal plus X.
             let bytes = metric.terminals.reduce(0) { $0 + ($1 == .X ? cols : rows * cols) * 4 }
             let gbs = Double(bytes) / seconds / 1e9
-            print(String(format: "%-42@ %8.2f GB/s read  (%.1f ms, %.2f× the memory loop, %d instructions)",
-                         metric.description as NSString, gbs, seconds * 1e3, gbs / streamGBs,
-                         compiled.instructions.count))
+            print(pad(metric.description) + String(
+                format: "%8.2f GB/s read  (%.1f ms, %.2f× the memory loop, %d instructions, %d phases)",
+                gbs, seconds * 1e3, gbs / streamGBs, compiled.instructionCount, compiled.phases.count))
         }
+    }
+
+    static func pad(_ s: String, to width: Int = 44) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
     }
 
     static func best(of rounds: Int, _ body: () -> Void) -> Double {

@@ -34,10 +34,34 @@ import Testing
         print("compiled vs Float64: \(compared) values, worst error \(worst) of the result's scale")
     }
 
-    @Test func registersAreReusedAcrossTheTree() {
+    @Test func thePaperMetricRunsInOnePhaseWithTwoTileRegisters() {
         let compiled = CompiledMetric(paperMetric)
-        #expect(compiled.registerShapes == [.matrix, .matrix])
-        #expect(compiled.instructions.count == 4)
+        #expect(compiled.phases.count == 1 && compiled.instructionCount == 4)
+        #expect(compiled.tileRegisterCount == 2 && compiled.fullRegisterCount == 0)
+        #expect(compiled.phases[0].last?.destination == .output)
+    }
+
+    @Test func aStatisticOfAValueFromTheSamePhaseStartsANewPhase() throws {
+        // mms needs the whole of mul(W, G) before any element of its result exists.
+        let compiled = CompiledMetric(try MetricExpression(parsing: "add(mms(mul(W, G)), div(G, sqr(W)))"))
+        #expect(compiled.phases.count == 2 && compiled.fullRegisterCount == 2)
+        let rowOnly = CompiledMetric(try MetricExpression(parsing: "mul(W, mms(sqrt(X)))"))
+        #expect(rowOnly.rowInstructions.count == 2 && rowOnly.phases.count == 1)
+    }
+
+    /// Tiles of one row, of a few rows and of the whole matrix give the same values.
+    @Test func tilingDoesNotChangeValues() {
+        for (i, tree) in randomTrees(count: 200, seed: 31, maxDepth: 5).enumerated() {
+            let tall = RandomLayer(rows: 3 + 20 * (i % 3), cols: 300 + i, seed: UInt64(i))
+            let fast = tall.evaluate(tree)
+            let slow = tall.evaluate64(tree)
+            let scale = slow.filter(\.isFinite).map(Swift.abs).max() ?? 1
+            let ok = zip(fast, slow).allSatisfy { f, s in
+                (f.isNaN && s.isNaN) || !s.isFinite || Swift.abs(Double(f) - s) <= 1e-4 * scale
+                    || Swift.abs(s) > Double(Float.greatestFiniteMagnitude)
+            }
+            #expect(ok, "\(tree)")
+        }
     }
 
     @Test func divisionUsesTheNormOfTheBroadcastDivisor() {
@@ -70,8 +94,9 @@ import Testing
     }
 
     @Test func expIsClampedAtOneHundredAndLogIsSafe() {
-        // In Float32 exp overflows above 88.7, below the clamp, so exp(exp(exp(exp(G)))) is +inf, never NaN.
-        let big = MetricExpression.unary(.exp, .unary(.exp, .unary(.exp, .unary(.exp, .terminal(.G)))))
+        // In Float32 exp overflows above 88.7, below the clamp, so five nested exps of G are +inf, never NaN.
+        var big = MetricExpression.terminal(.G)
+        for _ in 0..<5 { big = .unary(.exp, big) }
         #expect(layer.evaluate(big).allSatisfy { $0 == .infinity })
         let zero = MetricExpression.binary(.sub, .terminal(.W), .terminal(.W))
         #expect(layer.evaluate(.unary(.log, zero)).allSatisfy { $0 == logf(0.001) })

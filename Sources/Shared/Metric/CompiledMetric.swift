@@ -1,77 +1,184 @@
-/// A metric expression compiled to a flat program of whole-tensor operations over Float registers.
+/// A metric expression compiled to a flat program of tensor operations over Float registers, scheduled to run
+/// tile by tile so that intermediate values stay in cache.
 ///
-/// Compilation walks the tree once in post-order, giving every intermediate value a register and returning a
-/// register to a free list as soon as its last reader has run, so `mul(abs(mul(W, W)), mms(G))` needs two matrix
-/// registers however deep the tree. Terminals are read in place, never copied. `MetricEvaluator` runs the program.
+/// Compilation (1) lists the tree's operations in post-order, one value each; (2) cuts the matrix-shaped
+/// operations into *phases*: a phase ends where an operation needs a whole-tensor statistic (`mms`/`zsn` of its
+/// operand, the norm of `div`'s divisor) of a value computed in that same phase; (3) allocates registers by
+/// liveness. A value used only inside its own phase lives in a small *tile register* (a few rows, cache-resident);
+/// a value that crosses a phase needs a *full register* (rows × cols). Row-shaped values (X-only subtrees) are
+/// computed whole, before any matrix work. The paper's metric `mul(abs(mul(W, W)), mms(G))` runs as one phase with
+/// two tile registers, reading W and G from memory once (plus one read of G for its min/max).
 public struct CompiledMetric: Sendable {
-    /// Where an instruction reads a value.
+    /// Where an operation reads a value.
     public enum Operand: Sendable, Hashable {
         case input(Terminal)
-        case register(Int)
+        case row(Int)       // a full (1, cols) register
+        case full(Int)      // a full (rows, cols) register
+        case tile(Int)      // a (tileRows, cols) register, valid for the current tile only
+        case output         // the caller's output buffer (rows, cols)
     }
 
-    /// One whole-tensor operation; `shape` is the shape of `destination`.
-    public enum Instruction: Sendable, Hashable {
-        case unary(UnaryOperator, Operand, destination: Int, shape: ValueShape)
-        case binary(BinaryOperator, Operand, Operand, destination: Int, shape: ValueShape)
+    public enum Operation: Sendable, Hashable {
+        case unary(UnaryOperator, Operand)
+        case binary(BinaryOperator, Operand, Operand)
+    }
+
+    /// One operation writing `destination`; `shape` is the destination's.
+    public struct Instruction: Sendable, Hashable {
+        public let operation: Operation
+        public let destination: Operand
+        public let shape: ValueShape
     }
 
     public let expression: MetricExpression
-    public let instructions: [Instruction]
-    /// Shape of each register; a register only ever holds values of its shape.
-    public let registerShapes: [ValueShape]
-    /// Where the result is after the last instruction, and its shape (a row result is broadcast to every row).
+    /// Row-shaped instructions, run whole and first.
+    public let rowInstructions: [Instruction]
+    /// Matrix-shaped instructions by phase; each phase runs tile by tile.
+    public let phases: [[Instruction]]
+    public let rowRegisterCount: Int
+    public let fullRegisterCount: Int
+    public let tileRegisterCount: Int
+    /// Where the result is; a row result is broadcast to every row.
     public let result: Operand
     public let resultShape: ValueShape
 
+    public var instructionCount: Int { rowInstructions.count + phases.reduce(0) { $0 + $1.count } }
+
     public init(_ expression: MetricExpression) {
-        var builder = ProgramBuilder()
-        let (result, shape) = builder.emit(expression)
+        let program = ValueProgram(expression)
+        let allocator = RegisterAllocator(program)
         self.expression = expression
-        instructions = builder.instructions
-        registerShapes = builder.registerShapes
-        self.result = result
-        resultShape = shape
+        rowInstructions = allocator.rowInstructions
+        phases = allocator.phases
+        rowRegisterCount = allocator.counts[.row] ?? 0
+        fullRegisterCount = allocator.counts[.full] ?? 0
+        tileRegisterCount = allocator.counts[.tile] ?? 0
+        result = allocator.resultOperand
+        resultShape = expression.shape
     }
 }
 
-/// Register allocation by liveness: a value's register is freed when the instruction consuming it is emitted.
-private struct ProgramBuilder {
-    var instructions: [CompiledMetric.Instruction] = []
-    var registerShapes: [ValueShape] = []
-    var free: [ValueShape: [Int]] = [:]
+/// The tree as a list of single-assignment values in post-order.
+private struct ValueProgram {
+    enum Source: Hashable {
+        case input(Terminal)
+        case value(Int)
+    }
 
-    mutating func emit(_ e: MetricExpression) -> (CompiledMetric.Operand, ValueShape) {
+    struct Step {
+        let op: Either
+        let operands: [Source]
+        let shape: ValueShape
+    }
+
+    enum Either: Hashable {
+        case unary(UnaryOperator)
+        case binary(BinaryOperator)
+    }
+
+    var steps: [Step] = []
+    var result: Source = .input(.W)
+
+    init(_ e: MetricExpression) { result = emit(e) }
+
+    mutating func emit(_ e: MetricExpression) -> Source {
         switch e {
-        case .terminal(let t):
-            return (.input(t), e.shape)
+        case .terminal(let t): return .input(t)
         case .unary(let op, let x):
-            let (source, shape) = emit(x)
-            release(source, shape)
-            let destination = allocate(shape)
-            instructions.append(.unary(op, source, destination: destination, shape: shape))
-            return (.register(destination), shape)
-        case .binary(let op, let a, let b):
-            let (left, leftShape) = emit(a)
-            let (right, rightShape) = emit(b)
-            release(left, leftShape)
-            release(right, rightShape)
-            let shape = ValueShape.common(leftShape, rightShape)
-            let destination = allocate(shape)
-            instructions.append(.binary(op, left, right, destination: destination, shape: shape))
-            return (.register(destination), shape)
+            let a = emit(x)
+            steps.append(Step(op: .unary(op), operands: [a], shape: e.shape))
+        case .binary(let op, let x, let y):
+            let a = emit(x), b = emit(y)
+            steps.append(Step(op: .binary(op), operands: [a, b], shape: e.shape))
+        }
+        return .value(steps.count - 1)
+    }
+
+    /// The operand whose whole-tensor statistic step `i` needs, if any.
+    func statisticOperand(_ i: Int) -> Source? {
+        switch steps[i].op {
+        case .unary(let op) where op.isGlobal: steps[i].operands[0]
+        case .binary(.div): steps[i].operands[1]
+        default: nil
         }
     }
+}
 
-    /// Frees before allocating, so an operation may write over one of its own operands: every kernel reads
-    /// element i (and global statistics computed beforehand) before writing element i.
-    mutating func release(_ operand: CompiledMetric.Operand, _ shape: ValueShape) {
-        if case .register(let r) = operand { free[shape, default: []].append(r) }
-    }
+/// Phases, register classes and liveness-based register allocation.
+private struct RegisterAllocator {
+    enum Pool: Hashable { case row, full, tile }
 
-    mutating func allocate(_ shape: ValueShape) -> Int {
-        if let r = free[shape]?.popLast() { return r }
-        registerShapes.append(shape)
-        return registerShapes.count - 1
+    var rowInstructions: [CompiledMetric.Instruction] = []
+    var phases: [[CompiledMetric.Instruction]] = []
+    var counts: [Pool: Int] = [:]
+    var resultOperand: CompiledMetric.Operand = .input(.W)
+
+    init(_ program: ValueProgram) {
+        let steps = program.steps
+        // Phase of every matrix step (row steps: -1), as early as its operands allow: no earlier than any
+        // matrix operand's phase, and after the phase of an operand it needs a whole-tensor statistic of.
+        var phase = [Int](repeating: -1, count: steps.count)
+        for i in steps.indices where steps[i].shape == .matrix {
+            var p = 0
+            for case .value(let v) in steps[i].operands where steps[v].shape == .matrix {
+                p = Swift.max(p, phase[v] + (program.statisticOperand(i) == .value(v) ? 1 : 0))
+            }
+            phase[i] = p
+        }
+        // Execution order: row steps first (they never read matrix values), then matrix steps by phase; post-order
+        // is kept within a phase, so every operand is computed before it is read.
+        let order = steps.indices.filter { steps[$0].shape == .row }
+            + steps.indices.filter { steps[$0].shape == .matrix }.sorted { (phase[$0], $0) < (phase[$1], $1) }
+        // Last reader of every value (in execution order), and whether a value must outlive its phase's tiles.
+        var lastUse = [Int](repeating: -1, count: steps.count)
+        var crossesPhase = [Bool](repeating: false, count: steps.count)
+        for (position, i) in order.enumerated() {
+            for case .value(let v) in steps[i].operands {
+                lastUse[v] = position
+                if phase[i] != phase[v] || program.statisticOperand(i) == .value(v) { crossesPhase[v] = true }
+            }
+        }
+        let resultValue: Int? = if case .value(let v) = program.result { v } else { nil }
+        func pool(_ v: Int) -> Pool {
+            steps[v].shape == .row ? .row : (crossesPhase[v] ? .full : .tile)
+        }
+
+        var free: [Pool: [Int]] = [:]
+        var location = [CompiledMetric.Operand](repeating: .output, count: steps.count)
+        func operand(_ s: ValueProgram.Source) -> CompiledMetric.Operand {
+            switch s {
+            case .input(let t): .input(t)
+            case .value(let v): location[v]
+            }
+        }
+        phases = Array(repeating: [], count: (phase.max() ?? -1) + 1)
+        for (position, i) in order.enumerated() {
+            let operands = steps[i].operands.map(operand)
+            // Free operands read for the last time (before allocating, so the destination may reuse one).
+            for case .value(let v) in steps[i].operands where lastUse[v] == position && v != resultValue {
+                switch location[v] {
+                case .row(let r): free[.row, default: []].append(r)
+                case .full(let r): free[.full, default: []].append(r)
+                case .tile(let r): free[.tile, default: []].append(r)
+                default: break
+                }
+            }
+            let destination: CompiledMetric.Operand
+            if i == resultValue && steps[i].shape == .matrix {
+                destination = .output
+            } else {
+                let p = pool(i)
+                let r = free[p]?.popLast() ?? { counts[p, default: 0] += 1; return counts[p]! - 1 }()
+                destination = switch p { case .row: .row(r); case .full: .full(r); case .tile: .tile(r) }
+            }
+            location[i] = destination
+            let operation: CompiledMetric.Operation = switch steps[i].op {
+            case .unary(let op): .unary(op, operands[0])
+            case .binary(let op): .binary(op, operands[0], operands[1])
+            }
+            let instruction = CompiledMetric.Instruction(operation: operation, destination: destination, shape: steps[i].shape)
+            if steps[i].shape == .row { rowInstructions.append(instruction) } else { phases[phase[i]].append(instruction) }
+        }
+        resultOperand = operand(program.result)
     }
 }
