@@ -58,23 +58,43 @@ enum Kernels {
         }
     }
 
+    /// Σ x², accumulated in Float64 (eight lanes, so the loop vectorises).
     static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Double {
-        var total = 0.0
-        for i in 0..<n { let v = Double(x[i]); total += v * v }
+        var lanes = SIMD8<Double>()
+        var i = 0
+        while i + 8 <= n {
+            let v = SIMD8<Double>(SIMD8<Float>(UnsafeBufferPointer(start: x + i, count: 8)))
+            lanes += v * v
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < n { let v = Double(x[i]); total += v * v; i += 1 }
         return total
     }
 
     /// min and max, exactly; NaN anywhere or a zero range is `.undefined`.
     static func minMax(_ x: UnsafePointer<Float>, count n: Int) -> Statistic {
-        var low = Float.infinity, high = -Float.infinity, sawNaN = false
-        for i in 0..<n {
+        // Sixteen lanes of running min/max; a NaN fails both comparisons, so it is caught by `x != x` instead.
+        var low = SIMD16<Float>(repeating: .infinity), high = SIMD16<Float>(repeating: -.infinity)
+        var nan = SIMDMask<SIMD16<Float>.MaskStorage>(repeating: false)
+        var i = 0
+        while i + 16 <= n {
+            let v = SIMD16<Float>(UnsafeBufferPointer(start: x + i, count: 16))
+            low.replace(with: v, where: v .< low)
+            high.replace(with: v, where: v .> high)
+            nan .|= v .!= v
+            i += 16
+        }
+        var lo = low.min(), hi = high.max(), sawNaN = any(nan)
+        while i < n {
             let v = x[i]
             sawNaN = sawNaN || v.isNaN
-            low = Swift.min(low, v)
-            high = Swift.max(high, v)
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+            i += 1
         }
-        let range = high - low
-        return sawNaN || range == 0 ? .undefined : .minMax(low: low, range: range)
+        let range = hi - lo
+        return sawNaN || range == 0 ? .undefined : .minMax(low: lo, range: range)
     }
 
     /// Mean and unbiased standard deviation, two passes in Float64; NaN or a zero std is `.undefined`.
