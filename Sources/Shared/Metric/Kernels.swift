@@ -100,12 +100,23 @@ enum Kernels {
     /// Mean and unbiased standard deviation, two passes in Float64; NaN or a zero std is `.undefined`.
     static func moments(_ x: UnsafePointer<Float>, count n: Int) -> Statistic {
         guard n > 1 else { return .undefined }
-        var sum = 0.0
-        for i in 0..<n { sum += Double(x[i]) }
-        let mean = sum / Double(n)
-        var squares = 0.0
-        for i in 0..<n { let d = Double(x[i]) - mean; squares += d * d }
-        let std = (squares / Double(n - 1)).squareRoot()
+        let mean = sum(x, count: n, shift: 0, squared: false) / Double(n)
+        let std = (sum(x, count: n, shift: mean, squared: true) / Double(n - 1)).squareRoot()
         return std.isNaN || std == 0 ? .undefined : .moments(mean: Float(mean), std: Float(std))
+    }
+
+    /// Σ (x − shift) or Σ (x − shift)², in eight Float64 lanes.
+    private static func sum(_ x: UnsafePointer<Float>, count n: Int, shift: Double, squared: Bool) -> Double {
+        var lanes = SIMD8<Double>()
+        let s = SIMD8<Double>(repeating: shift)
+        var i = 0
+        while i + 8 <= n {
+            let d = SIMD8<Double>(SIMD8<Float>(UnsafeBufferPointer(start: x + i, count: 8))) - s
+            lanes += squared ? d * d : d
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < n { let d = Double(x[i]) - shift; total += squared ? d * d : d; i += 1 }
+        return total
     }
 }
