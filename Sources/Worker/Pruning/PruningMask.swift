@@ -1,0 +1,72 @@
+/// Which weights of one (out, in) matrix are pruned: one bit per weight, rows packed into 64-bit words.
+struct PruningMask: Equatable {
+    let rows: Int
+    let cols: Int
+    /// Words per row (rows start on a word boundary, so a row's bits can be hashed or counted alone).
+    let wordsPerRow: Int
+    private(set) var words: [UInt64]
+
+    init(rows: Int, cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        wordsPerRow = (cols + 63) / 64
+        words = [UInt64](repeating: 0, count: rows * wordsPerRow)
+    }
+
+    subscript(row: Int, col: Int) -> Bool {
+        get { words[row * wordsPerRow + col / 64] >> UInt64(col % 64) & 1 == 1 }
+        set {
+            let bit: UInt64 = 1 << UInt64(col % 64)
+            if newValue { words[row * wordsPerRow + col / 64] |= bit } else { words[row * wordsPerRow + col / 64] &= ~bit }
+        }
+    }
+
+    /// Pruned weights in `row`.
+    func prunedCount(row: Int) -> Int {
+        words[row * wordsPerRow..<(row + 1) * wordsPerRow].reduce(0) { $0 + $1.nonzeroBitCount }
+    }
+
+    /// Pruned weights in the whole matrix.
+    var prunedCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Fraction of weights pruned.
+    var sparsity: Double { Double(prunedCount) / Double(rows * cols) }
+
+    /// A 64-bit fingerprint of the mask (FNV-1a over shape and words): equal masks have equal fingerprints, on every
+    /// machine; the search uses it to recognise metrics that prune identically.
+    var fingerprint: UInt64 {
+        var hash = Fingerprint()
+        hash.add(UInt64(rows))
+        hash.add(UInt64(cols))
+        for word in words { hash.add(word) }
+        return hash.value
+    }
+
+    /// Zeroes the pruned entries of a row-major (rows, cols) matrix.
+    func apply(to weights: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = weights + r * cols
+            for w in 0..<wordsPerRow {
+                var bits = words[r * wordsPerRow + w]
+                while bits != 0 {
+                    row[w * 64 + bits.trailingZeroBitCount] = 0
+                    bits &= bits - 1
+                }
+            }
+        }
+    }
+}
+
+/// FNV-1a over 64-bit words (byte by byte, little-endian), stable across machines and releases.
+struct Fingerprint {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ word: UInt64) {
+        var w = word
+        for _ in 0..<8 {
+            value ^= w & 0xff
+            value = value &* 0x0000_0100_0000_01b3
+            w >>= 8
+        }
+    }
+}
