@@ -1,0 +1,20 @@
+import CNNG
+
+/// A failed NNG call: the C function, its return code and NNG's own text for it.
+public struct NNGError: Error, Equatable, CustomStringConvertible {
+    public let function: String
+    public let code: Int32
+
+    public var description: String { "\(function): \(String(cString: nng_strerror(code))) (\(code))" }
+
+    /// True when the call gave up because its time limit passed (not a fault).
+    public var isTimeout: Bool { code == Int32(NNG_ETIMEDOUT.rawValue) }
+    /// True when the socket or context was closed under the call.
+    public var isClosed: Bool { code == Int32(NNG_ECLOSED.rawValue) }
+}
+
+/// Throws the function's name, code and text when an NNG call fails: the one place C return codes are read.
+@inline(__always)
+func check(_ rv: Int32, _ function: @autoclosure () -> String) throws(NNGError) {
+    if rv != 0 { throw NNGError(function: function(), code: rv) }
+}

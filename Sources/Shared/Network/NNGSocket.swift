@@ -1,0 +1,85 @@
+import CNNG
+import Foundation
+
+/// One NNG socket (REQ or REP, protocol version 0), with one Swift method per NNG call it uses.
+///
+/// Options are set explicitly by the caller, each with its reason, because NNG's defaults are wrong for us in two
+/// places: a REQ socket resends an unanswered request after 60 s (which would hand one job to two workers), and a
+/// receiving socket accepts messages up to 1 MiB by default (we bound it by our protocol's own limit).
+public final class NNGSocket: @unchecked Sendable {
+    // @unchecked: nng_socket is a plain id, and NNG's socket calls are thread-safe by contract.
+    let handle: nng_socket
+    private var closed = false
+    private let lock = NSLock()
+
+    public enum Kind: Sendable { case request, reply }
+
+    public init(_ kind: Kind) throws(NNGError) {
+        var socket = nng_socket()
+        switch kind {
+        case .request: try check(nng_req0_open(&socket), "nng_req0_open")
+        case .reply: try check(nng_rep0_open(&socket), "nng_rep0_open")
+        }
+        handle = socket
+    }
+
+    deinit { close() }
+
+    /// Closes the socket; blocked calls on it return `NNGError.isClosed`. Safe to call twice.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        nng_close(handle)
+    }
+
+    /// Listens on `url` (e.g. `tcp://0.0.0.0:5555`, `ipc:///tmp/x`, `tls+tcp://…`).
+    public func listen(_ url: String) throws(NNGError) {
+        try check(nng_listen(handle, url, nil, 0), "nng_listen(\(url))")
+    }
+
+    /// Dials `url`. Non-blocking: NNG connects in the background and keeps redialling after failures, so a worker
+    /// may start before its coordinator.
+    public func dial(_ url: String) throws(NNGError) {
+        try check(nng_dial(handle, url, nil, Int32(NNG_FLAG_NONBLOCK)), "nng_dial(\(url))")
+    }
+
+    public func setDuration(_ option: String, milliseconds: Int32) throws(NNGError) {
+        try check(nng_socket_set_ms(handle, option, milliseconds), "nng_socket_set_ms(\(option))")
+    }
+
+    public func setSize(_ option: String, bytes: Int) throws(NNGError) {
+        try check(nng_socket_set_size(handle, option, bytes), "nng_socket_set_size(\(option))")
+    }
+
+    /// Sends one message (blocking up to the socket's send timeout).
+    public func send(_ data: Data) throws(NNGError) {
+        var copy = data
+        let rv = copy.withUnsafeMutableBytes { nng_send(handle, $0.baseAddress, $0.count, 0) }
+        try check(rv, "nng_send")
+    }
+
+    /// Receives one message (blocking up to the socket's receive timeout).
+    public func receive() throws(NNGError) -> Data {
+        var buffer: UnsafeMutableRawPointer?
+        var size = 0
+        try check(withUnsafeMutablePointer(to: &buffer) {
+            nng_recv(handle, UnsafeMutableRawPointer($0), &size, Int32(NNG_FLAG_ALLOC))
+        }, "nng_recv")
+        defer { if let buffer { nng_free(buffer, size) } }
+        guard let buffer, size > 0 else { return Data() }  // an empty message comes with no buffer
+        return Data(bytes: buffer, count: size)
+    }
+}
+
+/// Option names, so call sites read as English.
+public enum NNGOption {
+    public static let receiveTimeout = NNG_OPT_RECVTIMEO
+    public static let sendTimeout = NNG_OPT_SENDTIMEO
+    public static let receiveMaxSize = NNG_OPT_RECVMAXSZ
+    public static let reconnectMin = NNG_OPT_RECONNMINT
+    public static let reconnectMax = NNG_OPT_RECONNMAXT
+    public static let requestResendTime = NNG_OPT_REQ_RESENDTIME
+    public static let infinite: Int32 = NNG_DURATION_INFINITE
+}
