@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The metric language, GP operators, wire protocol, NNG wrapper and configuration.
         .target(name: "Shared", dependencies: ["CNNG"], path: "Sources/Shared"),
@@ -28,7 +29,9 @@ let package = Package(
             path: "Sources/Coordinator"),
         .executableTarget(
             name: "Worker",
-            dependencies: ["Shared", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Shared", "COpenBLAS", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/Worker",
             // Numeric kernels hand raw buffers to concurrent loops; Swift 5 mode keeps that readable.
             swiftSettings: [.swiftLanguageMode(.v5)]),

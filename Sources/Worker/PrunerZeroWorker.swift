@@ -8,5 +8,11 @@ struct PrunerZeroWorker: ParsableCommand {
         commandName: "prunerzero-worker",
         abstract: "Load, calibrate, prune and evaluate LLaMA-family models; serve fitness evaluations.",
         version: prunerZeroVersion,
-        subcommands: [])
+        subcommands: [BLASInfoCommand.self])
+
+    /// Settles the OpenBLAS kernel (possibly re-executing the process) before any subcommand runs.
+    static func main() {
+        BLASRuntime.selectFastestKernel()
+        main(nil)
+    }
 }

@@ -1,0 +1,103 @@
+import ArgumentParser
+import COpenBLAS
+import Foundation
+
+/// `prunerzero-worker blas-info [--json]`: which OpenBLAS kernel runs and why, the CPU flags behind the choice,
+/// the sgemm self-check, and sgemm GFLOP/s at 1024³ on 1 and 2 threads, to compare machines and kernels.
+struct BLASInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blas-info",
+        abstract: "Show the OpenBLAS kernel in use, how it was chosen, and a quick sgemm benchmark.")
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    @Option(help: "Matrix size n of the n×n×n sgemm benchmark (0 skips it).")
+    var size = 1024
+
+    struct Report: Codable {
+        var corename: String
+        var threads: Int
+        var config: String
+        var chosenBy: String
+        var detail: String
+        var cpuFlags: [String: Bool]
+        var selfCheckPassed: Bool
+        var selfCheckWorstRatio: Double
+        var sgemmSize: Int
+        /// Threads → GFLOP/s.
+        var sgemmGFLOPS: [String: Double]
+    }
+
+    func run() throws {
+        let report = makeReport()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("corename:   \(report.corename)")
+            print("threads:    \(report.threads)")
+            print("config:     \(report.config)")
+            print("chosen by:  \(report.chosenBy) (\(report.detail))")
+            print("cpu flags:  " + CPUFlags.relevant.map { "\($0)=\(report.cpuFlags[$0]! ? 1 : 0)" }.joined(separator: " "))
+            print("self-check: \(report.selfCheckPassed ? "passed" : "FAILED"), worst error "
+                  + String(format: "%.3g", report.selfCheckWorstRatio) + "× tolerance")
+            for (threads, gflops) in report.sgemmGFLOPS.sorted(by: { $0.key < $1.key }) {
+                print("sgemm \(size)³, \(threads) thread(s): " + String(format: "%.1f", gflops) + " GFLOP/s")
+            }
+        }
+    }
+
+    private func makeReport() -> Report {
+        let flags = CPUFlags.current()
+        let check = BLASSelfCheck.run()
+        let outcome = BLASRuntime.outcome
+        var gflops: [String: Double] = [:]
+        if size > 0 {
+            let saved = openblas_get_num_threads()
+            for threads in [1, 2] {
+                openblas_set_num_threads(Int32(threads))
+                gflops[String(threads)] = SgemmBenchmark.gflops(size: size)
+            }
+            openblas_set_num_threads(saved)
+        }
+        return Report(
+            corename: String(cString: openblas_get_corename()),
+            threads: Int(openblas_get_num_threads()),
+            config: String(cString: openblas_get_config()),
+            chosenBy: outcome?.chosenBy ?? "openblas",
+            detail: outcome?.detail ?? "start-up selection did not run",
+            cpuFlags: Dictionary(uniqueKeysWithValues: CPUFlags.relevant.map { ($0, flags.contains($0)) }),
+            selfCheckPassed: check.passed,
+            selfCheckWorstRatio: check.worstRatio,
+            sgemmSize: size,
+            sgemmGFLOPS: gflops)
+    }
+}
+
+/// Times row-major n×n×n sgemm: one warm-up call, then the best of as many calls as fit in half a second (at least
+/// three). The best, not the mean, because the machines are shared and a neighbour's burst should not read as a slow
+/// kernel.
+enum SgemmBenchmark {
+    static func gflops(size n: Int) -> Double {
+        let a = [Float](repeating: 0.5, count: n * n)   // (n, n)
+        let b = [Float](repeating: 0.25, count: n * n)  // (n, n)
+        var c = [Float](repeating: 0, count: n * n)     // (n, n)
+        func multiply() {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                        1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+        }
+        multiply()
+        var best = Double.infinity, total = 0.0, calls = 0
+        while calls < 3 || total < 0.5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            multiply()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            best = min(best, seconds)
+            total += seconds
+            calls += 1
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import Worker
+
+/// `prunerzero-worker blas-info` run as a child process of the built binary, with controlled environments.
+@Suite struct BLASInfoCommandTests {
+    /// The worker binary next to the test bundle (`swift test` builds every product into the same directory).
+    static let worker: URL? = {
+        let dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let binary = dir.appendingPathComponent("prunerzero-worker")
+        return FileManager.default.isExecutableFile(atPath: binary.path) ? binary : nil
+    }()
+
+    struct Run {
+        let status: Int32
+        let report: BLASInfoCommand.Report?
+        let stderr: String
+    }
+
+    /// Runs `blas-info --json --size 0` with this process's environment minus the BLAS variables, plus `extra`.
+    static func run(_ extra: [String: String]) throws -> Run {
+        let process = Process()
+        let binary: URL = try #require(worker)
+        process.executableURL = binary
+        process.arguments = ["blas-info", "--json", "--size", "0"]
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("OPENBLAS_") && !$0.key.hasPrefix("PRUNERZERO_BLAS")
+        }
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   report: try? JSONDecoder().decode(BLASInfoCommand.Report.self, from: stdout),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: worker != nil, "prunerzero-worker is not built next to the test bundle"))
+    func userCoretypeIsKept() throws {
+        let run = try Self.run(["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(run.status == 0)
+        let report = try #require(run.report, "stderr: \(run.stderr)")
+        #expect(report.corename == "Haswell" && report.chosenBy == "environment")
+        #expect(report.selfCheckPassed)
+        #expect(run.stderr == "prunerzero-worker: OpenBLAS kernel Haswell, \(report.threads) threads, "
+                + "chosen by environment (OPENBLAS_CORETYPE=Haswell)\n")
+    }
+
+    @Test(.enabled(if: worker != nil, "prunerzero-worker is not built next to the test bundle"))
+    func switchedOffKeepsOpenBLASDefault() throws {
+        let run = try Self.run(["PRUNERZERO_BLAS_SELECT": "0"])
+        let report = try #require(run.report, "stderr: \(run.stderr)")
+        #expect(report.chosenBy == "openblas" && report.detail.contains("PRUNERZERO_BLAS_SELECT=0"))
+    }
+
+    /// The re-exec path, made to run on any AVX2 machine by pretending OpenBLAS picked Prescott.
+    @Test(.enabled(if: worker != nil && BLASKernelChoice.bestCoretype(flags: CPUFlags.current()) != nil,
+                   "needs the built worker and an AVX2 CPU"))
+    func reexecSelectsTheBestKernel() throws {
+        let run = try Self.run(["PRUNERZERO_BLAS_PRETEND_CORENAME": "Prescott"])
+        let report = try #require(run.report, "stderr: \(run.stderr)")
+        let best = try #require(BLASKernelChoice.bestCoretype(flags: CPUFlags.current()))
+        #expect(report.chosenBy == "prunerzero")
+        // OpenBLAS itself downgrades a family the CPU lacks (Cooperlake without BF16 runs SkylakeX).
+        #expect(BLASKernelChoice.rank(of: report.corename) == BLASKernelChoice.rank(of: best))
+        #expect(run.stderr.split(separator: "\n").count == 1)  // one log line, from the re-executed process
+        #expect(run.stderr.contains("OpenBLAS's default was Prescott; self-check passed"))
+    }
+}
