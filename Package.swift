@@ -20,8 +20,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // mbedTLS's crypto (SHA-256, HMAC): Debian's libmbedtls-dev, which NNG's TLS already pulls in.
+        .systemLibrary(name: "CMbedCrypto", path: "Sources/CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
+
         // The metric language, GP operators, wire protocol, NNG wrapper and configuration.
-        .target(name: "Shared", dependencies: ["CNNG"], path: "Sources/Shared"),
+        .target(name: "Shared", dependencies: ["CNNG", "CMbedCrypto"], path: "Sources/Shared"),
 
         .executableTarget(
             name: "Coordinator",

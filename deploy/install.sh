@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libnng-dev libopenblas-dev zlib1g-dev pkg-config python3.11-doc)
+packages=(libnng-dev libmbedtls-dev libopenblas-dev zlib1g-dev pkg-config python3.11-doc)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
