@@ -86,15 +86,21 @@ struct TokenizerPartsTests {
         }
     }
 
+    /// The fast paths against their plain twins on random LLaMA-2 words (spaces, digits, byte-fallback
+    /// characters): the heap against naive merging, and chunked, cached encoding against merging the whole word.
     @Test(.enabled(if: TokenizerFixtures.hasLLaMA2, "needs ../shared/fixtures/llama2-tokenizer"))
-    func heapMergingMatchesPlainMerging() throws {
+    func fastMergingMatchesPlainMerging() throws {
         let model = try #require(TokenizerFixtures.llama2).sections.model
         var generator = SplitMix64(seed: 20_240_601)
-        let alphabet = Array("▁▁▁▁ethaoinsrdlu,.0123é中🙂".unicodeScalars)
-        for _ in 0..<200 {
-            let word = (0..<Int.random(in: 1...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
-            let initial = model.initialSymbols(word)
-            #expect(model.mergeAll(initial) == Self.naiveMerge(model, initial), "\(Decoder.string(word))")
+        let alphabet = Array("▁▁▁▁▁ethaoinsrdlu,.0123é中🙂\u{10380}\n".unicodeScalars)
+        var cache = BPEModel.Cache()
+        for _ in 0..<300 {
+            let word = (0..<Int.random(in: 1...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let whole = model.mergeAll(model.initialSymbols(word[...]))
+            #expect(whole == Self.naiveMerge(model, model.initialSymbols(word[...])), "\(Decoder.string(word))")
+            var chunked: [TokenID] = []
+            model.encode(word, into: &chunked, cache: &cache)
+            #expect(chunked == whole, "\(Decoder.string(word))")
         }
     }
 }

@@ -22,6 +22,11 @@ struct BPEModel {
     let ignoreMerges: Bool
     let continuingSubwordPrefix: [Unicode.Scalar]?
     let endOfWordSuffix: [Unicode.Scalar]?
+    /// Every (scalar, next scalar) pair that occurs inside some vocabulary token, packed like `pairKey`.
+    let adjacentScalarPairs: Set<UInt64>
+
+    /// Merge results of word chunks already seen in this `encode` call.
+    typealias Cache = [ArraySlice<Unicode.Scalar>: [TokenID]]
 
     struct MergeTarget {
         let rank: UInt32
@@ -52,6 +57,11 @@ struct BPEModel {
         var scalarIDs: [Unicode.Scalar: TokenID] = [:]
         for (token, id) in vocabulary where token.count == 1 { scalarIDs[token[0]] = id }
         self.scalarIDs = scalarIDs
+        var adjacent: Set<UInt64> = []
+        for token in vocabulary.keys where token.count > 1 {
+            for i in 1..<token.count { adjacent.insert(Self.pairKey(token[i - 1].value, token[i].value)) }
+        }
+        adjacentScalarPairs = adjacent
         byteIDs = (0..<256).map { vocabulary[Array(Self.byteToken(UInt8($0)).unicodeScalars)] }
 
         continuingSubwordPrefix = try json.optionalField("continuing_subword_prefix").map { Array(try $0.string().unicodeScalars) }
@@ -127,18 +137,56 @@ struct BPEModel {
     }
 
     /// Appends the ids of one pre-tokenized word.
-    func encode(_ word: [Unicode.Scalar], into ids: inout [TokenID]) {
+    ///
+    /// The word is merged in independent chunks, cut between two scalars that (1) both are tokens themselves and
+    /// (2) never stand side by side inside any vocabulary token. That gives exactly HF's result for the whole
+    /// word: by (1) the cut is between two plain one-scalar symbols with no unknown or byte-fallback run across
+    /// it; a merged token spanning the cut would spell out those two scalars side by side, which (2) rules out;
+    /// so no merge ever crosses the cut, and each side's merges happen in the same (rank, position) order alone
+    /// as together. Chunks (about one word each for SentencePiece text) are then cached; LLaMA-2's unsplit
+    /// text becomes cheap. Not done with a continuing-subword prefix or end-of-word suffix, whose symbols are not
+    /// single scalars.
+    func encode(_ word: [Unicode.Scalar], into ids: inout [TokenID], cache: inout Cache) {
         if word.isEmpty { return }
         if ignoreMerges, let id = vocabulary[word] {
             ids.append(id)
             return
         }
-        ids += mergeAll(initialSymbols(word))
+        guard continuingSubwordPrefix == nil, endOfWordSuffix == nil else {
+            ids += mergeAll(initialSymbols(word[...]))
+            return
+        }
+        var start = 0
+        for p in 1..<word.count where isCut(word[p - 1], word[p]) {
+            encodeChunk(word[start..<p], into: &ids, cache: &cache)
+            start = p
+        }
+        encodeChunk(word[start...], into: &ids, cache: &cache)
+    }
+
+    private func isCut(_ left: Unicode.Scalar, _ right: Unicode.Scalar) -> Bool {
+        !adjacentScalarPairs.contains(Self.pairKey(left.value, right.value))
+            && scalarIDs[left] != nil && scalarIDs[right] != nil
+    }
+
+    private func encodeChunk(_ chunk: ArraySlice<Unicode.Scalar>, into ids: inout [TokenID], cache: inout Cache) {
+        // Long chunks (runs of text with no cut) are rarely repeated; hashing them would only cost time.
+        guard chunk.count < 64 else {
+            ids += mergeAll(initialSymbols(chunk))
+            return
+        }
+        if let hit = cache[chunk] {
+            ids += hit
+            return
+        }
+        let merged = mergeAll(initialSymbols(chunk))
+        cache[chunk] = merged
+        ids += merged
     }
 
     /// HF `merge_word` before merging: one symbol per scalar (with prefix/suffix), else its `<0xHH>` bytes, else
     /// `unk` (consecutive ones fused when `fuse_unk`), else nothing.
-    func initialSymbols(_ word: [Unicode.Scalar]) -> [TokenID] {
+    func initialSymbols(_ word: ArraySlice<Unicode.Scalar>) -> [TokenID] {
         var symbols: [TokenID] = []
         symbols.reserveCapacity(word.count)
         var pendingUnknown = false

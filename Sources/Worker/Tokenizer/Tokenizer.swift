@@ -73,7 +73,7 @@ struct Tokenizer {
     /// The ids of `text`, with the post-processor's special tokens when `addSpecialTokens` (HF's default).
     func encode(_ text: String, addSpecialTokens: Bool = true) -> [TokenID] {
         var ids: [TokenID] = []
-        var cache: [[Unicode.Scalar]: [TokenID]] = [:]
+        var cache = BPEModel.Cache()
         for segment in rawMatcher.split(Array(text.unicodeScalars)) {
             guard case .text(let raw) = segment else {
                 if case .token(let id) = segment { ids.append(id) }
@@ -91,25 +91,10 @@ struct Tokenizer {
         return postProcessor.process(ids)
     }
 
-    /// Pre-tokenizes one normalized run and encodes its words, remembering short words' ids (text repeats
-    /// words; HF caches the same way, and a cache cannot change the result).
-    private func encodeRun(_ run: [Unicode.Scalar], into ids: inout [TokenID],
-                           cache: inout [[Unicode.Scalar]: [TokenID]]) {
+    /// Pre-tokenizes one normalized run and encodes its words.
+    private func encodeRun(_ run: [Unicode.Scalar], into ids: inout [TokenID], cache: inout BPEModel.Cache) {
         let words = sections.preTokenizer?.preTokenize([run]) ?? [run]
-        for word in words {
-            guard word.count < 256 else {
-                sections.model.encode(word, into: &ids)
-                continue
-            }
-            if let hit = cache[word] {
-                ids += hit
-            } else {
-                var wordIDs: [TokenID] = []
-                sections.model.encode(word, into: &wordIDs)
-                cache[word] = wordIDs
-                ids += wordIDs
-            }
-        }
+        for word in words { sections.model.encode(word, into: &ids, cache: &cache) }
     }
 
     /// The text of `ids`. With `skipSpecialTokens` (the default of `tokenizers`' `decode`) special added tokens
