@@ -37,6 +37,31 @@ struct AddedToken: Equatable {
     func with(id: TokenID) -> AddedToken { AddedToken(id: id, copying: self) }
 }
 
+extension AddedToken {
+    /// The ids HF actually gives the file's added tokens. `tokenizers` ignores the ids written in the file (it only
+    /// warns when they differ) and re-adds the tokens in file order (`AddedVocabulary::add_tokens`): content the
+    /// model vocabulary (or an earlier added token) already has keeps that id; new content takes the model's
+    /// vocabulary size, or one past the largest added id once that is at or beyond it. Empty content is ignored.
+    static func assigningIDs(_ tokens: [AddedToken], vocabulary: [[Unicode.Scalar]: TokenID]) -> [AddedToken] {
+        var ids: [[Unicode.Scalar]: TokenID] = [:]
+        var result: [AddedToken] = []
+        for token in tokens where !token.content.isEmpty {
+            let content = Array(token.content.unicodeScalars)
+            let id: TokenID
+            if let known = ids[content] ?? vocabulary[content] {
+                id = known
+            } else if let largest = ids.values.max(), largest >= vocabulary.count || vocabulary.isEmpty {
+                id = largest + 1
+            } else {
+                id = TokenID(vocabulary.count)
+            }
+            ids[content] = id
+            result.append(token.with(id: id))
+        }
+        return result
+    }
+}
+
 /// A run of text between added tokens, or an added token's id.
 enum TextSegment: Equatable {
     case text([Unicode.Scalar])

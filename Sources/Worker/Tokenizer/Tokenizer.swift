@@ -43,13 +43,11 @@ struct Tokenizer {
         var normalized: [(pattern: [Unicode.Scalar], token: AddedToken)] = []
         var text: [TokenID: String] = [:]
         var special: Set<TokenID> = []
-        var added: [AddedToken] = []
-        for entry in sections.addedTokens {
-            // HF keeps the model's id for content the vocabulary already has; new content keeps the file's id.
-            let scalars = Array(entry.content.unicodeScalars)
-            let id = sections.model.vocabulary[scalars] ?? entry.id
-            let token = entry.with(id: id)
-            added.append(token)
+        let added = AddedToken.assigningIDs(sections.addedTokens, vocabulary: sections.model.vocabulary)
+        // HF builds its matchers from the special tokens first, then the others.
+        for token in added.filter(\.special) + added.filter({ !$0.special }) {
+            let id = token.id
+            let scalars = Array(token.content.unicodeScalars)
             if token.normalized {
                 normalized.append((sections.normalizer?.normalize(scalars) ?? scalars, token))
             } else {
