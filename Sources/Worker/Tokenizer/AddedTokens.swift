@@ -70,7 +70,7 @@ enum TextSegment: Equatable {
 
 /// Finds added tokens in text the way HF's `AddedVocabulary::find_matches` does: leftmost-longest matches
 /// (its Aho-Corasick `LeftmostLongest`), non-overlapping, scanning on after each match; a `single_word` match
-/// with a word character beside it is discarded (the scan still resumes after it); `lstrip`/`rstrip` widen a
+/// with a `\w` character beside it is discarded (the scan still resumes after it); `lstrip`/`rstrip` widen a
 /// match over neighbouring whitespace.
 struct AddedTokenMatcher {
     /// (pattern, token) grouped by first scalar, longest pattern first.
@@ -126,11 +126,14 @@ struct AddedTokenMatcher {
         return segments
     }
 
-    /// Rust's `char::is_alphanumeric`: Alphabetic or a numeric general category.
+    /// The Rust `regex` crate's Unicode `\w` (HF tests `\w$` before and `^\w` after a `single_word` match):
+    /// Alphabetic, marks, decimal digits, connector punctuation and the joiners U+200C/U+200D. So "²" and "①"
+    /// are not word characters, while "Ⅻ", "_" and a zero-width joiner are.
     static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.properties.isAlphabetic { return true }
-        switch scalar.properties.generalCategory {
-        case .decimalNumber, .letterNumber, .otherNumber: return true
+        let properties = scalar.properties
+        if properties.isAlphabetic || properties.isJoinControl { return true }
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
         default: return false
         }
     }

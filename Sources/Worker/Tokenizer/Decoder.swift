@@ -107,8 +107,18 @@ indirect enum Decoder: Equatable {
     static func byteToken(_ token: String) -> UInt8? {
         let utf8 = Array(token.utf8)
         guard utf8.count == 6, utf8[0] == UInt8(ascii: "<"), utf8[1] == UInt8(ascii: "0"),
-              utf8[2] == UInt8(ascii: "x"), utf8[5] == UInt8(ascii: ">") else { return nil }
-        return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
+              utf8[2] == UInt8(ascii: "x"), utf8[5] == UInt8(ascii: ">"),
+              let high = hexDigit(utf8[3]), let low = hexDigit(utf8[4]) else { return nil }
+        return high << 4 | low
+    }
+
+    static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     static func string<S: Sequence>(_ scalars: S) -> String where S.Element == Unicode.Scalar {

@@ -1,8 +1,9 @@
 import Testing
 @testable import Worker
 
-/// Malformed or unsupported tokenizer.json files are thrown errors that name the file and the field, never traps.
-struct TokenizerErrorTests {
+/// Small hand-written tokenizer.json files: added-token rules checked against tokenizers 0.23.3, and malformed
+/// or unsupported files, which must be thrown errors naming the file and the field, never traps.
+struct TokenizerSmallFileTests {
     /// A tiny valid tokenizer: vocabulary a, b, ab and the one merge "a b"; `replacing` swaps a fragment.
     static func json(replacing old: String = "", with new: String = "") -> [UInt8] {
         let base = #"""
@@ -37,6 +38,21 @@ struct TokenizerErrorTests {
         #expect(tokenizer.encode("a<y>b<x>ab") == [0, 4, 1, 3, 0, 1])
         #expect(tokenizer.decode([0, 4, 1, 3, 0, 1]) == "a <y> a")  // specials skipped, the rest joined by spaces
         #expect(tokenizer.vocabularySize == 5)
+    }
+
+    /// `single_word` refuses a match next to a Rust-regex `\w` character (results from tokenizers 0.23.3).
+    @Test func singleWordTokensRespectWordCharacters() throws {
+        let added = #""added_tokens": [{"id": 3, "content": "ba", "single_word": true, "normalized": false}]"#
+        let tokenizer = try Self.load(Self.json(replacing: #""added_tokens": []"#, with: added))
+        #expect(tokenizer.encode("ba") == [3])
+        for beside in ["²", "①"] {
+            #expect(tokenizer.encode(beside + "ba") == [3])
+            #expect(tokenizer.encode("ba" + beside) == [3])
+        }
+        for beside in ["Ⅻ", "\u{200D}", "_", "\u{301}", "٣", "a"] {
+            #expect(!tokenizer.encode(beside + "ba").contains(3), "\(beside.unicodeScalars.first!.value)")
+            #expect(!tokenizer.encode("ba" + beside).contains(3), "\(beside.unicodeScalars.first!.value)")
+        }
     }
 
     @Test func missingModelIsNamed() {
