@@ -45,7 +45,11 @@ enum TokenizerFixtures {
         }
     }
 
-    /// Loaded once per process: the LLaMA-2 file takes a moment to parse in debug builds.
-    static let llama2: Tokenizer? = llama2JSON.flatMap { try? Tokenizer(contentsOf: $0) }
-    static let byteLevel: Tokenizer? = byteLevelJSON.flatMap { try? Tokenizer(contentsOf: $0) }
+    /// Loaded once per process (the LLaMA-2 file takes a moment to parse in debug builds); a load error is kept
+    /// and rethrown to each test, so it shows in the test output.
+    private static let llama2Result = llama2JSON.map { url in Result { try Tokenizer(contentsOf: url) } }
+    private static let byteLevelResult = byteLevelJSON.map { url in Result { try Tokenizer(contentsOf: url) } }
+
+    static func llama2() throws -> Tokenizer { try llama2Result!.get() }
+    static func byteLevel() throws -> Tokenizer { try byteLevelResult!.get() }
 }

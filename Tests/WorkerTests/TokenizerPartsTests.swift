@@ -90,7 +90,7 @@ struct TokenizerPartsTests {
     /// characters): the heap against naive merging, and chunked, cached encoding against merging the whole word.
     @Test(.enabled(if: TokenizerFixtures.hasLLaMA2, "needs ../shared/fixtures/llama2-tokenizer"))
     func fastMergingMatchesPlainMerging() throws {
-        let model = try #require(TokenizerFixtures.llama2).sections.model
+        let model = try TokenizerFixtures.llama2().sections.model
         var generator = SplitMix64(seed: 20_240_601)
         let alphabet = Array("▁▁▁▁▁ethaoinsrdlu,.0123é中🙂\u{10380}\n".unicodeScalars)
         var cache = BPEModel.Cache()

@@ -13,7 +13,7 @@ struct TokenizerVectorTests {
 
     @Test(.enabled(if: TokenizerFixtures.hasLLaMA2, "needs ../shared/fixtures/llama2-tokenizer"))
     func llama2VectorsMatchHuggingFace() throws {
-        let tokenizer = try #require(TokenizerFixtures.llama2)
+        let tokenizer = try TokenizerFixtures.llama2()
         let vectors = try TokenizerFixtures.vectors("fixtures/llama2-tokenizer/vectors.jsonl")
         #expect(vectors.count == 60)
         for vector in vectors {
@@ -29,7 +29,7 @@ struct TokenizerVectorTests {
 
     @Test(.enabled(if: TokenizerFixtures.hasByteLevel, "needs ../shared/fixtures/bytelevel-tokenizer"))
     func byteLevelVectorsMatchHuggingFace() throws {
-        let tokenizer = try #require(TokenizerFixtures.byteLevel)
+        let tokenizer = try TokenizerFixtures.byteLevel()
         let vectors = try TokenizerFixtures.vectors("fixtures/bytelevel-tokenizer/vectors.jsonl")
         #expect(vectors.count == 35)
         for vector in vectors {
@@ -44,7 +44,7 @@ struct TokenizerVectorTests {
     @Test(.enabled(if: TokenizerFixtures.hasLLaMA2 && TokenizerFixtures.hasByteLevel, "needs both tokenizer fixtures"),
           arguments: ["llama2", "bytelevel"])
     func decodeInvertsEncodeAsHuggingFaceDoes(name: String) throws {
-        let tokenizer = try #require(name == "llama2" ? TokenizerFixtures.llama2 : TokenizerFixtures.byteLevel)
+        let tokenizer = try name == "llama2" ? TokenizerFixtures.llama2() : TokenizerFixtures.byteLevel()
         for vector in try TokenizerFixtures.vectors("fixtures/\(name)-tokenizer/vectors.jsonl") {
             let expected = Self.hfDecodes[vector.text] ?? vector.text
             #expect(tokenizer.decode(tokenizer.encode(vector.text)) == expected, "\(vector.text.debugDescription)")
@@ -53,7 +53,7 @@ struct TokenizerVectorTests {
 
     @Test(.enabled(if: TokenizerFixtures.hasLLaMA2, "needs ../shared/fixtures/llama2-tokenizer"))
     func llama2DecodeKeepsSpecialTokensWhenAsked() throws {
-        let tokenizer = try #require(TokenizerFixtures.llama2)
+        let tokenizer = try TokenizerFixtures.llama2()
         // HF: decode([1, 1, 29871, 451, 29871, 2, 921], skip_special_tokens=False)
         #expect(tokenizer.decode([1, 1, 29871, 451, 29871, 2, 921], skipSpecialTokens: false) == "<s><s>  not </s> x")
         // Invalid byte-fallback runs become one U+FFFD per byte; "▁▁" twice, less the stripped leading space.

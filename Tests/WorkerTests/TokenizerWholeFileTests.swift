@@ -26,7 +26,7 @@ struct TokenizerWholeFileTests {
 
     @Test(.enabled(if: wikitextAndLLaMA2, "needs ../shared/data/wikitext2 and the llama2-tokenizer fixture"))
     func llama2EncodesWikiText2LikeHuggingFace() throws {
-        let tokenizer = try #require(TokenizerFixtures.llama2)
+        let tokenizer = try TokenizerFixtures.llama2()
         let ids = tokenizer.encode(try Self.wikitext())
         #expect(ids.count == 341_469)
         #expect(Array(ids.prefix(16)) == [1, 29871, 13, 13, 353, 4755, 350, 5059, 357, 353, 29871, 13, 13, 13, 13, 13])
@@ -39,7 +39,7 @@ struct TokenizerWholeFileTests {
 
     @Test(.enabled(if: wikitextAndByteLevel, "needs ../shared/data/wikitext2 and the bytelevel-tokenizer fixture"))
     func byteLevelEncodesWikiText2LikeHuggingFace() throws {
-        let tokenizer = try #require(TokenizerFixtures.byteLevel)
+        let tokenizer = try TokenizerFixtures.byteLevel()
         let ids = tokenizer.encode(try Self.wikitext())
         #expect(ids.count == 521_712)
         #expect(Array(ids.prefix(12)) == [0, 200, 200, 308, 837, 432, 85, 328, 301, 77, 334, 308])

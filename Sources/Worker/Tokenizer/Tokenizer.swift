@@ -73,15 +73,16 @@ struct Tokenizer {
         var ids: [TokenID] = []
         var cache = BPEModel.Cache()
         for segment in rawMatcher.split(Array(text.unicodeScalars)) {
-            guard case .text(let raw) = segment else {
-                if case .token(let id) = segment { ids.append(id) }
-                continue
-            }
-            let normalized = sections.normalizer?.normalize(raw) ?? raw
-            for piece in normalizedMatcher.split(normalized) {
-                switch piece {
-                case .token(let id): ids.append(id)
-                case .text(let run): encodeRun(run, into: &ids, cache: &cache)
+            switch segment {
+            case .token(let id):
+                ids.append(id)
+            case .text(let raw):
+                let normalized = sections.normalizer?.normalize(raw) ?? raw
+                for piece in normalizedMatcher.split(normalized) {
+                    switch piece {
+                    case .token(let id): ids.append(id)
+                    case .text(let run): encodeRun(run, into: &ids, cache: &cache)
+                    }
                 }
             }
         }
