@@ -3,7 +3,9 @@ import Foundation
 /// A corpus file and how to read it: plain UTF-8 text, JSON lines with a `text` field (optionally gzip-compressed),
 /// or pre-tokenized little-endian uint32 ids.
 ///
-/// Text files are taken as they are. JSON-lines documents are joined with "\n\n", the way the WikiText-2 test split
+/// Text files are read as Python reads them in text mode (universal newlines: "\r\n" and "\r" become "\n"), since
+/// the reference's numbers come from Python: the WikiText-2 file here has CRLF line ends, and its published token
+/// counts are those of the LF text (341,469 LLaMA-2 ids; 350,182 with the CRs kept). JSON-lines documents are joined with "\n\n", the way the WikiText-2 test split
 /// is joined by the reference evaluation code (`"\n\n".join(data["text"])`), so one stream convention covers both.
 /// Reading and tokenizing are separate: this file yields text or ids, `TokenStream` tokenizes.
 struct DatasetSource: Equatable, CustomStringConvertible {
@@ -52,7 +54,7 @@ struct DatasetSource: Equatable, CustomStringConvertible {
     func readText() throws -> String {
         let bytes = try readBytes()
         switch kind {
-        case .text: return try Self.decodeUTF8(bytes, path: path)
+        case .text: return try Self.decodeUTF8(Self.universalNewlines(bytes), path: path)
         case .jsonLines: return try JSONLines.documents(bytes, path: path).joined(separator: "\n\n")
         case .tokens: throw DatasetError.unreadable(path: path, reason: "a token file holds ids, not text")
         }
@@ -73,6 +75,25 @@ struct DatasetSource: Equatable, CustomStringConvertible {
             }
             initialized = count
         }
+    }
+
+    /// Python's text-mode newline translation: CRLF and lone CR become LF.
+    static func universalNewlines(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(UInt8(ascii: "\r")) else { return bytes }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\r") {
+                out.append(UInt8(ascii: "\n"))
+                if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") { i += 1 }
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return out
     }
 
     /// Strict UTF-8 decoding; the error gives the offset of the first bad byte.
