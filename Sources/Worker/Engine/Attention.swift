@@ -1,0 +1,57 @@
+// Attention: causal scaled-dot-product attention with grouped-query heads, per window.
+//
+// For window b and query head h (kv head g = h / (H/K), as transformers' repeat_kv):
+//   S (T, T) = Q_bh · K_bgᵀ · D^−0.5,   P = softmax over j ≤ i of S[i, j] (j > i masked),   O_bh = P · V_bg.
+// Both products go through sgemm with leading dimensions that address one head inside the (N, H·D) buffers, so
+// nothing is transposed or copied. Softmax rows of several heads run in parallel. Windows never see each other.
+// The scale is multiplied, as transformers 5 does (reference rule 10).
+
+/// Causal grouped-query attention over B windows of T tokens.
+enum Attention {
+    /// How many heads' score matrices to hold at once: enough rows to parallelise softmax, bounded to ~64 MB.
+    static func headsPerPass(heads: Int, seqlen t: Int) -> Int {
+        max(1, min(heads, (16 << 20) / max(1, t * t)))
+    }
+
+    /// out (B·T, H·D) = attention(q (B·T, H·D), k (B·T, K·D), v (B·T, K·D)); `scores` holds
+    /// (headsPerPass, T, T) floats of scratch.
+    static func forward(
+        _ out: UnsafeMutablePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        scores: UnsafeMutablePointer<Float>,
+        windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let qWidth = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
+        let scale = Float(1 / Double(d).squareRoot())
+        let pass = headsPerPass(heads: heads, seqlen: t)
+        for b in 0..<windows {
+            let qb = q + b * t * qWidth, kb = k + b * t * kvWidth, vb = v + b * t * kvWidth
+            let ob = out + b * t * qWidth
+            var h0 = 0
+            while h0 < heads {
+                let hn = min(pass, heads - h0)
+                // S_h (T, T) = scale · Q_h (T, D) · K_gᵀ
+                for j in 0..<hn {
+                    let h = h0 + j, g = h / group
+                    BLAS.gemm(m: t, n: t, k: d, alpha: scale, a: qb + h * d, lda: qWidth, b: kb + g * d, ldb: kvWidth,
+                              transB: true, c: scores + j * t * t, ldc: t)
+                }
+                // Row i keeps columns 0...i; the masked rest becomes exact zeros for the next product.
+                Parallel.chunked(hn * t, grain: max(1, 16384 / t)) { range in
+                    for row in range {
+                        let i = row % t, r = scores + row * t
+                        Kernels.softmax(r, count: i + 1)
+                        (r + i + 1).update(repeating: 0, count: t - i - 1)
+                    }
+                }
+                // O_h (T, D) = P_h (T, T) · V_g (T, D)
+                for j in 0..<hn {
+                    let h = h0 + j, g = h / group
+                    BLAS.gemm(m: t, n: d, k: t, a: scores + j * t * t, lda: t, b: vb + g * d, ldb: kvWidth,
+                              transB: false, c: ob + h * d, ldc: qWidth)
+                }
+                h0 += hn
+            }
+        }
+    }
+}
