@@ -8,5 +8,5 @@ struct PrunerZeroWorker: ParsableCommand {
         commandName: "prunerzero-worker",
         abstract: "Load, calibrate, prune and evaluate LLaMA-family models; serve fitness evaluations.",
         version: prunerZeroVersion,
-        subcommands: [])
+        subcommands: [EvalCommand.self, BenchForwardCommand.self])
 }

@@ -14,10 +14,16 @@ final class OutputHead {
     private let xn: UnsafeMutablePointer<Float>       // (chunkRows, C)
     private let logits: UnsafeMutablePointer<Float>   // (chunkRows, V)
 
-    init(_ model: ModelWeights, logitsBytes: Int = 256 << 20) throws {
-        config = model.config
-        norm = try model.finalNorm()
-        projection = try model.outputProjection()
+    convenience init(_ model: ModelWeights, logitsBytes: Int = 256 << 20) throws {
+        try self.init(config: model.config, norm: model.finalNorm(), projection: model.outputProjection(), logitsBytes: logitsBytes)
+    }
+
+    /// From Float32 weights: norm (C), projection (V, C).
+    init(config: LlamaConfig, norm: [Float], projection: [Float], logitsBytes: Int = 256 << 20) {
+        precondition(norm.count == config.hidden && projection.count == config.vocab * config.hidden)
+        self.config = config
+        self.norm = norm
+        self.projection = projection
         chunkRows = max(1, logitsBytes / (4 * config.vocab))
         xn = .allocate(capacity: chunkRows * config.hidden)
         logits = .allocate(capacity: chunkRows * config.vocab)

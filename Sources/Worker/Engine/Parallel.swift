@@ -8,8 +8,9 @@ import Foundation
 
 /// Contiguous-range parallel loops over `DispatchQueue.concurrentPerform`.
 enum Parallel {
-    /// Cores available to this process (cgroup- and affinity-aware on Linux).
-    static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// How many ranges to run at once: the cores available to this process (cgroup- and affinity-aware on Linux),
+    /// lowered by commands that measure single-threaded speed. Set it before any kernel runs.
+    static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Calls `body` on disjoint ranges covering 0..<n, concurrently when each range can hold `grain` items.
     static func chunked(_ n: Int, grain: Int, _ body: (Range<Int>) -> Void) {
