@@ -25,10 +25,15 @@ typealias F16 = SIMD16<Float>
     for i in 0..<n { p[i] = v[i] }
 }
 
+/// Lane-wise max and min through compare-and-replace: Swift's `pointwiseMax`/`clamped` compile to scalar loops
+/// (they order NaNs lane by lane), this form to vector compare and blend.
+@inline(__always) func vmax(_ a: F16, _ b: F16) -> F16 { a.replacing(with: b, where: a .< b) }
+@inline(__always) func vmin(_ a: F16, _ b: F16) -> F16 { a.replacing(with: b, where: a .> b) }
+
 /// e^x per lane: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial (Cephes expf), 2^n through the
 /// exponent bits. Inputs are clamped to [-87.3, 88] so 2^n stays a normal float.
 @inline(__always) func exp16(_ x: F16) -> F16 {
-    let x = x.clamped(lowerBound: F16(repeating: -87.3), upperBound: F16(repeating: 88))
+    let x = vmin(vmax(x, F16(repeating: -87.3)), F16(repeating: 88))
     // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
     let magic: Float = 12_582_912
     let shifted = x * 1.442_695_04 + magic
@@ -122,7 +127,7 @@ enum Kernels {
     static func maximum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = F16(repeating: -.infinity)
         var i = 0
-        while i + 16 <= n { acc = pointwiseMax(acc, load16(row + i)); i += 16 }
+        while i + 16 <= n { acc = vmax(acc, load16(row + i)); i += 16 }
         var m = acc.max()
         while i < n { m = Swift.max(m, row[i]); i += 1 }
         return m
