@@ -65,7 +65,7 @@ struct KernelTwinTests {
     }
 
     /// Causal GQA attention from its definition, one (window, head, query) at a time.
-    @Test(arguments: [(2, 7, 6, 2, 6), (1, 33, 4, 4, 8), (3, 5, 3, 1, 2)])
+    @Test(arguments: [(2, 7, 6, 2, 6), (1, 33, 4, 4, 8), (3, 5, 3, 1, 2), (2, 150, 4, 2, 4)])   // 150 > 2 query blocks
     func attention(windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int) {
         let n = windows * t, hd = heads * d, kd = kvHeads * d
         let q = Self.random(n * hd, seed: 7), k = Self.random(n * kd, seed: 8), v = Self.random(n * kd, seed: 9)

@@ -63,14 +63,17 @@ struct BenchForwardCommand: ParsableCommand {
         return w
     }
 
-    /// Best wall time of `repeats` runs after one warm-up.
-    func best(_ body: () -> Void) -> Double {
-        body()
-        var t = Double.infinity
+    /// Best wall times of `repeats` rounds after one warm-up. Several bodies are interleaved round by round, so
+    /// load from other processes on a shared machine affects them alike.
+    func best(_ bodies: [() -> Void]) -> [Double] {
+        for body in bodies { body() }
+        var t = [Double](repeating: .infinity, count: bodies.count)
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            t = min(t, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            for (i, body) in bodies.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                t[i] = min(t[i], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
         }
         return t
     }
@@ -83,7 +86,7 @@ struct BenchForwardCommand: ParsableCommand {
         let forward = Forward(config: c, seqlen: t, windows: b, workspaceBytes: 4 << 30)
         var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
         let input = Self.random(n * c.hidden, scale: 1, seed: 99)
-        let block = best {
+        let runBlock = {
             hidden.x = input
             forward.runBlock(0, weights: w, hidden: &hidden)
         }
@@ -92,7 +95,7 @@ struct BenchForwardCommand: ParsableCommand {
                       (c.intermediate, c.hidden), (c.intermediate, c.hidden), (c.hidden, c.intermediate)]
         let x = Self.random(n * c.intermediate, scale: 1, seed: 5)
         var y = [Float](repeating: 0, count: n * c.intermediate)
-        let gemms = best {
+        let runGemms = {
             for (i, (out, inp)) in shapes.enumerated() {
                 let weight = w[BlockTensor.allCases.filter { $0 != .inputNorm && $0 != .postNorm }[i]]
                 x.withUnsafeBufferPointer { xb in
@@ -104,6 +107,8 @@ struct BenchForwardCommand: ParsableCommand {
                 }
             }
         }
+        let times = best([runBlock, runGemms])
+        let block = times[0], gemms = times[1]
         let linearFlops = shapes.reduce(0.0) { $0 + 2 * Double(n) * Double($1.0) * Double($1.1) }
         // Causal attention: QKᵀ and PV over the T(T+1)/2 visible pairs per head and window.
         let attentionFlops = 4 * Double(b) * Double(c.heads) * Double(t * (t + 1) / 2) * Double(c.headDim)
@@ -125,11 +130,11 @@ struct BenchForwardCommand: ParsableCommand {
         let embedding = Self.random(n * c.hidden, scale: 1, seed: 3)
         let tokens = Self.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
         var nll = 0.0
-        let seconds = best {
+        let seconds = best([{
             hidden.x = embedding
             for (i, w) in blocks.enumerated() { forward.runBlock(i, weights: w, hidden: &hidden) }
             nll = head.windowNLL(hidden, tokens: tokens[...]).reduce(0, +) / Double(b)
-        }
+        }])[0]
         print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens: %.3f s, "
                      + "%.0f tokens/s (mean NLL %.3f)", b, t, seconds, Double(n) / seconds, nll))
     }
