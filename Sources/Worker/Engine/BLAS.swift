@@ -6,6 +6,17 @@ import COpenBLAS
 
 /// Row-major single-precision matrix products through OpenBLAS.
 enum BLAS {
+    /// Runs `body` with OpenBLAS limited to one thread, then restores the count: for callers that spread many
+    /// small products over the cores themselves (OpenBLAS's single-threaded path runs in the calling thread and
+    /// is safe to enter concurrently).
+    static func singleThreaded(_ body: () -> Void) {
+        let threads = openblas_get_num_threads()
+        if threads == 1 { body(); return }
+        openblas_set_num_threads(1)
+        body()
+        openblas_set_num_threads(threads)
+    }
+
     /// y (M, N) = x (M, K) · wᵀ with w (N, K); with `accumulate`, y += x · wᵀ (the residual add, fused).
     static func linear(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
