@@ -70,8 +70,8 @@ struct KernelTwinTests {
         let n = windows * t, hd = heads * d, kd = kvHeads * d
         let q = Self.random(n * hd, seed: 7), k = Self.random(n * kd, seed: 8), v = Self.random(n * kd, seed: 9)
         var fast = [Float](repeating: 0, count: n * hd)
-        var scores = [Float](repeating: 0, count: Attention.scoreFloats(seqlen: t))
-        Attention.forward(&fast, q: q, k: k, v: v, scores: &scores, windows: windows, seqlen: t,
+        var scores = [Float](repeating: 0, count: 2 * t * t)
+        Attention.forward(&fast, q: q, k: k, v: v, scores: &scores, scoreBuffers: 2, windows: windows, seqlen: t,
                           heads: heads, kvHeads: kvHeads, headDim: d)
         var plain = fast
         let scale = 1 / Double(d).squareRoot()

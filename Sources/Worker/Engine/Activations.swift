@@ -31,7 +31,8 @@ final class Workspace {
     let att: UnsafeMutablePointer<Float>     // (R, H·D) attention output, o_proj's input
     let gate: UnsafeMutablePointer<Float>    // (R, F), then silu(gate)·up: down_proj's input
     let up: UnsafeMutablePointer<Float>      // (R, F)
-    let scores: UnsafeMutablePointer<Float>  // (cores, T, T)
+    let scores: UnsafeMutablePointer<Float>  // (scoreBuffers, T, T), one per core
+    let scoreBuffers: Int
     private var all: [UnsafeMutablePointer<Float>] = []
 
     /// Floats per row, for sizing chunks against a memory budget.
@@ -53,7 +54,8 @@ final class Workspace {
         att = make(rows * c.heads * c.headDim)
         gate = make(rows * c.intermediate)
         up = make(rows * c.intermediate)
-        scores = make(Attention.scoreFloats(seqlen: seqlen))
+        scoreBuffers = Parallel.workers
+        scores = make(scoreBuffers * seqlen * seqlen)
         all = [xn, q, k, v, att, gate, up, scores]
     }
 

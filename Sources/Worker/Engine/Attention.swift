@@ -14,18 +14,16 @@ enum Attention {
     /// Query rows per causal block (Tq): small enough to skip most of the masked triangle, large enough for sgemm.
     static let queryBlock = 64
 
-    /// Score scratch needed: one (T, T) buffer per core.
-    static func scoreFloats(seqlen t: Int) -> Int { Parallel.workers * t * t }
-
-    /// out (B·T, H·D) = attention(q (B·T, H·D), k (B·T, K·D), v (B·T, K·D)); `scores` holds `scoreFloats`.
+    /// out (B·T, H·D) = attention(q (B·T, H·D), k (B·T, K·D), v (B·T, K·D)); `scores` holds `scoreBuffers`
+    /// (T, T) buffers, which bounds how many pairs run at once.
     static func forward(
         _ out: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        scores: UnsafeMutablePointer<Float>,
+        scores: UnsafeMutablePointer<Float>, scoreBuffers: Int,
         windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int
     ) {
         let pairs = windows * heads
-        let workers = min(Parallel.workers, pairs)
+        let workers = max(1, min(Parallel.workers, pairs, scoreBuffers))
         let run = { (worker: Int) in
             var p = worker
             while p < pairs {

@@ -51,8 +51,9 @@ final class Forward {
     /// Embeds `tokens` and runs every block; `progress(blocksDone)` after each block.
     func run(_ model: ModelWeights, tokens: ArraySlice<TokenID>, progress: ((Int) -> Void)? = nil) throws -> Activations {
         var hidden = try embed(model, tokens: tokens)
+        var w = BlockWeights(zeros: config)   // one block's Float32 weights, refilled per block
         for layer in 0..<config.layers {
-            let w = try model.block(layer)   // widened now, released when the next block is widened
+            try model.block(layer, into: &w)
             runBlock(layer, weights: w, hidden: &hidden)
             progress?(layer + 1)
         }
@@ -85,7 +86,7 @@ final class Forward {
         w.v.withUnsafeBufferPointer { BLAS.linear(ws.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
         rope.apply(ws.q, rows: r, heads: c.heads)
         rope.apply(ws.k, rows: r, heads: c.kvHeads)
-        Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores,
+        Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
                           windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
         observer?.observe(layer: layer, input: .output, rows: ws.att, count: r, width: hd)
         w.o.withUnsafeBufferPointer { BLAS.linear(x, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }

@@ -66,6 +66,21 @@ struct BlockWeights {
         }
     }
 
+    /// Writes tensor `t` in place (a subscript's get/set would copy the array first).
+    mutating func withMutableBuffer(_ t: BlockTensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        switch t {
+        case .inputNorm: try inputNorm.withUnsafeMutableBufferPointer { try body($0) }
+        case .q: try q.withUnsafeMutableBufferPointer { try body($0) }
+        case .k: try k.withUnsafeMutableBufferPointer { try body($0) }
+        case .v: try v.withUnsafeMutableBufferPointer { try body($0) }
+        case .o: try o.withUnsafeMutableBufferPointer { try body($0) }
+        case .postNorm: try postNorm.withUnsafeMutableBufferPointer { try body($0) }
+        case .gate: try gate.withUnsafeMutableBufferPointer { try body($0) }
+        case .up: try up.withUnsafeMutableBufferPointer { try body($0) }
+        case .down: try down.withUnsafeMutableBufferPointer { try body($0) }
+        }
+    }
+
     /// Zero weights of `config`'s shapes (norms zero too); for tests and benchmarks to fill.
     init(zeros c: LlamaConfig) {
         func z(_ t: BlockTensor) -> [Float] { [Float](repeating: 0, count: t.shape(c).reduce(1, *)) }
@@ -124,8 +139,17 @@ final class ModelWeights {
     /// Block `layer`'s nine tensors widened to Float32.
     func block(_ layer: Int) throws -> BlockWeights {
         var w = BlockWeights(zeros: config)
-        for t in BlockTensor.allCases { w[t] = try float32(TensorNames.block(layer, t)) }
+        try block(layer, into: &w)
         return w
+    }
+
+    /// Widens block `layer` into `w`'s existing arrays (shapes of this config), so a pass over all blocks
+    /// allocates one block's Float32 weights once.
+    func block(_ layer: Int, into w: inout BlockWeights) throws {
+        for t in BlockTensor.allCases {
+            let name = TensorNames.block(layer, t)
+            try w.withMutableBuffer(t) { try checkpoint.file(of: name)!.readFloat32(name, into: $0) }
+        }
     }
 
     /// The final RMSNorm weight (C).
