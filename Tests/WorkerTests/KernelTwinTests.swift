@@ -117,3 +117,29 @@ struct WindowTests {
         #expect(abs(together.perplexity - Foundation.exp(together.windowNLL.reduce(0, +) / 8)) < 1e-9)
     }
 }
+
+/// Dense perplexity over 16 windows of 64 tokens of `sharded/eval.bin` against the prune-reference run
+/// (`../shared/fixtures/prune-reference/results.jsonl`, method "dense"); disabled when that file is absent.
+extension EngineFixtures {
+    /// The "dense" line of the prune-reference results, or nil when absent.
+    static let denseReference: [String: Any]? = {
+        guard let root = EngineFixtures.packageRoot,
+              let text = try? String(contentsOf: root.appendingPathComponent("../shared/fixtures/prune-reference/results.jsonl"), encoding: .utf8)
+        else { return nil }
+        return text.split(separator: "\n").lazy
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["method"] as? String == "dense" }
+    }()
+}
+
+@Suite("Dense reference perplexity", .enabled(if: EngineFixtures.denseReference != nil, "../shared/fixtures/prune-reference is absent"))
+struct DenseReferenceTests {
+    @Test func sixteenWindowsMatchTheReference() throws {
+        let expected = EngineFixtures.denseReference!["ppl"] as! Double, seqlen = EngineFixtures.denseReference!["eval_seqlen"] as! Int
+        let dir = EngineFixtures.directory("sharded")
+        let result = try Perplexity.evaluate(
+            ModelWeights(directory: dir), tokens: EngineFixtures.tokens(dir.appendingPathComponent("eval.bin")), seqlen: seqlen)
+        #expect(result.windows == EngineFixtures.denseReference!["eval_windows"] as? Int)
+        #expect(abs(result.perplexity - expected) / expected < 1e-5, "ppl \(result.perplexity) vs \(expected)")
+    }
+}
