@@ -1,0 +1,164 @@
+// `prunerzero-worker bench-forward`: forward-pass throughput on random weights, next to raw sgemm.
+//
+// Two measurements: (1) one LLaMA-7B-shaped decoder block (C 4096, F 11008, 32 heads) over B × T tokens,
+// reported as GFLOP/s beside cblas_sgemm at the block's seven linear shapes timed in the same run; (2) a small
+// GQA model (6 blocks, C 256, H 8, K 4, F 688, V 1024) over 32 × 256 tokens, blocks plus lm_head NLL, in tokens/s.
+// It does not choose OpenBLAS kernels (OPENBLAS_CORETYPE is the caller's); `--threads` sets OpenBLAS's and the
+// kernels' thread counts.
+import ArgumentParser
+import COpenBLAS
+import Foundation
+
+/// The `bench-forward` subcommand.
+struct BenchForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-forward", abstract: "Time a 7B-shaped decoder block and a small GQA model on random weights.")
+
+    @Option(help: "Threads for OpenBLAS and the element-wise kernels (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Windows for the 7B block.") var bigWindows = 4
+    @Option(help: "Tokens per window for the 7B block.") var bigSeqlen = 512
+    @Option(help: "Timed repetitions (best is reported).") var repeats = 3
+    @Flag(help: "Skip the 7B block.") var skipBig = false
+    @Flag(help: "Skip the small model.") var skipSmall = false
+
+    func run() throws {
+        if let threads {
+            openblas_set_num_threads(Int32(threads))
+            Parallel.workers = max(1, threads)
+        }
+        print("OpenBLAS core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) BLAS threads, "
+              + "\(Parallel.workers) kernel workers")
+        if !skipBig { benchBlock() }
+        if !skipSmall { benchSmallModel() }
+    }
+
+    static func config(hidden: Int, intermediate: Int, heads: Int, kvHeads: Int, layers: Int, vocab: Int) -> LlamaConfig {
+        let json = """
+            {"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":\(hidden),
+             "intermediate_size":\(intermediate),"num_attention_heads":\(heads),"num_key_value_heads":\(kvHeads),
+             "num_hidden_layers":\(layers),"vocab_size":\(vocab),"rms_norm_eps":1e-5,"rope_theta":10000.0}
+            """
+        return try! LlamaConfig.decode(Data(json.utf8), file: "bench")
+    }
+
+    /// Deterministic uniform values in [−scale, scale) (xorshift), cheap enough for 200M weights.
+    static func random(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
+        var s = seed | 1
+        return (0..<count).map { _ in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return (Float(s >> 40) / Float(1 << 24) * 2 - 1) * scale
+        }
+    }
+
+    static func randomBlock(_ c: LlamaConfig, seed: UInt64) -> BlockWeights {
+        var w = BlockWeights(zeros: c)
+        for (i, t) in BlockTensor.allCases.enumerated() {
+            let shape = t.shape(c)
+            w[t] = shape.count == 1
+                ? [Float](repeating: 1, count: shape[0])
+                : random(shape[0] * shape[1], scale: 1 / Float(shape[1]).squareRoot(), seed: seed &+ UInt64(i) &* 7919)
+        }
+        return w
+    }
+
+    /// Best wall times of `repeats` rounds after one warm-up. Several bodies are interleaved round by round, so
+    /// load from other processes on a shared machine affects them alike.
+    func best(_ bodies: [() -> Void]) -> [Double] {
+        for body in bodies { body() }
+        var t = [Double](repeating: .infinity, count: bodies.count)
+        for _ in 0..<repeats {
+            for (i, body) in bodies.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                t[i] = min(t[i], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+        }
+        return t
+    }
+
+    func benchBlock() {
+        let c = Self.config(hidden: 4096, intermediate: 11008, heads: 32, kvHeads: 32, layers: 1, vocab: 32000)
+        let b = bigWindows, t = bigSeqlen, n = b * t
+        let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim
+        let w = Self.randomBlock(c, seed: 1)
+        let forward = Forward(config: c, seqlen: t, windows: b, workspaceBytes: 4 << 30)
+        var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
+        let input = Self.random(n * c.hidden, scale: 1, seed: 99)
+        let runBlock = {
+            hidden.x = input
+            forward.runBlock(0, weights: w, hidden: &hidden)
+        }
+        // The same seven products, as bare sgemm calls on the same shapes.
+        let shapes = [(hd, c.hidden), (kd, c.hidden), (kd, c.hidden), (c.hidden, hd),
+                      (c.intermediate, c.hidden), (c.intermediate, c.hidden), (c.hidden, c.intermediate)]
+        let x = Self.random(n * c.intermediate, scale: 1, seed: 5)
+        var y = [Float](repeating: 0, count: n * c.intermediate)
+        let runGemms = {
+            for (i, (out, inp)) in shapes.enumerated() {
+                let weight = w[BlockTensor.allCases.filter { $0 != .inputNorm && $0 != .postNorm }[i]]
+                x.withUnsafeBufferPointer { xb in
+                    y.withUnsafeMutableBufferPointer { yb in
+                        weight.withUnsafeBufferPointer { wb in
+                            BLAS.linear(yb.baseAddress!, xb.baseAddress!, wb.baseAddress!, rows: n, outputs: out, inputs: inp)
+                        }
+                    }
+                }
+            }
+        }
+        let times = best([runBlock, runGemms])
+        let block = times[0], gemms = times[1]
+        let linearFlops = shapes.reduce(0.0) { $0 + 2 * Double(n) * Double($1.0) * Double($1.1) }
+        // Causal attention: QKᵀ and PV over the T(T+1)/2 visible pairs per head and window.
+        let attentionFlops = 4 * Double(b) * Double(c.heads) * Double(t * (t + 1) / 2) * Double(c.headDim)
+        let blockRate = (linearFlops + attentionFlops) / block / 1e9
+        let gemmRate = linearFlops / gemms / 1e9
+        print(String(format: "7B block, %d windows × %d tokens: %.3f s, %.1f GFLOP/s (linear + causal attention); "
+                     + "sgemm at the same 7 shapes %.3f s, %.1f GFLOP/s; block/sgemm %.0f%%",
+                     b, t, block, blockRate, gemms, gemmRate, 100 * blockRate / gemmRate))
+    }
+
+    func benchSmallModel() {
+        let c = Self.config(hidden: 256, intermediate: 688, heads: 8, kvHeads: 4, layers: 6, vocab: 1024)
+        let b = 32, t = 256, n = b * t
+        let blocks = (0..<c.layers).map { Self.randomBlock(c, seed: UInt64(100 + $0)) }
+        let head = OutputHead(config: c, norm: [Float](repeating: 1, count: c.hidden),
+                              projection: Self.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7))
+        let forward = Forward(config: c, seqlen: t, windows: b)
+        var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
+        let embedding = Self.random(n * c.hidden, scale: 1, seed: 3)
+        let tokens = Self.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
+        var nll = 0.0
+        let runModel = {
+            hidden.x = embedding
+            for (i, w) in blocks.enumerated() { forward.runBlock(i, weights: w, hidden: &hidden) }
+            nll = head.windowNLL(hidden, tokens: tokens[...]).reduce(0, +) / Double(b)
+        }
+        // The bound: only the model's linear products (7 per block and lm_head) as bare sgemm calls.
+        let linears = BlockTensor.allCases.filter { $0 != .inputNorm && $0 != .postNorm }
+        let x = Self.random(n * c.intermediate, scale: 1, seed: 5)
+        var y = [Float](repeating: 0, count: n * c.vocab)
+        let runGemms = {
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    for w in blocks {
+                        for t in linears {
+                            let shape = t.shape(c)
+                            w[t].withUnsafeBufferPointer {
+                                BLAS.linear(yb.baseAddress!, xb.baseAddress!, $0.baseAddress!, rows: n, outputs: shape[0], inputs: shape[1])
+                            }
+                        }
+                    }
+                    head.projection.withUnsafeBufferPointer {
+                        BLAS.linear(yb.baseAddress!, xb.baseAddress!, $0.baseAddress!, rows: n, outputs: c.vocab, inputs: c.hidden)
+                    }
+                }
+            }
+        }
+        let times = best([runModel, runGemms])
+        print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens: %.3f s, "
+                     + "%.0f tokens/s (mean NLL %.3f); its linear products alone as sgemm: %.3f s, %.0f tokens/s",
+                     b, t, times[0], Double(n) / times[0], nll, times[1], Double(n) / times[1]))
+    }
+}

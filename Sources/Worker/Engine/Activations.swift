@@ -1,0 +1,63 @@
+// Activations and Workspace: the forward pass's memory, allocated once.
+//
+// `Activations` is the residual stream of every window, (B, T, C), held between decoder blocks so each block's
+// weights are widened once per pass over all windows. `Workspace` holds one chunk's intermediates; its size bounds
+// the peak memory independent of how many windows are evaluated.
+
+/// The residual stream of B windows × T tokens × C channels, row-major (B·T, C).
+struct Activations {
+    let windows: Int   // B
+    let seqlen: Int    // T
+    let hidden: Int    // C
+    var x: [Float]     // (B, T, C)
+
+    var tokens: Int { windows * seqlen }
+
+    init(windows: Int, seqlen: Int, hidden: Int) {
+        self.windows = windows
+        self.seqlen = seqlen
+        self.hidden = hidden
+        x = [Float](repeating: 0, count: windows * seqlen * hidden)
+    }
+}
+
+/// Scratch for one chunk of R = (windows per chunk)·T rows. Owns raw buffers so the hot loop makes no arrays.
+final class Workspace {
+    let rows: Int          // R
+    let xn: UnsafeMutablePointer<Float>      // (R, C) normed input of the current sub-layer
+    let q: UnsafeMutablePointer<Float>       // (R, H·D)
+    let k: UnsafeMutablePointer<Float>       // (R, K·D)
+    let v: UnsafeMutablePointer<Float>       // (R, K·D)
+    let att: UnsafeMutablePointer<Float>     // (R, H·D) attention output, o_proj's input
+    let gate: UnsafeMutablePointer<Float>    // (R, F), then silu(gate)·up: down_proj's input
+    let up: UnsafeMutablePointer<Float>      // (R, F)
+    let scores: UnsafeMutablePointer<Float>  // (scoreBuffers, T, T), one per core
+    let scoreBuffers: Int
+    private var all: [UnsafeMutablePointer<Float>] = []
+
+    /// Floats per row, for sizing chunks against a memory budget.
+    static func floatsPerRow(_ c: LlamaConfig) -> Int {
+        c.hidden + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 2 * c.intermediate
+    }
+
+    init(config c: LlamaConfig, rows: Int, seqlen: Int) {
+        self.rows = rows
+        func make(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+            p.initialize(repeating: 0, count: max(1, n))
+            return p
+        }
+        xn = make(rows * c.hidden)
+        q = make(rows * c.heads * c.headDim)
+        k = make(rows * c.kvHeads * c.headDim)
+        v = make(rows * c.kvHeads * c.headDim)
+        att = make(rows * c.heads * c.headDim)
+        gate = make(rows * c.intermediate)
+        up = make(rows * c.intermediate)
+        scoreBuffers = Parallel.workers
+        scores = make(scoreBuffers * seqlen * seqlen)
+        all = [xn, q, k, v, att, gate, up, scores]
+    }
+
+    deinit { for p in all { p.deallocate() } }
+}

@@ -1,0 +1,40 @@
+// BLAS: the one place that calls cblas_sgemm.
+//
+// Every matrix in the engine is row-major, stated here once (CblasRowMajor). Linear layers follow nn.Linear:
+// the weight is (out, in) and y = x · Wᵀ, so the weight is passed transposed and never copied.
+import COpenBLAS
+
+/// Row-major single-precision matrix products through OpenBLAS.
+enum BLAS {
+    /// Runs `body` with OpenBLAS limited to one thread, then restores the count: for callers that spread many
+    /// small products over the cores themselves (OpenBLAS's single-threaded path runs in the calling thread and
+    /// is safe to enter concurrently).
+    static func singleThreaded(_ body: () -> Void) {
+        let threads = openblas_get_num_threads()
+        if threads == 1 { body(); return }
+        openblas_set_num_threads(1)
+        body()
+        openblas_set_num_threads(threads)
+    }
+
+    /// y (M, N) = x (M, K) · wᵀ with w (N, K); with `accumulate`, y += x · wᵀ (the residual add, fused).
+    static func linear(
+        _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        rows m: Int, outputs n: Int, inputs k: Int, accumulate: Bool = false
+    ) {
+        gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, transB: true, c: y, ldc: n, beta: accumulate ? 1 : 0)
+    }
+
+    /// c (M, N) = alpha · a (M, K) · op(b) + beta · c, with op(b) = bᵀ (b stored (N, K)) when `transB`,
+    /// else b stored (K, N). Leading dimensions let callers address one head inside a (T, H·D) buffer.
+    static func gemm(
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

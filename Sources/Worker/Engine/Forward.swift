@@ -1,0 +1,102 @@
+// Forward: the LLaMA decoder, block by block over all windows at once.
+//
+// Order (transformers' LlamaDecoderLayer), for the rows of a chunk of windows, x (R, C) the residual stream:
+//   xn = RMSNorm(x)·w_in;  q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ;  RoPE(q), RoPE(k);  att = causal GQA attention;
+//   x += att·Woᵀ;  xn = RMSNorm(x)·w_post;  x += (silu(xn·Wgᵀ) ⊙ xn·Wuᵀ)·Wdᵀ.
+// `runBlock` takes the block's weights as an argument, so a pruning stage can substitute masked ones and observe
+// each linear's input. Windows are processed in chunks sized by a memory budget, each chunk's products as one
+// sgemm over all its tokens. The final norm and lm_head live in OutputHead.
+
+/// The input a group of linears reads, for observers (calibration statistics).
+enum LinearInput {
+    case attention   // q, k, v read xn after input_layernorm (R, C)
+    case output      // o_proj reads att (R, H·D)
+    case mlp         // gate, up read xn after post_attention_layernorm (R, C)
+    case down        // down_proj reads silu(gate)·up (R, F)
+}
+
+/// Sees every linear's input as the block runs: rows (R, width) of one chunk.
+protocol BlockObserver: AnyObject {
+    func observe(layer: Int, input: LinearInput, rows: UnsafePointer<Float>, count: Int, width: Int)
+}
+
+/// Runs decoder blocks over B windows of T tokens for one config.
+final class Forward {
+    let config: LlamaConfig
+    let seqlen: Int                 // T
+    let windowsPerChunk: Int
+    let rope: RopeTable
+    private let ws: Workspace
+    weak var observer: BlockObserver?
+
+    /// `windows` is the most windows one `Activations` will hold; the workspace holds
+    /// `min(windows, budget / row bytes / T)` of them (at least one).
+    init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30) {
+        self.config = config
+        self.seqlen = seqlen
+        let perWindow = Workspace.floatsPerRow(config) * 4 * seqlen
+        windowsPerChunk = max(1, min(windows, workspaceBytes / max(1, perWindow)))
+        rope = RopeTable(seqlen: seqlen, headDim: config.headDim, theta: config.ropeTheta)
+        ws = Workspace(config: config, rows: windowsPerChunk * seqlen, seqlen: seqlen)
+    }
+
+    /// The embedding rows of `tokens` (B·T ids) as the residual stream (B, T, C).
+    func embed(_ model: ModelWeights, tokens: ArraySlice<TokenID>) throws -> Activations {
+        precondition(tokens.count % seqlen == 0, "token count \(tokens.count) is not a multiple of T = \(seqlen)")
+        var a = Activations(windows: tokens.count / seqlen, seqlen: seqlen, hidden: config.hidden)
+        try a.x.withUnsafeMutableBufferPointer { try model.embed(tokens, into: $0.baseAddress!) }
+        return a
+    }
+
+    /// Embeds `tokens` and runs every block; `progress(blocksDone)` after each block.
+    func run(_ model: ModelWeights, tokens: ArraySlice<TokenID>, progress: ((Int) -> Void)? = nil) throws -> Activations {
+        var hidden = try embed(model, tokens: tokens)
+        var w = BlockWeights(zeros: config)   // one block's Float32 weights, refilled per block
+        for layer in 0..<config.layers {
+            try model.block(layer, into: &w)
+            runBlock(layer, weights: w, hidden: &hidden)
+            progress?(layer + 1)
+        }
+        return hidden
+    }
+
+    /// Applies decoder block `layer` with `weights` to every window of `hidden`, in place.
+    func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations) {
+        precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
+        let t = seqlen
+        hidden.x.withUnsafeMutableBufferPointer { xb in
+            var b0 = 0
+            while b0 < hidden.windows {
+                let nb = min(windowsPerChunk, hidden.windows - b0)
+                blockChunk(layer, w, x: xb.baseAddress! + b0 * t * config.hidden, windows: nb)
+                b0 += nb
+            }
+        }
+    }
+
+    /// One block on x (R, C) = `windows` whole windows, in place.
+    private func blockChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int) {
+        let c = config, r = windows * seqlen
+        let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
+        // Attention sub-layer.
+        w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        observer?.observe(layer: layer, input: .attention, rows: ws.xn, count: r, width: c.hidden)
+        w.q.withUnsafeBufferPointer { BLAS.linear(ws.q, ws.xn, $0.baseAddress!, rows: r, outputs: hd, inputs: c.hidden) }
+        w.k.withUnsafeBufferPointer { BLAS.linear(ws.k, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        w.v.withUnsafeBufferPointer { BLAS.linear(ws.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        rope.apply(ws.q, rows: r, heads: c.heads)
+        rope.apply(ws.k, rows: r, heads: c.kvHeads)
+        Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
+                          windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+        observer?.observe(layer: layer, input: .output, rows: ws.att, count: r, width: hd)
+        w.o.withUnsafeBufferPointer { BLAS.linear(x, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
+        // MLP sub-layer.
+        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden)
+        w.gate.withUnsafeBufferPointer { BLAS.linear(ws.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        w.up.withUnsafeBufferPointer { BLAS.linear(ws.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        Kernels.siluMul(ws.gate, ws.up, count: r * f)
+        observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f)
+        w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.gate, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
+    }
+}

@@ -1,0 +1,135 @@
+// Kernels: the element-wise steps between matrix products, vectorized with SIMD16 and spread over cores.
+//
+// Each follows transformers' LlamaModel in float32: RMSNorm as x · rsqrt(mean(x²) + eps) · w; SiLU as x·σ(x);
+// softmax and log-sum-exp shifted by the row maximum. `exp` is a Cephes-style polynomial (≤ 2 ulp on the range
+// used), because libm's scalar expf would dominate softmax and SiLU. Plain scalar twins live in the tests.
+//
+// Legend: B windows, T tokens per window, N = B·T rows, C hidden, H heads, K kv heads, D head dim,
+// F intermediate, V vocab.
+
+import Foundation
+
+typealias F16 = SIMD16<Float>
+
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> F16 { UnsafeRawPointer(p).loadUnaligned(as: F16.self) }
+@inline(__always) func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self) }
+
+/// Loads `n` < 16 floats, filling the other lanes with `fill`.
+@inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ n: Int, fill: Float = 0) -> F16 {
+    var v = F16(repeating: fill)
+    for i in 0..<n { v[i] = p[i] }
+    return v
+}
+
+@inline(__always) func storePartial(_ v: F16, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    for i in 0..<n { p[i] = v[i] }
+}
+
+/// Lane-wise max and min through compare-and-replace: Swift's `pointwiseMax`/`clamped` compile to scalar loops
+/// (they order NaNs lane by lane), this form to vector compare and blend.
+@inline(__always) func vmax(_ a: F16, _ b: F16) -> F16 { a.replacing(with: b, where: a .< b) }
+@inline(__always) func vmin(_ a: F16, _ b: F16) -> F16 { a.replacing(with: b, where: a .> b) }
+
+/// e^x per lane: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial (Cephes expf), 2^n through the
+/// exponent bits. Inputs are clamped to [-87.3, 88] so 2^n stays a normal float.
+@inline(__always) func exp16(_ x: F16) -> F16 {
+    let x = vmin(vmax(x, F16(repeating: -87.3)), F16(repeating: 88))
+    // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
+    let magic: Float = 12_582_912
+    let shifted = x * 1.442_695_04 + magic
+    let n = shifted - magic
+    var r = x - n * 0.693_359_375
+    r = r + n * 2.121_944_40e-4
+    var p = F16(repeating: 1.987_569_150_0e-4)
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    p = p * (r * r) + r + 1
+    let ni = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(F16(repeating: magic), to: SIMD16<Int32>.self)
+    let scale = unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
+    return p * scale
+}
+
+/// The element-wise kernels of the forward pass.
+enum Kernels {
+    /// out (N, C) = x / sqrt(mean(x²) + eps) · weight (C), per row. `out` may equal `x`.
+    static func rmsNorm(
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        rows: Int, width c: Int, eps: Float
+    ) {
+        let full = c & ~15
+        Parallel.chunked(rows, grain: max(1, 8192 / c)) { range in
+            for r in range {
+                let xr = x + r * c, or = out + r * c
+                var acc = F16()
+                var i = 0
+                while i < full { let v = load16(xr + i); acc += v * v; i += 16 }
+                var ss = acc.sum()
+                while i < c { ss += xr[i] * xr[i]; i += 1 }
+                let inv = 1 / (ss / Float(c) + eps).squareRoot()
+                i = 0
+                while i < full { store16(load16(xr + i) * inv * load16(weight + i), or + i); i += 16 }
+                while i < c { or[i] = xr[i] * inv * weight[i]; i += 1 }
+            }
+        }
+    }
+
+    /// gate (count) ← silu(gate) · up = gate / (1 + e^−gate) · up: the MLP's gated activation, (N, F) flat.
+    static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        Parallel.chunked(count, grain: 1 << 14) { range in
+            var i = range.lowerBound
+            while i + 16 <= range.upperBound {
+                let g = load16(gate + i)
+                store16(g / (1 + exp16(-g)) * load16(up + i), gate + i)
+                i += 16
+            }
+            let n = range.upperBound - i
+            if n > 0 {
+                let g = loadPartial(gate + i, n)
+                storePartial(g / (1 + exp16(-g)) * loadPartial(up + i, n), gate + i, n)
+            }
+        }
+    }
+
+    /// row (n) ← softmax(row) in place, shifted by the maximum for stability. Single-threaded: called per row.
+    @inline(__always)
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count n: Int) {
+        let m = maximum(row, n)
+        var acc = F16()
+        var i = 0
+        while i + 16 <= n {
+            let e = exp16(load16(row + i) - m)
+            store16(e, row + i); acc += e; i += 16
+        }
+        if i < n {
+            let e = exp16(loadPartial(row + i, n - i, fill: -.infinity) - m)
+            storePartial(e, row + i, n - i); acc += e
+        }
+        let inv = 1 / acc.sum()
+        i = 0
+        while i + 16 <= n { store16(load16(row + i) * inv, row + i); i += 16 }
+        while i < n { row[i] *= inv; i += 1 }
+    }
+
+    /// log Σ exp(row) for a row of n logits, shifted by the maximum (the log-softmax denominator).
+    static func logSumExp(_ row: UnsafePointer<Float>, count n: Int) -> Float {
+        let m = maximum(row, n)
+        var acc = F16()
+        var i = 0
+        while i + 16 <= n { acc += exp16(load16(row + i) - m); i += 16 }
+        if i < n { acc += exp16(loadPartial(row + i, n - i, fill: -.infinity) - m) }
+        return m + logf(acc.sum())
+    }
+
+    @inline(__always)
+    static func maximum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = F16(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= n { acc = vmax(acc, load16(row + i)); i += 16 }
+        var m = acc.max()
+        while i < n { m = Swift.max(m, row[i]); i += 1 }
+        return m
+    }
+}

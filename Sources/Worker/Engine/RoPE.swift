@@ -1,0 +1,53 @@
+// RoPE: rotary position embedding, transformers' "default" type with the rotate-half convention.
+//
+// inv_freq[i] = 1 / theta^(2i/D) for i < D/2, angle = position · inv_freq[i], all in float32 as transformers
+// computes them, and for i < D/2:  x'[i] = x[i]·cos − x[i+D/2]·sin,  x'[i+D/2] = x[i+D/2]·cos + x[i]·sin.
+// Positions restart at 0 in every window: the windows are independent sequences.
+import Foundation
+
+/// Cosines and sines for positions 0..<T, computed once per sequence length.
+struct RopeTable {
+    let seqlen: Int    // T
+    let half: Int      // D/2
+    let cos: [Float]   // (T, D/2)
+    let sin: [Float]   // (T, D/2)
+
+    init(seqlen: Int, headDim: Int, theta: Double) {
+        self.seqlen = seqlen
+        half = headDim / 2
+        let invFreq = (0..<half).map { i in 1 / powf(Float(theta), Float(2 * i) / Float(headDim)) }
+        var c = [Float](repeating: 0, count: seqlen * half), s = c
+        for t in 0..<seqlen {
+            for i in 0..<half {
+                let angle = Float(t) * invFreq[i]
+                c[t * half + i] = Foundation.cos(angle)
+                s[t * half + i] = Foundation.sin(angle)
+            }
+        }
+        cos = c
+        sin = s
+    }
+
+    /// Rotates x (N, heads·D) in place; row n is at position n mod T.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
+        let half = self.half, d = 2 * half, width = heads * d, t = seqlen
+        cos.withUnsafeBufferPointer { cosB in
+            sin.withUnsafeBufferPointer { sinB in
+                let cp = cosB.baseAddress!, sp = sinB.baseAddress!
+                Parallel.chunked(rows, grain: max(1, 4096 / width)) { range in
+                    for r in range {
+                        let cr = cp + (r % t) * half, sr = sp + (r % t) * half
+                        for h in 0..<heads {
+                            let a = x + r * width + h * d, b = a + half
+                            for i in 0..<half {
+                                let x1 = a[i], x2 = b[i]
+                                a[i] = x1 * cr[i] - x2 * sr[i]
+                                b[i] = x2 * cr[i] + x1 * sr[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
