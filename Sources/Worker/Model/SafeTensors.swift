@@ -34,7 +34,7 @@ enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case let .invalidHeader(file, reason): "\(file): invalid JSON header: \(reason)"
         case let .invalidEntry(file, tensor, field, reason): "\(file): tensor \(tensor): field \(field): \(reason)"
         case let .unsupportedDType(file, tensor, dtype):
-            "\(file): tensor \(tensor): dtype \(dtype) is not supported (supported: F32, F16, BF16)"
+            "\(file): tensor \(tensor): dtype \(dtype) is not supported (supported: F32, F16, BF16, U8)"
         case let .offsetsOutOfRange(file, tensor, begin, end, dataSize):
             "\(file): tensor \(tensor): data_offsets [\(begin), \(end)] outside the data (\(dataSize) bytes)"
         case let .sizeMismatch(file, tensor, shape, dtype, expected, actual):
@@ -49,14 +49,15 @@ enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The element types the engine widens to Float32.
+/// The element types the engine widens to Float32 (U8 holds pruning masks: 1 = pruned).
 enum DType: String, CaseIterable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", u8 = "U8"
 
     var byteSize: Int {
         switch self {
         case .f32: 4
         case .f16, .bf16: 2
+        case .u8: 1
         }
     }
 }
@@ -139,7 +140,17 @@ final class SafeTensorsFile {
                     dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                 }
             }
+        case .u8:
+            for i in 0..<n { dst[i] = Float(src.load(fromByteOffset: i, as: UInt8.self)) }
         }
+    }
+
+    /// Tensor `name` widened to a new Float32 array.
+    func float32(_ name: String) throws -> [Float] {
+        let count = try info(name).count
+        var out = [Float](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { try readFloat32(name, into: $0) }
+        return out
     }
 
     /// Widens rows `rows` of a 2-D tensor (R, W) into `out` (rows.count, W): the embedding gather, which must not
@@ -163,6 +174,8 @@ final class SafeTensorsFile {
                 for i in 0..<width {
                     dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                 }
+            case .u8:
+                for i in 0..<width { dst[i] = Float(src.load(fromByteOffset: i, as: UInt8.self)) }
             }
         }
     }

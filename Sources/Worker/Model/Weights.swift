@@ -12,12 +12,15 @@ enum WeightsError: Error, CustomStringConvertible {
     case missingTensor(tensor: String, files: String)
     case shapeMismatch(tensor: String, file: String, expected: [Int], found: [Int])
     case tokenOutOfRange(position: Int, token: TokenID, vocab: Int)
+    case notFloatingPoint(tensor: String, file: String, dtype: String)
 
     var description: String {
         switch self {
         case let .missingTensor(tensor, files): "tensor \(tensor) is missing (looked in \(files))"
         case let .shapeMismatch(tensor, file, expected, found):
             "\(file): tensor \(tensor) has shape \(found), the config implies \(expected)"
+        case let .notFloatingPoint(tensor, file, dtype):
+            "\(file): tensor \(tensor) is \(dtype); model weights must be F32, F16 or BF16"
         case let .tokenOutOfRange(position, token, vocab):
             "token \(token) at position \(position) is outside the vocabulary (size \(vocab))"
         }
@@ -123,6 +126,9 @@ final class ModelWeights {
         }
         guard info.shape == shape else {
             throw WeightsError.shapeMismatch(tensor: name, file: file.path, expected: shape, found: info.shape)
+        }
+        guard info.dtype != .u8 else {
+            throw WeightsError.notFloatingPoint(tensor: name, file: file.path, dtype: info.dtype.rawValue)
         }
     }
 
