@@ -1,0 +1,16 @@
+/// What a fitness evaluation needs besides the dense model, as a calibrated bundle provides it.
+struct CalibrationData {
+    /// Tokens per window (T), for calibration and evaluation alike.
+    let seqlen: Int
+    /// G per linear, keyed by `PrunableLinear.name(layer:)`: (out, in) row-major.
+    let gradients: [String: [Float]]
+    /// X of the dense model per linear (the `static` mode's X and the pre-flight's): (in).
+    let denseX: [String: [Float]]
+    /// Calibration windows, (nsamples, T) flattened.
+    let calibrationTokens: [TokenID]
+    /// Fitness windows, (n, T) flattened; a request may use the first k of them (the cheap fidelity).
+    let evaluationTokens: [TokenID]
+
+    var calibrationWindows: Int { calibrationTokens.count / seqlen }
+    var evaluationWindows: Int { evaluationTokens.count / seqlen }
+}

@@ -1,0 +1,167 @@
+import Dispatch
+import Foundation
+import Shared
+
+/// One fitness evaluation's question.
+struct FitnessRequest {
+    var method: PruningMethod
+    var pattern: SparsityPattern
+    var activationMode: ActivationMode = .sequential
+    /// Use the first k evaluation windows (the same for every metric, so comparisons are paired); nil = all.
+    var evaluationWindows: Int?
+    /// Refuse metrics that are non-finite or constant along every row before running the model.
+    var rejectDegenerate = true
+}
+
+/// One fitness evaluation's answer.
+struct FitnessOutcome: Codable {
+    let perplexity: Double
+    let meanNLL: Double
+    let windows: Int
+    /// Combined fingerprint of every matrix's mask, in model order: equal masks ⇔ (almost surely) equal values.
+    let maskFingerprint: UInt64
+    /// Fraction pruned per linear, by name, in model order.
+    let layerSparsity: [String: Double]
+    let overallSparsity: Double
+    /// Seconds per stage: calibration (dense passes for X), metric, masks, pruned calibration pass, evaluation
+    /// pass, output head.
+    let stageSeconds: [String: Double]
+}
+
+/// Why a metric gets no fitness.
+enum FitnessFailure: Error, Equatable, CustomStringConvertible {
+    case nonFiniteMetric(linear: String, count: Int)
+    case rowConstantMetric(linear: String)
+    case missingGradient(linear: String)
+    case missingActivations(linear: String)
+    case nonFiniteLoss
+    case noEvaluationWindows
+
+    var description: String {
+        switch self {
+        case let .nonFiniteMetric(linear, count): "metric is NaN or infinite at \(count) entries of \(linear)"
+        case let .rowConstantMetric(linear):
+            "metric is constant along every row of \(linear): the mask would be decided by column order alone"
+        case let .missingGradient(linear): "the bundle has no gradient norms G for \(linear)"
+        case let .missingActivations(linear): "the bundle has no activation statistics X for \(linear)"
+        case .nonFiniteLoss: "the pruned model's loss is not finite"
+        case .noEvaluationWindows: "no evaluation windows"
+        }
+    }
+}
+
+/// The fitness function: prune the model with a method, block by block, and measure perplexity.
+///
+/// Layer-streamed (REFERENCE-SEMANTICS.md rule 7): for each block, (sequential mode) run the calibration activations
+/// through the dense block to gather X; compute the metric and masks of its seven linears; build the pruned block;
+/// run the calibration and evaluation activations through it; go on. One block's Float32 weights exist at a time and
+/// the dense model is never modified. Metrics that do not read X need no calibration pass at all.
+final class FitnessEvaluator {
+    let model: ModelWeights
+    let data: CalibrationData
+    private let forward: Forward
+    private let head: OutputHead
+    /// Sees every linear's X, metric and mask (tests compare them with the reference's).
+    var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
+
+    init(model: ModelWeights, data: CalibrationData) throws {
+        self.model = model
+        self.data = data
+        forward = Forward(config: model.config, seqlen: data.seqlen,
+                          windows: max(data.calibrationWindows, data.evaluationWindows))
+        head = try OutputHead(model)
+    }
+
+    /// Perplexity of the dense model on the first `windows` evaluation windows.
+    func densePerplexity(windows: Int? = nil) throws -> PerplexityResult {
+        let tokens = try evaluationTokens(windows)
+        let hidden = try forward.run(model, tokens: tokens)
+        return Perplexity.result(head.windowNLL(hidden, tokens: tokens), seqlen: data.seqlen)
+    }
+
+    func evaluate(_ request: FitnessRequest, progress: ((Int, Int) -> Void)? = nil) throws -> FitnessOutcome {
+        var clock = StageClock()
+        let config = model.config
+        let evalTokens = try evaluationTokens(request.evaluationWindows)
+        let needsCalibration = request.method.readsX && request.activationMode == .sequential
+        var calibration = needsCalibration ? try forward.embed(model, tokens: data.calibrationTokens[...]) : nil
+        var evaluation = try forward.embed(model, tokens: evalTokens)
+        let collector = ScalerRowCollector()
+        var selector = MaskSelector()
+        var fingerprint = Fingerprint()
+        var layerSparsity: [String: Double] = [:]
+        var pruned = 0, total = 0
+        var dense = BlockWeights(zeros: config)
+
+        for layer in 0..<config.layers {
+            try model.block(layer, into: &dense)
+            if var scratch = calibration {
+                // The dense block sees the pruned earlier blocks' activations; its output is discarded.
+                collector.reset()
+                forward.observer = collector
+                defer { forward.observer = nil }
+                clock.time("calibration (dense, for X)") { forward.runBlock(layer, weights: dense, hidden: &scratch) }
+            }
+            var block = dense
+            for linear in PrunableLinear.allCases {
+                let name = linear.name(layer: layer)
+                let x = try activationRow(linear, name: name, collector: collector, request: request)
+                let mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
+                                             shape: linear.tensor.shape(config), x: x,
+                                             g: gradient(name, request), request: request,
+                                             clock: &clock, inspector: inspector)
+                block.withMutableBuffer(linear.tensor) { mask.apply(to: $0.baseAddress!) }
+                fingerprint.add(mask.fingerprint)
+                layerSparsity[name] = mask.sparsity
+                pruned += mask.prunedCount
+                total += mask.rows * mask.cols
+            }
+            if calibration != nil {
+                clock.time("calibration (pruned)") { forward.runBlock(layer, weights: block, hidden: &calibration!) }
+            }
+            clock.time("evaluation") { forward.runBlock(layer, weights: block, hidden: &evaluation) }
+            progress?(layer + 1, config.layers)
+        }
+        let nll = clock.time("output head") { head.windowNLL(evaluation, tokens: evalTokens) }
+        let result = Perplexity.result(nll, seqlen: data.seqlen)
+        guard result.perplexity.isFinite else { throw FitnessFailure.nonFiniteLoss }
+        return FitnessOutcome(perplexity: result.perplexity, meanNLL: result.meanNLL, windows: result.windows,
+                              maskFingerprint: fingerprint.value, layerSparsity: layerSparsity,
+                              overallSparsity: Double(pruned) / Double(total), stageSeconds: clock.seconds)
+    }
+
+    private func evaluationTokens(_ windows: Int?) throws -> ArraySlice<TokenID> {
+        let n = min(windows ?? data.evaluationWindows, data.evaluationWindows)
+        guard n > 0 else { throw FitnessFailure.noEvaluationWindows }
+        return data.evaluationTokens[0..<n * data.seqlen]
+    }
+
+    private func activationRow(_ linear: PrunableLinear, name: String, collector: ScalerRowCollector,
+                               request: FitnessRequest) throws -> [Float]? {
+        guard request.method.readsX else { return nil }
+        if request.activationMode == .sequential,
+           let x = collector.scalerRow(linear.input, windows: data.calibrationWindows) {
+            return x
+        }
+        guard let x = data.denseX[name] else { throw FitnessFailure.missingActivations(linear: name) }
+        return x
+    }
+
+    private func gradient(_ name: String, _ request: FitnessRequest) throws -> [Float]? {
+        guard request.method.readsG else { return nil }
+        guard let g = data.gradients[name] else { throw FitnessFailure.missingGradient(linear: name) }
+        return g
+    }
+}
+
+/// Wall time per named stage.
+struct StageClock {
+    private(set) var seconds: [String: Double] = [:]
+
+    @discardableResult
+    mutating func time<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { seconds[stage, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
+}

@@ -1,0 +1,52 @@
+import Shared
+
+/// How a fitness evaluation chooses weights to prune.
+enum PruningMethod: CustomStringConvertible {
+    /// A symbolic metric over W, G, X (Pruner-Zero's search space; wanda is `mul(W, sqrt(X))`).
+    case metric(MetricExpression)
+    /// The reference's magnitude pruning: one |W| threshold per matrix (unstructured), or |W| per N:M group.
+    case magnitude
+
+    /// Wanda (Sun et al. 2023): |W| · sqrt(scaler_row), per output row — exactly this metric in our language.
+    static let wanda = PruningMethod.metric(.binary(.mul, .terminal(.W), .unary(.sqrt, .terminal(.X))))
+    /// The metric Pruner-Zero published (its data/best_tree.json).
+    static let paper = PruningMethod.metric(.binary(.mul, .unary(.abs, .binary(.mul, .terminal(.W), .terminal(.W))),
+                                                    .unary(.mms, .terminal(.G))))
+
+    /// `magnitude`, `wanda`, `paper`, or a formula.
+    init(parsing text: String, limits: MetricLimits = .standard) throws {
+        switch text {
+        case "magnitude": self = .magnitude
+        case "wanda": self = .wanda
+        case "paper", "pruner-zero": self = .paper
+        default: self = .metric(try MetricExpression(parsing: text, limits: limits))
+        }
+    }
+
+    /// Whether masks depend on activation statistics (else no calibration pass is needed).
+    var readsX: Bool {
+        if case .metric(let e) = self { return e.terminals.contains(.X) }
+        return false
+    }
+
+    var readsG: Bool {
+        if case .metric(let e) = self { return e.terminals.contains(.G) }
+        return false
+    }
+
+    var description: String {
+        switch self {
+        case .metric(let e): e.description
+        case .magnitude: "magnitude"
+        }
+    }
+}
+
+/// Where X comes from during pruning.
+enum ActivationMode: String, CaseIterable {
+    /// The reference's (and Wanda's): each block's X from calibration activations that flowed through the
+    /// already-pruned earlier blocks.
+    case sequential
+    /// The bundle's X from the dense model: no calibration pass, an approximation.
+    case `static`
+}
