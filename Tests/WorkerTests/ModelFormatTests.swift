@@ -63,7 +63,7 @@ struct EvalCommandTests {
     @Test func jsonReportMatchesTheFixture() throws {
         let dir = EngineFixtures.directory("tiny")
         let report = try EvalCommand.evaluate(
-            model: dir, source: UInt32TokenFile(path: dir.appendingPathComponent("tokens.bin").path), seqlen: 64, maxWindows: nil)
+            model: dir, data: dir.appendingPathComponent("tokens.bin").path, seqlen: 64, maxWindows: nil)
         let object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as! [String: Any]
         let ppl = object["perplexity"] as! Double
         let expected = try EngineFixtures.expected("tiny").ppl
@@ -73,6 +73,6 @@ struct EvalCommandTests {
     }
 
     @Test func rejectsBadArguments() {
-        #expect(throws: (any Error).self) { _ = try EvalCommand.parse(["--model", "m", "--tokens", "t", "--seqlen", "1"]) }
+        #expect(throws: (any Error).self) { _ = try EvalCommand.parse(["--model", "m", "--data", "t", "--seqlen", "1"]) }
     }
 }

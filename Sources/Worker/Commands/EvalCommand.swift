@@ -1,32 +1,9 @@
 // `prunerzero-worker eval`: perplexity of a Hugging Face LLaMA checkpoint on a token stream.
 //
-// Tokens come from a `TokenSource` so other inputs (text, jsonl) can be added without touching the evaluation.
+// Data is any corpus `DatasetSource` reads (text, JSON lines, gzip, uint32 ids), tokenized by the model's tokenizer.
 // Progress goes to stderr; the result to stdout, as text or one JSON object.
 import ArgumentParser
 import Foundation
-
-/// Where `eval` gets its token ids.
-protocol TokenSource {
-    func tokens() throws -> [TokenID]
-}
-
-/// A pre-tokenized file of uint32 little-endian ids.
-struct UInt32TokenFile: TokenSource {
-    let path: String
-
-    func tokens() throws -> [TokenID] {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw ValidationError("\(path): cannot read: \(error.localizedDescription)")
-        }
-        guard data.count % 4 == 0 else {
-            throw ValidationError("\(path): \(data.count) bytes is not a whole number of uint32 token ids")
-        }
-        return data.withUnsafeBytes { raw in
-            (0..<data.count / 4).map { TokenID(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) }
-        }
-    }
-}
 
 /// The `eval` subcommand.
 struct EvalCommand: ParsableCommand {
@@ -37,8 +14,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Model directory: config.json and model.safetensors (or a sharded index).")
     var model: String
 
-    @Option(help: "Token ids, uint32 little-endian.")
-    var tokens: String
+    @Option(help: "Evaluation data: text, JSON lines (.jsonl, .json.gz) or uint32 little-endian token ids (.bin).")
+    var data: String
 
     @Option(help: "Tokens per window.")
     var seqlen: Int
@@ -56,21 +33,18 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let result = try Self.evaluate(
-            model: URL(fileURLWithPath: model), source: UInt32TokenFile(path: tokens), seqlen: seqlen,
+            model: URL(fileURLWithPath: model), data: data, seqlen: seqlen,
             maxWindows: maxWindows)
         print(json ? result.json : result.text)
     }
 
     /// One evaluation with timing; progress on stderr.
-    static func evaluate(model: URL, source: TokenSource, seqlen: Int, maxWindows: Int?) throws -> EvalReport {
+    static func evaluate(model: URL, data: String, seqlen: Int, maxWindows: Int?) throws -> EvalReport {
         let weights = try ModelWeights(directory: model)
-        let ids = try source.tokens()
+        let ids = try Corpus.stream(data, modelDirectory: model).tokens
         let start = Date()
         let r = try Perplexity.evaluate(weights, tokens: ids, seqlen: seqlen, maxWindows: maxWindows) { done, blocks, windows in
-            // On a terminal one line is rewritten; in a log, one line per block.
-            let line = "blocks \(done)/\(blocks) over \(windows) windows"
-            let tty = isatty(2) != 0
-            FileHandle.standardError.write(Data((tty ? "\r" + line + (done == blocks ? "\n" : "") : line + "\n").utf8))
+            ProgressLine.show("blocks \(done)/\(blocks) over \(windows) windows", done: done == blocks)
         }
         return EvalReport(result: r, seconds: Date().timeIntervalSince(start))
     }
