@@ -23,6 +23,26 @@ struct SafeTensorsWriter {
         entries.append((name, .f16, shape, halves.withUnsafeBytes { Data($0) }))
     }
 
+    /// Stores Float32 values as bfloat16, rounded to nearest even (exact for values widened from bfloat16).
+    mutating func add(_ name: String, bfloat16 values: [Float], shape: [Int]) {
+        precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
+        let halves = values.map { v -> UInt16 in
+            if v.isNaN { return 0x7FC0 }
+            let bits = v.bitPattern
+            return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16).littleEndian
+        }
+        entries.append((name, .bf16, shape, halves.withUnsafeBytes { Data($0) }))
+    }
+
+    /// Stores values in `dtype` (F32, F16 or BF16).
+    mutating func add(_ name: String, _ values: [Float], shape: [Int], as dtype: DType) {
+        switch dtype {
+        case .f32, .u8: add(name, float32: values, shape: shape)
+        case .f16: add(name, float16: values, shape: shape)
+        case .bf16: add(name, bfloat16: values, shape: shape)
+        }
+    }
+
     mutating func add(_ name: String, uint8 values: [UInt8], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
         entries.append((name, .u8, shape, Data(values)))

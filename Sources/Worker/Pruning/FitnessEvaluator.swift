@@ -63,6 +63,8 @@ final class FitnessEvaluator {
     private let head: OutputHead
     /// Sees every linear's X, metric and mask (tests compare them with the reference's).
     var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
+    /// Receives every pruned block (`prune --save` writes them out).
+    var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
 
     init(model: ModelWeights, data: CalibrationData) throws {
         self.model = model
@@ -120,6 +122,7 @@ final class FitnessEvaluator {
                 clock.time("calibration (pruned)") { forward.runBlock(layer, weights: block, hidden: &calibration!) }
             }
             clock.time("evaluation") { forward.runBlock(layer, weights: block, hidden: &evaluation) }
+            try prunedBlockSink?(layer, block)
             progress?(layer + 1, config.layers)
         }
         let nll = clock.time("output head") { head.windowNLL(evaluation, tokens: evalTokens) }

@@ -1,0 +1,109 @@
+import Foundation
+import Shared
+
+/// A calibrated bundle on disk, opened and checked: the manifest, its identity, the dense model it was made from,
+/// and the calibration data a fitness evaluation needs.
+///
+/// Layout of a bundle directory:
+///
+///     manifest.json              what, from what, how (its SHA-256 is the identity)
+///     gradients.safetensors      G per linear: model.layers.I.self_attn.q_proj … (out, in)
+///     activations.safetensors    dense X per linear (in)
+///     calibration.bin            calibration windows, (nsamples, seqlen) uint32 little-endian
+///     evaluation.bin             fitness windows
+///     test.bin                   held-out test windows (optional)
+///
+/// Opening checks every bundle file's size, the model's files' sizes, and (for bundles and models under 1 GiB, or
+/// when asked) their SHA-256, so a truncated, corrupt or swapped file is a clear error naming it.
+struct CalibratedBundle {
+    let directory: URL
+    let manifest: BundleManifest
+    let identity: String
+    let modelDirectory: URL
+    let model: ModelWeights
+    let data: CalibrationData
+    let testTokens: [TokenID]?
+
+    static let verifyAutomaticallyBelow = 1 << 30
+
+    init(directory: URL, model modelOverride: URL? = nil, verifyHashes: Bool? = nil) throws {
+        self.directory = directory
+        let manifestURL = directory.appendingPathComponent("manifest.json")
+        guard let bytes = FileManager.default.contents(atPath: manifestURL.path) else {
+            throw BundleError.missingFile(path: manifestURL.path)
+        }
+        let manifest: BundleManifest
+        do { manifest = try JSONDecoder().decode(BundleManifest.self, from: bytes) } catch {
+            throw BundleError.unreadableManifest(path: manifestURL.path, reason: "\(error)")
+        }
+        guard manifest.format == BundleManifest.currentFormat else {
+            throw BundleError.unknownFormat(path: manifestURL.path, format: manifest.format)
+        }
+        self.manifest = manifest
+        identity = Digest.hex(Digest.sha256(bytes))
+
+        let modelURL = modelOverride ?? URL(fileURLWithPath: manifest.modelDirectory, relativeTo: directory).standardizedFileURL
+        modelDirectory = modelURL
+        try Self.check(manifest.files, in: directory, verify: verifyHashes)
+        try Self.check(manifest.modelFiles, in: modelURL, verify: verifyHashes)
+        model = try ModelWeights(directory: modelURL)
+
+        let seqlen = manifest.seqlen
+        func windows(_ set: BundleManifest.WindowSet) throws -> [TokenID] {
+            let url = directory.appendingPathComponent(set.file)
+            let tokens = try DatasetSource(path: url.path, kind: .tokens).readTokens()
+            guard tokens.count == set.windows * seqlen else {
+                throw BundleError.windowsMismatch(path: url.path, expected: set.windows * seqlen, found: tokens.count)
+            }
+            return tokens
+        }
+        let (gradients, denseX) = try Self.readStatistics(directory, config: model.config)
+        data = CalibrationData(seqlen: seqlen, gradients: gradients, denseX: denseX,
+                               calibrationTokens: try windows(manifest.calibration),
+                               evaluationTokens: try windows(manifest.evaluation))
+        testTokens = try manifest.test.map(windows)
+    }
+
+    /// Sizes always; hashes when asked, or by default when the files total under 1 GiB.
+    static func check(_ files: [String: BundleManifest.FileDigest], in directory: URL, verify: Bool?) throws {
+        let total = files.values.reduce(0) { $0 + $1.bytes }
+        let hash = verify ?? (total < verifyAutomaticallyBelow)
+        for (name, digest) in files.sorted(by: { $0.key < $1.key }) {
+            let url = directory.appendingPathComponent(name)
+            guard let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int else {
+                throw BundleError.missingFile(path: url.path)
+            }
+            guard size == digest.bytes else { throw BundleError.sizeMismatch(path: url.path, expected: digest.bytes, found: size) }
+            if hash {
+                let found = Digest.hex(try Digest.sha256(fileAt: url))
+                guard found == digest.sha256 else {
+                    throw BundleError.hashMismatch(path: url.path, expected: digest.sha256, found: found)
+                }
+            }
+        }
+    }
+
+    /// G (out, in) and dense X (in) for every linear, checked against the model's shapes.
+    static func readStatistics(_ directory: URL, config: LlamaConfig) throws -> ([String: [Float]], [String: [Float]]) {
+        let gURL = directory.appendingPathComponent("gradients.safetensors")
+        let xURL = directory.appendingPathComponent("activations.safetensors")
+        let gFile = try SafeTensorsFile(path: gURL.path), xFile = try SafeTensorsFile(path: xURL.path)
+        var gradients: [String: [Float]] = [:], activations: [String: [Float]] = [:]
+        for layer in 0..<config.layers {
+            for linear in PrunableLinear.allCases {
+                let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
+                gradients[name] = try read(gFile, name, shape: shape)
+                activations[name] = try read(xFile, name, shape: [shape[1]])
+            }
+        }
+        return (gradients, activations)
+    }
+
+    private static func read(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws -> [Float] {
+        guard let info = file.tensors[name] else { throw BundleError.missingTensor(path: file.path, tensor: name) }
+        guard info.shape == shape else {
+            throw BundleError.wrongShape(path: file.path, tensor: name, expected: shape, found: info.shape)
+        }
+        return try file.float32(name)
+    }
+}
