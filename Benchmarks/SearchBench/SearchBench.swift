@@ -1,0 +1,2 @@
+@main
+enum SearchBench { static func main() {} }
