@@ -40,7 +40,8 @@ public struct SearchMachine: Sendable {
         }
         machine.pending.log.append("search \(config.searchID): \(config.mode.rawValue), population \(config.population), "
             + "budget \(config.budgetEvaluations) evaluations, \(config.sparsity), seed \(config.seed)")
-        return (machine, machine.drain(now: now))
+        let output = machine.drain(now: now)
+        return (machine, output)
     }
 
     /// Rebuilds the state from a journal and re-queues every job that was in flight.
@@ -54,7 +55,8 @@ public struct SearchMachine: Sendable {
         machine.pending.log.append("resumed \(machine.state.config.searchID) from \(journal.count) events: "
             + "\(machine.state.evaluations) evaluations done, \(inFlight) in-flight jobs re-queued, "
             + "\(machine.state.workers.count) workers known")
-        return (machine, machine.drain(now: now))
+        let output = machine.drain(now: now)
+        return (machine, output)
     }
 
     // MARK: inputs
