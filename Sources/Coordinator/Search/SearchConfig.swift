@@ -39,6 +39,8 @@ public struct SearchConfig: Sendable, Hashable, Codable {
     /// The bundle identity every worker must report.
     public var bundleIdentity: String = ""
     public var evolution: EvolutionSettings = EvolutionSettings()
+    /// Where the coordinator listens (kept here so `--resume` listens where workers already dial).
+    public var listen: String = "tcp://127.0.0.1:47200"
 
     public init() {}
 
