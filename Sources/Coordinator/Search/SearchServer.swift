@@ -50,7 +50,7 @@ public final class SearchServer: @unchecked Sendable {
         }
         while !isStopped {
             Thread.sleep(forTimeInterval: 0.2)
-            step { $0.tick(now: Self.now()) }
+            _ = step { $0.tick(now: Self.now()) }
             lock.lock()
             if let finishedAt, Self.now() - finishedAt > lingerSeconds { stopped = true }
             lock.unlock()
