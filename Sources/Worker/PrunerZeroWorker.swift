@@ -8,7 +8,7 @@ struct PrunerZeroWorker: ParsableCommand {
         commandName: "prunerzero-worker",
         abstract: "Load, calibrate, prune and evaluate LLaMA-family models; serve fitness evaluations.",
         version: prunerZeroVersion,
-        subcommands: [BLASInfoCommand.self])
+        subcommands: [BLASInfoCommand.self, ServeCommand.self])
 
     /// Settles the OpenBLAS kernel (possibly re-executing the process) before any subcommand runs.
     static func main() {
