@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks",
                           exclude: ["SearchBench"]),
         // Coordinator throughput over real NNG with in-process load-generator workers (`swift run -c release
-        // prunerzero-search-bench`), and the long protocol fuzz campaign (`… prunerzero-search-bench fuzz N`).
+        // prunerzero-search-bench [WORKERS] [EVALUATIONS]`).
         .executableTarget(name: "SearchBench", dependencies: ["Shared", "Search"], path: "Benchmarks/SearchBench"),
 
         .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
