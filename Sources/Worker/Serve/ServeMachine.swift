@@ -106,7 +106,7 @@ struct ServeMachine {
             return leave(abandoning: nil)
         case (.finished(let finished), _):
             terminating = true
-            return [.log("search finished: \(finished.summary)")] + leave(abandoning: nil)
+            return [.log("search finished: \(finished.summary)")] + leave(abandoning: nil, reason: "search finished")
         case (_, .leaving):
             return finish(0, "left the search")
         default:
@@ -161,9 +161,9 @@ struct ServeMachine {
         return send(.goodbye(Goodbye(workerID: workerID, reason: "terminated")))
     }
 
-    private mutating func leave(abandoning job: UInt64?) -> [Action] {
+    private mutating func leave(abandoning job: UInt64?, reason: String? = nil) -> [Action] {
         state = .leaving
-        let reason = terminating ? "terminated" : "done"
+        let reason = reason ?? (terminating ? "terminated" : "done")
         return [send(.goodbye(Goodbye(workerID: workerID, reason: reason, abandonedJob: job)))]
     }
 

@@ -87,7 +87,7 @@ final class ServeMachineTests: XCTestCase {
         var m = ServeMachine(hello: hello)
         _ = m.start(); _ = m.handle(.reply(welcome()))
         XCTAssertEqual(m.handle(.reply(.finished(Finished(summary: "done")))).last,
-                       .send(.goodbye(Goodbye(workerID: "w1", reason: "terminated"))))
+                       .send(.goodbye(Goodbye(workerID: "w1", reason: "search finished"))))
         XCTAssertEqual(m.handle(.reply(.ack)).last, .exit(0))
     }
 
