@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "prunerzero-coordinator", targets: ["Coordinator"]),
         .executable(name: "prunerzero-worker", targets: ["Worker"]),
         .executable(name: "prunerzero-bench", targets: ["Benchmarks"]),
+        .executable(name: "prunerzero-search-bench", targets: ["SearchBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,10 +27,13 @@ let package = Package(
         // The metric language, GP operators, wire protocol, NNG wrapper and configuration.
         .target(name: "Shared", dependencies: ["CNNG", "CMbedCrypto"], path: "Sources/Shared"),
 
+        // The search: a pure state machine (population, jobs, journal replay) and its NNG edge. A library rather
+        // than part of the executable so that tests and the throughput benchmark link it.
+        .target(name: "Search", dependencies: ["Shared"], path: "Sources/Coordinator/Search"),
         .executableTarget(
             name: "Coordinator",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Coordinator"),
+            dependencies: ["Shared", "Search", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Coordinator", exclude: ["Search"]),
         .executableTarget(
             name: "Worker",
             dependencies: [
@@ -39,11 +43,15 @@ let package = Package(
             // Numeric kernels hand raw buffers to concurrent loops; Swift 5 mode keeps that readable.
             swiftSettings: [.swiftLanguageMode(.v5)]),
         // Throughput benchmarks (`swift run -c release prunerzero-bench`); no benchmark framework, so CI stays light.
-        .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks"),
+        .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks",
+                          exclude: ["SearchBench"]),
+        // Coordinator throughput over real NNG with in-process load-generator workers (`swift run -c release
+        // prunerzero-search-bench [WORKERS] [EVALUATIONS]`).
+        .executableTarget(name: "SearchBench", dependencies: ["Shared", "Search"], path: "Benchmarks/SearchBench"),
 
         .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS"], path: "Tests/WorkerTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Shared"], path: "Tests/CoordinatorTests"),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Search", "Shared"], path: "Tests/CoordinatorTests"),
     ]
 )

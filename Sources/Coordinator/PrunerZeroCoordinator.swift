@@ -8,5 +8,5 @@ struct PrunerZeroCoordinator: ParsableCommand {
         commandName: "prunerzero-coordinator",
         abstract: "Evolve symbolic pruning metrics for LLaMA-family models and inspect metric expressions.",
         version: prunerZeroVersion,
-        subcommands: [MetricCommand.self])
+        subcommands: [MetricCommand.self, SearchCommand.self])
 }

@@ -44,8 +44,8 @@ import Testing
     }
 
     @Test func prunedCountTruncatesLikePython() {
-        #expect(SparsityPattern.unstructured(ratio: 0.29).prunedPerRow(cols: 100) == 28)
-        #expect(SparsityPattern.nOfM(n: 2, m: 4).prunedPerRow(cols: 128) == 64)
+        #expect(SparsitySpec.unstructured(ratio: 0.29).prunedPerRow(cols: 100) == 28)
+        #expect(SparsitySpec.nOfM(n: 2, m: 4).prunedPerRow(cols: 128) == 64)
     }
 
     @Test func nOfMPrunesTheLowestInEveryGroup() {
@@ -102,9 +102,9 @@ import Testing
     }
 
     @Test func patternsParseAndRejectNonsense() throws {
-        #expect(try SparsityPattern(type: "2:4", ratio: 0) == .nOfM(n: 2, m: 4))
-        #expect(try SparsityPattern(type: "unstructured", ratio: 0.5) == .unstructured(ratio: 0.5))
-        #expect(throws: PruningError.self) { try SparsityPattern(type: "4:2", ratio: 0) }
-        #expect(throws: PruningError.self) { try SparsityPattern(type: "unstructured", ratio: 1.5) }
+        #expect(try SparsitySpec(type: "2:4", ratio: 0) == .nOfM(n: 2, m: 4))
+        #expect(try SparsitySpec(type: "unstructured", ratio: 0.5) == .unstructured(ratio: 0.5))
+        #expect(throws: ProtocolError.self) { try SparsitySpec(type: "4:2", ratio: 0) }
+        #expect(throws: ProtocolError.self) { try SparsitySpec(type: "unstructured", ratio: 1.5) }
     }
 }

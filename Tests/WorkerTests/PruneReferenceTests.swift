@@ -18,8 +18,8 @@ struct PruneReferenceTests {
     func prunedPerplexityMatches(method: String, type: String) throws {
         let reference = try PruneReference.result(method, type)
         let evaluator = try PruneReference.evaluator()
-        let request = FitnessRequest(method: try PruningMethod(parsing: method),
-                                     pattern: try SparsityPattern(type: type, ratio: 0.5))
+        let request = PruningRequest(method: try PruningMethod(parsing: method),
+                                     pattern: try SparsitySpec(type: type, ratio: 0.5))
         let outcome = try evaluator.evaluate(request)
         try PruneReference.expectClose(outcome.perplexity, reference.ppl)
         for (name, sparsity) in reference.sparsity {
@@ -46,7 +46,7 @@ struct PruneReferenceTests {
         // The paper's metric plus X·0: bit-identical values and masks, but it reads X, so X is gathered
         // sequentially exactly as the reference gathered the dump's.
         let withX = try MetricExpression(parsing: "add(mul(abs(mul(W, W)), mms(G)), mul(X, sub(W, W)))")
-        _ = try evaluator.evaluate(FitnessRequest(method: .metric(withX), pattern: .unstructured(ratio: 0.5)))
+        _ = try evaluator.evaluate(PruningRequest(method: .metric(withX), pattern: .unstructured(ratio: 0.5)))
         #expect(linears == 21)
         #expect(worstX < 1e-4 && worstMetric < 1e-4, "X \(worstX), metric \(worstMetric)")
         #expect(maskDifferences == 0)
@@ -55,8 +55,8 @@ struct PruneReferenceTests {
 
     @Test func staticModeNeedsNoCalibrationPassAndStaysClose() throws {
         let evaluator = try PruneReference.evaluator()
-        let sequential = try evaluator.evaluate(FitnessRequest(method: .wanda, pattern: .unstructured(ratio: 0.5)))
-        let approximate = try evaluator.evaluate(FitnessRequest(method: .wanda, pattern: .unstructured(ratio: 0.5),
+        let sequential = try evaluator.evaluate(PruningRequest(method: .wanda, pattern: .unstructured(ratio: 0.5)))
+        let approximate = try evaluator.evaluate(PruningRequest(method: .wanda, pattern: .unstructured(ratio: 0.5),
                                                                 activationMode: .static))
         #expect(approximate.stageSeconds["calibration (dense, for X)"] == nil)
         #expect(Swift.abs(approximate.perplexity / sequential.perplexity - 1) < 0.05)
@@ -67,21 +67,21 @@ struct PruneReferenceTests {
         let evaluator = try PruneReference.evaluator()
         let constant = try MetricExpression(parsing: "mms(sub(W, W))")
         #expect(throws: FitnessFailure.nonFiniteMetric(linear: "model.layers.0.self_attn.q_proj", count: 128 * 128)) {
-            try evaluator.evaluate(FitnessRequest(method: .metric(constant), pattern: .unstructured(ratio: 0.5)))
+            try evaluator.evaluate(PruningRequest(method: .metric(constant), pattern: .unstructured(ratio: 0.5)))
         }
         #expect(throws: FitnessFailure.rowConstantMetric(linear: "model.layers.0.self_attn.q_proj")) {
-            try evaluator.evaluate(FitnessRequest(method: .metric(try MetricExpression(parsing: "sub(G, G)")),
+            try evaluator.evaluate(PruningRequest(method: .metric(try MetricExpression(parsing: "sub(G, G)")),
                                                   pattern: .unstructured(ratio: 0.5)))
         }
     }
 
     @Test func cheapFidelityUsesTheFirstWindows() throws {
         let evaluator = try PruneReference.evaluator()
-        let cheap = try evaluator.evaluate(FitnessRequest(method: .magnitude, pattern: .nOfM(n: 2, m: 4),
+        let cheap = try evaluator.evaluate(PruningRequest(method: .magnitude, pattern: .nOfM(n: 2, m: 4),
                                                           evaluationWindows: 4))
         #expect(cheap.windows == 4)
         #expect(cheap.maskFingerprint == (try evaluator.evaluate(
-            FitnessRequest(method: .magnitude, pattern: .nOfM(n: 2, m: 4)))).maskFingerprint)
+            PruningRequest(method: .magnitude, pattern: .nOfM(n: 2, m: 4)))).maskFingerprint)
     }
 }
 

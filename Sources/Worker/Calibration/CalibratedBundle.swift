@@ -40,7 +40,7 @@ struct CalibratedBundle {
             throw BundleError.unknownFormat(path: manifestURL.path, format: manifest.format)
         }
         self.manifest = manifest
-        identity = Digest.hex(Digest.sha256(bytes))
+        identity = BundleIdentity.of(manifestBytes: bytes)
 
         let modelURL = modelOverride ?? URL(fileURLWithPath: manifest.modelDirectory, relativeTo: directory).standardizedFileURL
         modelDirectory = modelURL

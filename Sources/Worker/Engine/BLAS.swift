@@ -6,6 +6,9 @@ import COpenBLAS
 
 /// Row-major single-precision matrix products through OpenBLAS.
 enum BLAS {
+    /// Sets OpenBLAS's thread count for everything after (`--threads`).
+    static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
     /// Runs `body` with OpenBLAS limited to one thread, then restores the count: for callers that spread many
     /// small products over the cores themselves (OpenBLAS's single-threaded path runs in the calling thread and
     /// is safe to enter concurrently).

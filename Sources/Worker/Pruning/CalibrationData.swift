@@ -10,7 +10,13 @@ struct CalibrationData {
     let calibrationTokens: [TokenID]
     /// Fitness windows, (n, T) flattened; a request may use the first k of them (the cheap fidelity).
     let evaluationTokens: [TokenID]
+    /// Held-out test windows, (m, T) flattened, for final reports; nil when the bundle has none.
+    var testTokens: [TokenID]? = nil
 
     var calibrationWindows: Int { calibrationTokens.count / seqlen }
     var evaluationWindows: Int { evaluationTokens.count / seqlen }
+
+    /// Windows a search scores children on first (the cheap fidelity): the first quarter of the fitness windows,
+    /// at least one. Fixed by the bundle, so every worker uses the same ones and cheap scores are paired.
+    var cheapWindows: Int { max(1, evaluationWindows / 4) }
 }

@@ -2,19 +2,25 @@ import Dispatch
 import Foundation
 import Shared
 
-/// One fitness evaluation's question.
-struct FitnessRequest {
+/// One pruning evaluation's question (the worker's side of a wire `FitnessRequest`).
+struct PruningRequest {
     var method: PruningMethod
-    var pattern: SparsityPattern
-    var activationMode: ActivationMode = .sequential
-    /// Use the first k evaluation windows (the same for every metric, so comparisons are paired); nil = all.
+    var pattern: SparsitySpec
+    /// sequential: X from calibration activations through the already-pruned blocks (the reference's); static:
+    /// the bundle's dense X, no calibration pass.
+    var activationMode: XMode = .sequential
+    /// Use the first k windows of the split (the same for every metric, so comparisons are paired); nil = all.
     var evaluationWindows: Int?
+    /// Fitness windows, or the held-out test windows.
+    var split: Split = .fitness
+
+    enum Split { case fitness, test }
     /// Refuse metrics that are non-finite or constant along every row before running the model.
     var rejectDegenerate = true
 }
 
-/// One fitness evaluation's answer.
-struct FitnessOutcome: Codable {
+/// One pruning evaluation's answer.
+struct PruningOutcome: Codable {
     let perplexity: Double
     let meanNLL: Double
     let windows: Int
@@ -63,6 +69,8 @@ final class FitnessEvaluator {
     private let head: OutputHead
     /// Sees every linear's X, metric and mask (tests compare them with the reference's).
     var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
+    /// Asked between blocks; true stops the evaluation with `FitnessCancelled` (lease lost, SIGTERM).
+    var shouldStop: (() -> Bool)?
     /// Receives every pruned block (`prune --save` writes them out).
     var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
 
@@ -74,17 +82,17 @@ final class FitnessEvaluator {
         head = try OutputHead(model)
     }
 
-    /// Perplexity of the dense model on the first `windows` evaluation windows.
-    func densePerplexity(windows: Int? = nil) throws -> PerplexityResult {
-        let tokens = try evaluationTokens(windows)
+    /// Perplexity of the dense model on the first `windows` windows of a split.
+    func densePerplexity(windows: Int? = nil, split: PruningRequest.Split = .fitness) throws -> PerplexityResult {
+        let tokens = try evaluationTokens(windows, split: split)
         let hidden = try forward.run(model, tokens: tokens)
         return Perplexity.result(head.windowNLL(hidden, tokens: tokens), seqlen: data.seqlen)
     }
 
-    func evaluate(_ request: FitnessRequest, progress: ((Int, Int) -> Void)? = nil) throws -> FitnessOutcome {
+    func evaluate(_ request: PruningRequest, progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
         var clock = StageClock()
         let config = model.config
-        let evalTokens = try evaluationTokens(request.evaluationWindows)
+        let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split)
         let needsCalibration = request.method.readsX && request.activationMode == .sequential
         var calibration = needsCalibration ? try forward.embed(model, tokens: data.calibrationTokens[...]) : nil
         var evaluation = try forward.embed(model, tokens: evalTokens)
@@ -96,6 +104,7 @@ final class FitnessEvaluator {
         var dense = BlockWeights(zeros: config)
 
         for layer in 0..<config.layers {
+            if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
             if var scratch = calibration {
                 // The dense block sees the pruned earlier blocks' activations; its output is discarded.
@@ -128,19 +137,48 @@ final class FitnessEvaluator {
         let nll = clock.time("output head") { head.windowNLL(evaluation, tokens: evalTokens) }
         let result = Perplexity.result(nll, seqlen: data.seqlen)
         guard result.perplexity.isFinite else { throw FitnessFailure.nonFiniteLoss }
-        return FitnessOutcome(perplexity: result.perplexity, meanNLL: result.meanNLL, windows: result.windows,
+        return PruningOutcome(perplexity: result.perplexity, meanNLL: result.meanNLL, windows: result.windows,
                               maskFingerprint: fingerprint.value, layerSparsity: layerSparsity,
                               overallSparsity: Double(pruned) / Double(total), stageSeconds: clock.seconds)
     }
 
-    private func evaluationTokens(_ windows: Int?) throws -> ArraySlice<TokenID> {
-        let n = min(windows ?? data.evaluationWindows, data.evaluationWindows)
+    /// The pre-flight: every linear's metric and mask from the bundle's dense X, with no forward pass. Rejects
+    /// degenerate metrics (as `evaluate` would at their first block) and fingerprints the masks. The fingerprint is
+    /// `exact` — equal to what `evaluate` will report — when the masks cannot depend on pruned activations: the
+    /// method reads no X, or X is static. The search uses an exact fingerprint to skip measuring masks it has seen.
+    func preflight(_ request: PruningRequest) throws -> (fingerprint: UInt64, exact: Bool) {
+        var staticRequest = request
+        staticRequest.activationMode = .static
+        var selector = MaskSelector()
+        var clock = StageClock()
+        var fingerprint = Fingerprint()
+        var dense = BlockWeights(zeros: model.config)
+        for layer in 0..<model.config.layers {
+            if shouldStop?() == true { throw FitnessCancelled() }
+            try model.block(layer, into: &dense)
+            for linear in PrunableLinear.allCases {
+                let name = linear.name(layer: layer)
+                let x = request.method.readsX ? data.denseX[name] : nil
+                if request.method.readsX && x == nil { throw FitnessFailure.missingActivations(linear: name) }
+                let mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
+                                             shape: linear.tensor.shape(model.config), x: x,
+                                             g: gradient(name, staticRequest), request: staticRequest, clock: &clock, inspector: nil)
+                fingerprint.add(mask.fingerprint)
+            }
+        }
+        return (fingerprint.value, !request.method.readsX || request.activationMode == .static)
+    }
+
+    private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness) throws -> ArraySlice<TokenID> {
+        let tokens = split == .test ? data.testTokens ?? [] : data.evaluationTokens
+        let available = tokens.count / data.seqlen
+        let n = min(windows ?? available, available)
         guard n > 0 else { throw FitnessFailure.noEvaluationWindows }
-        return data.evaluationTokens[0..<n * data.seqlen]
+        return tokens[0..<n * data.seqlen]
     }
 
     private func activationRow(_ linear: PrunableLinear, name: String, collector: ScalerRowCollector,
-                               request: FitnessRequest) throws -> [Float]? {
+                               request: PruningRequest) throws -> [Float]? {
         guard request.method.readsX else { return nil }
         if request.activationMode == .sequential,
            let x = collector.scalerRow(linear.input, windows: data.calibrationWindows) {
@@ -150,7 +188,7 @@ final class FitnessEvaluator {
         return x
     }
 
-    private func gradient(_ name: String, _ request: FitnessRequest) throws -> [Float]? {
+    private func gradient(_ name: String, _ request: PruningRequest) throws -> [Float]? {
         guard request.method.readsG else { return nil }
         guard let g = data.gradients[name] else { throw FitnessFailure.missingGradient(linear: name) }
         return g

@@ -1,3 +1,5 @@
+import Shared
+
 /// Masks from metric values, by the reference's rules (REFERENCE-SEMANTICS.md rules 3–5):
 /// - unstructured: per output row, the ⌊in·ratio⌋ entries first in a stable ascending sort (NaN last);
 /// - N:M: in every group of M consecutive inputs of a row, the N lowest (ties: lower column first, NaN largest —
@@ -7,7 +9,7 @@
 enum MaskSelection {
     /// The mask a metric (rows, cols, row-major) induces under `pattern`.
     static func mask(metric: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
-                     pattern: SparsityPattern) -> PruningMask {
+                     pattern: SparsitySpec) -> PruningMask {
         var mask = PruningMask(rows: rows, cols: cols)
         switch pattern {
         case .unstructured:

@@ -9,7 +9,7 @@ struct MaskSelector {
     private var metric: [Float] = []
 
     mutating func mask(for linear: PrunableLinear, name: String, weights: [Float], shape: [Int], x: [Float]?,
-                       g: [Float]?, request: FitnessRequest, clock: inout StageClock,
+                       g: [Float]?, request: PruningRequest, clock: inout StageClock,
                        inspector: ((String, [Float], UnsafeBufferPointer<Float>, PruningMask) -> Void)?) throws -> PruningMask {
         let rows = shape[0], cols = shape[1]
         if case .nOfM(_, let m) = request.pattern, cols % m != 0 {

@@ -41,12 +41,3 @@ enum PruningMethod: CustomStringConvertible {
         }
     }
 }
-
-/// Where X comes from during pruning.
-enum ActivationMode: String, CaseIterable {
-    /// The reference's (and Wanda's): each block's X from calibration activations that flowed through the
-    /// already-pruned earlier blocks.
-    case sequential
-    /// The bundle's X from the dense model: no calibration pass, an approximation.
-    case `static`
-}

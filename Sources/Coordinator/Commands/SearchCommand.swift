@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import Search
+import Shared
+
+/// `search`: runs (or resumes) a search, serving workers over NNG until the budget is spent, then writes the report.
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Evolve pruning metrics with workers that dial in (or are spawned here).",
+        discussion: """
+            New run:  search --bundle DIR --run-dir DIR --budget N --seed S [--spawn-workers K] [--population P]
+                             [--sparsity 0.5 --type unstructured|2:4] [--listen ADDR]   (or --config FILE)
+            Resume:   search --resume --run-dir DIR
+            The run directory holds events.jsonl (the journal), search.log and the report.
+            """)
+
+    @Option(help: "Model bundle directory (its identity is required of every worker).") var bundle: String?
+    @Option(help: "Run directory: journal, log and report.") var runDir: String
+    @Option(help: "Evaluations (cheap and full) to spend.") var budget: Int?
+    @Option(help: "Seed of every random choice.") var seed: UInt64?
+    @Option(help: "Local worker processes to start (prunerzero-worker serve).") var spawnWorkers: Int = 0
+    @Option(help: "Population size.") var population: Int?
+    @Option(help: "Fraction of each row pruned (unstructured).") var sparsity: Double?
+    @Option(help: "Sparsity type: unstructured or N:M (e.g. 2:4).") var type: String?
+    @Option(help: "NNG address to listen on (default tcp://127.0.0.1:47200).") var listen: String?
+    @Option(help: "steady-state (default) or generational.") var mode: String?
+    @Option(help: "Generations after the initial one (generational mode).") var generations: Int?
+    @Option(help: "Stop dispatching after this many seconds.") var wallSeconds: Double?
+    @Option(help: "JSON configuration file; flags override its fields.") var config: String?
+    @Flag(help: "Continue the run in --run-dir from its journal.") var resume = false
+
+    func validate() throws {
+        if resume {
+            let extra = [bundle, budget.map(String.init), seed.map(String.init), config].compactMap { $0 }
+            guard extra.isEmpty else { throw ValidationError("--resume takes its configuration from the journal") }
+        } else if bundle == nil && config == nil {
+            throw ValidationError("give --bundle DIR (or --config FILE), or --resume")
+        }
+        guard (0...256).contains(spawnWorkers) else { throw ValidationError("--spawn-workers must be 0…256") }
+    }
+
+    func run() throws {
+        let runURL = URL(fileURLWithPath: runDir)
+        try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
+        let journalURL = runURL.appendingPathComponent("events.jsonl")
+        let log = try RunLog(url: runURL.appendingPathComponent("search.log"))
+        let now = Date().timeIntervalSince1970
+
+        let machine: SearchMachine, output: SearchOutput
+        if resume {
+            let (events, warning) = try JournalReader.read(url: journalURL)
+            if let warning { log.line(warning) }
+            (machine, output) = try SearchMachine.resume(journal: events, now: now)
+        } else {
+            if FileManager.default.fileExists(atPath: journalURL.path) {
+                throw ValidationError("\(journalURL.path) exists: use --resume, or another --run-dir")
+            }
+            let config = try makeConfig()
+            let problems = config.problems()
+            guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+            (machine, output) = SearchMachine.start(config: config, version: prunerZeroVersion, now: now)
+        }
+        let journal = try JournalWriter(url: journalURL)
+        try journal.append(output.events)
+        output.log.forEach(log.line)
+        let state = machine.state
+        let address = listen ?? state.config.listen
+        let server = try SearchServer(machine: machine, journal: journal, listen: address,
+                                      log: { log.line($0) }, onFinish: { state in
+            do { try SearchReport(state: state, now: Date().timeIntervalSince1970).write(to: runURL) } catch {
+                log.line("cannot write the report: \(error)")
+            }
+        })
+        log.line("listening on \(address); bundle identity \(state.config.bundleIdentity)")
+        let spawned = try WorkerSpawner(count: spawnWorkers, connect: address, bundle: bundle)
+        defer { spawned.terminate() }
+        if state.phase == .finished {
+            try SearchReport(state: state, now: now).write(to: runURL)
+            log.line("this search has already finished; report rewritten")
+            return
+        }
+        try server.run()
+        log.line("report: \(runURL.appendingPathComponent("report.md").path)")
+    }
+
+    private func makeConfig() throws -> SearchConfig {
+        var file = SearchFile()
+        if let config {
+            file = try JSONDecoder().decode(SearchFile.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
+        }
+        var c = SearchConfig()
+        guard let bundleDir = bundle ?? file.bundle else { throw ValidationError("no bundle given") }
+        c.bundleIdentity = try BundleIdentity.of(directory: URL(fileURLWithPath: bundleDir))
+        c.budgetEvaluations = budget ?? file.budget ?? c.budgetEvaluations
+        c.seed = seed ?? file.seed ?? c.seed
+        c.population = population ?? file.population ?? c.population
+        c.sparsity = try SparsitySpec(type: type ?? file.type ?? "unstructured",
+                                      ratio: sparsity ?? file.sparsity ?? 0.5)
+        if let m = mode ?? file.mode {
+            guard let parsed = SearchConfig.Mode(rawValue: m) else {
+                throw ValidationError("--mode must be steady-state or generational, not '\(m)'")
+            }
+            c.mode = parsed
+        }
+        c.budgetGenerations = generations ?? file.generations
+        c.budgetWallSeconds = wallSeconds ?? file.wallSeconds
+        c.listen = listen ?? file.listen ?? c.listen
+        c.multiFidelity = file.multiFidelity ?? c.multiFidelity
+        c.testTopK = file.testTopK ?? c.testTopK
+        c.leaseSeconds = file.leaseSeconds ?? c.leaseSeconds
+        c.heartbeatSeconds = file.heartbeatSeconds ?? c.heartbeatSeconds
+        c.promoteTopFraction = file.promoteTopFraction ?? c.promoteTopFraction
+        c.seedBaselines = file.seedBaselines ?? c.seedBaselines
+        c.searchID = file.searchID ?? URL(fileURLWithPath: runDir).lastPathComponent
+        return c
+    }
+}
+
+/// The `--config` file: every field optional, named like the flags.
+struct SearchFile: Decodable {
+    var bundle: String?
+    var budget: Int?
+    var seed: UInt64?
+    var population: Int?
+    var sparsity: Double?
+    var type: String?
+    var mode: String?
+    var generations: Int?
+    var wallSeconds: Double?
+    var listen: String?
+    var multiFidelity: Bool?
+    var testTopK: Int?
+    var leaseSeconds: Int?
+    var heartbeatSeconds: Int?
+    var promoteTopFraction: Double?
+    var seedBaselines: Bool?
+    var searchID: String?
+}
+
+/// The person-facing log: stdout and `search.log`, one timestamped line each.
+final class RunLog: @unchecked Sendable {
+    // @unchecked: `handle` is written under `lock`.
+    private let handle: FileHandle
+    private let lock = NSLock()
+    private let formatter: DateFormatter
+
+    init(url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    }
+
+    func line(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        let stamped = "\(formatter.string(from: Date())) \(text)\n"
+        FileHandle.standardOutput.write(Data(stamped.utf8))
+        try? handle.write(contentsOf: Data(stamped.utf8))
+    }
+}
+
+/// Local worker processes (`--spawn-workers`): the same `prunerzero-worker serve` a cluster node runs, found next
+/// to this executable, terminated (SIGTERM, so they say goodbye) when the search ends.
+struct WorkerSpawner {
+    private let processes: [Process]
+
+    init(count: Int, connect: String, bundle: String?) throws {
+        guard count > 0 else { processes = []; return }
+        guard let bundle else { throw ValidationError("--spawn-workers needs --bundle") }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("prunerzero-worker")
+        processes = try (0..<count).map { _ in
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["serve", "--connect", connect, "--bundle", bundle]
+            try process.run()
+            return process
+        }
+    }
+
+    func terminate() {
+        for process in processes where process.isRunning { process.terminate() }
+        for process in processes { process.waitUntilExit() }
+    }
+}

@@ -1,0 +1,169 @@
+import Shared
+
+/// One line of the journal (`events.jsonl`). The search's state is a fold of these events (`SearchState.apply`),
+/// so replaying the journal rebuilds it exactly; everything else the state holds (jobs, queue, population,
+/// promotions, caches) is derived deterministically while applying them.
+///
+/// On disk each event is one JSON object: `{"type": "birth", "time": …, …fields of the payload…}`.
+public enum SearchEvent: Sendable, Hashable {
+    case started(Started)
+    /// A restart from the journal: every job leased at the crash goes back to the queue.
+    case resumed(Stamp)
+    case birth(Birth)
+    case dispatch(Dispatch)
+    /// Written once per accepted result; duplicates and late copies are never journaled.
+    case result(ResultRecord)
+    case leaseExpired(JobEvent)
+    case workerJoined(WorkerJoined)
+    case workerLeft(WorkerLeft)
+    /// Generational mode: the barrier at which survivors are chosen from the generation just finished.
+    case generation(GenerationEnd)
+    /// Evolution is over (budget reached); the best individuals are queued for the test windows.
+    case testPhase(Reason)
+    case finished(Reason)
+
+    public var type: String {
+        switch self {
+        case .started: "started"
+        case .resumed: "resumed"
+        case .birth: "birth"
+        case .dispatch: "dispatch"
+        case .result: "result"
+        case .leaseExpired: "lease_expired"
+        case .workerJoined: "worker_joined"
+        case .workerLeft: "worker_left"
+        case .generation: "generation"
+        case .testPhase: "test_phase"
+        case .finished: "finished"
+        }
+    }
+
+    public var time: Double {
+        switch self {
+        case .started(let e): e.time
+        case .resumed(let e): e.time
+        case .birth(let e): e.time
+        case .dispatch(let e): e.time
+        case .result(let e): e.time
+        case .leaseExpired(let e): e.time
+        case .workerJoined(let e): e.time
+        case .workerLeft(let e): e.time
+        case .generation(let e): e.time
+        case .testPhase(let e): e.time
+        case .finished(let e): e.time
+        }
+    }
+
+    public struct Stamp: Sendable, Hashable, Codable { public var time: Double }
+
+    public struct Started: Sendable, Hashable, Codable {
+        public var time: Double
+        public var version: String
+        public var config: SearchConfig
+    }
+
+    /// How an individual came to be: `operator` is `seed` (a baseline), `initial` (ramped half-and-half) or a
+    /// `GeneticOperators.Kind`; `stream` is the RNG stream that drew it (`SeededRandom(seed:stream:)`).
+    public struct Birth: Sendable, Hashable, Codable {
+        public var time: Double
+        public var individual: Int
+        public var formula: String
+        public var parents: [Int]
+        public var `operator`: String
+        public var stream: UInt64
+        public var generation: Int
+    }
+
+    public struct Dispatch: Sendable, Hashable, Codable {
+        public var time: Double
+        public var job: UInt64
+        public var worker: String
+        public var attempt: Int
+        public var leaseUntil: Double
+    }
+
+    public struct ResultRecord: Sendable, Hashable, Codable {
+        public var time: Double
+        public var job: UInt64
+        public var worker: String
+        public var windows: String
+        /// nil for a failed evaluation.
+        public var perplexity: Double?
+        public var failure: String?
+        public var fingerprint: UInt64
+        public var seconds: Double?
+    }
+
+    public struct JobEvent: Sendable, Hashable, Codable {
+        public var time: Double
+        public var job: UInt64
+        public var worker: String
+    }
+
+    public struct WorkerJoined: Sendable, Hashable, Codable {
+        public var time: Double
+        public var worker: String
+        public var host: String
+        public var cores: UInt32
+        public var memoryBytes: UInt64
+        public var speed: Double
+    }
+
+    public struct WorkerLeft: Sendable, Hashable, Codable {
+        public var time: Double
+        public var worker: String
+        public var reason: String
+    }
+
+    public struct GenerationEnd: Sendable, Hashable, Codable {
+        public var time: Double
+        public var generation: Int
+    }
+
+    public struct Reason: Sendable, Hashable, Codable {
+        public var time: Double
+        public var reason: String
+    }
+}
+
+extension SearchEvent: Codable {
+    private enum Key: String, CodingKey { case type }
+
+    public func encode(to encoder: Encoder) throws {
+        // The payload's fields and `type` share one JSON object (JSONEncoder merges keyed containers).
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case .started(let e): try e.encode(to: encoder)
+        case .resumed(let e): try e.encode(to: encoder)
+        case .birth(let e): try e.encode(to: encoder)
+        case .dispatch(let e): try e.encode(to: encoder)
+        case .result(let e): try e.encode(to: encoder)
+        case .leaseExpired(let e): try e.encode(to: encoder)
+        case .workerJoined(let e): try e.encode(to: encoder)
+        case .workerLeft(let e): try e.encode(to: encoder)
+        case .generation(let e): try e.encode(to: encoder)
+        case .testPhase(let e): try e.encode(to: encoder)
+        case .finished(let e): try e.encode(to: encoder)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let type = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .type)
+        switch type {
+        case "started": self = .started(try Started(from: decoder))
+        case "resumed": self = .resumed(try Stamp(from: decoder))
+        case "birth": self = .birth(try Birth(from: decoder))
+        case "dispatch": self = .dispatch(try Dispatch(from: decoder))
+        case "result": self = .result(try ResultRecord(from: decoder))
+        case "lease_expired": self = .leaseExpired(try JobEvent(from: decoder))
+        case "worker_joined": self = .workerJoined(try WorkerJoined(from: decoder))
+        case "worker_left": self = .workerLeft(try WorkerLeft(from: decoder))
+        case "generation": self = .generation(try GenerationEnd(from: decoder))
+        case "test_phase": self = .testPhase(try Reason(from: decoder))
+        case "finished": self = .finished(try Reason(from: decoder))
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: [Key.type], debugDescription: "unknown event type '\(type)'"))
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Shared
+
+/// The lines a person tails (stdout and `search.log`): one per accepted result, saying where the search stands.
+enum SearchLog {
+    static func resultLine(state: SearchState, job: JobRecord, result: JobResult, seconds: Double?, now: Double)
+        -> String
+    {
+        let config = state.config
+        let width = String(config.budgetEvaluations).count
+        let done = String(repeating: " ", count: max(0, width - String(state.evaluations).count)) + "\(state.evaluations)"
+        let outcome: String
+        switch result.status {
+        case .ok: outcome = format(result.perplexity)
+        case .failed(let reason): outcome = "failed (\(reason.prefix(60)))"
+        }
+        let took = seconds.map { String(format: " in %.1f s", $0) } ?? ""
+        var parts = ["[\(done)/\(config.budgetEvaluations)] job \(job.id) \(job.windows) \(outcome) from "
+                     + "\(result.workerID)\(took)"]
+        if let best = state.best, let fitness = state.fullFitness(best) {
+            parts.append("best \(format(fitness)) \(state.individuals[best].formula)")
+        }
+        let fitnesses = state.population.compactMap(state.fullFitness).sorted()
+        if !fitnesses.isEmpty { parts.append("median \(format(fitnesses[fitnesses.count / 2]))") }
+        let busy = state.workers.values.count { $0.job != nil }
+        parts.append("workers \(busy) busy/\(state.workers.count - busy) idle")
+        let minutes = max(now - state.startedAt, 1e-9) / 60
+        let rate = Double(state.evaluations) / minutes
+        parts.append(String(format: "%.1f eval/min", rate))
+        parts.append("cache \(state.cacheHits.values.reduce(0, +)), saved \(state.savedFullEvaluations) full")
+        let left = config.budgetEvaluations - state.evaluations
+        if rate > 0, left > 0 { parts.append("ETA \(duration(Double(left) / rate * 60))") }
+        return parts.joined(separator: " | ")
+    }
+
+    static func generationLine(state: SearchState, finished generation: Int) -> String {
+        let best = state.best.flatMap { id in state.fullFitness(id).map { "\(format($0)) \(state.individuals[id].formula)" } }
+        return "generation \(generation) complete: \(state.population.count) survivors, best \(best ?? "none")"
+    }
+
+    static func finishLine(state: SearchState) -> String {
+        guard let best = state.best else { return "search finished: no metric was evaluated successfully" }
+        let test = state.individuals[best].test?.value.map { ", test \(format($0))" } ?? ""
+        return "search finished after \(state.evaluations) evaluations: best \(state.individuals[best].formula) "
+            + "(full \(format(state.fullFitness(best) ?? .nan))\(test))"
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.3f", value) }
+
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 120 { return "\(Int(seconds)) s" }
+        if seconds < 7200 { return "\(Int(seconds / 60)) min" }
+        return String(format: "%.1f h", seconds / 3600)
+    }
+}

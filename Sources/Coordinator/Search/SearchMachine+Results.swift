@@ -1,0 +1,133 @@
+import Shared
+
+/// Results, heartbeats, phase changes and the journal/log plumbing of `SearchMachine`.
+extension SearchMachine {
+    /// Accepts the first result of a job (whoever sends it, whether its lease lapsed or the coordinator restarted
+    /// in between); every later copy is counted and ignored.
+    mutating func accept(_ result: JobResult, now: Double) {
+        guard let job = state.jobs[result.jobID], job.state == .queued || isLeased(job) else {
+            ignoredResults += 1
+            pending.log.append("ignored a duplicate or late result for job \(result.jobID) from \(result.workerID)")
+            return
+        }
+        let perplexity: Double?, failure: String?
+        switch result.status {
+        case .ok: (perplexity, failure) = (result.perplexity, nil)
+        case .failed(let reason): (perplexity, failure) = (nil, reason)
+        }
+        let seconds = result.stageTimes.isEmpty ? nil : result.stageTimes.reduce(0) { $0 + $1.seconds }
+        record(.result(.init(time: now, job: result.jobID, worker: result.workerID, windows: job.windows.description,
+                             perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
+                             seconds: seconds)))
+        pending.log.append(SearchLog.resultLine(state: state, job: job, result: result, seconds: seconds, now: now))
+    }
+
+    private func isLeased(_ job: JobRecord) -> Bool {
+        if case .leased = job.state { return true }
+        return false
+    }
+
+    /// Extends the lease of a job the worker holds. A job that was re-queued meanwhile (lapsed lease, coordinator
+    /// restart) is given back to the worker still computing it rather than started again elsewhere.
+    mutating func beat(_ heartbeat: Heartbeat, now: Double) -> HeartbeatAck {
+        guard let job = state.jobs[heartbeat.jobID] else { return HeartbeatAck(leaseValid: false) }
+        let until = now + Double(state.config.leaseSeconds)
+        switch job.state {
+        case .leased(heartbeat.workerID, _):
+            state.extendLease(job.id, until: until)
+        case .queued where state.phase == .testing || job.windows != .test:
+            record(.dispatch(.init(time: now, job: job.id, worker: heartbeat.workerID, attempt: job.attempts + 1,
+                                   leaseUntil: until)))
+            pending.log.append("job \(job.id) reclaimed by \(heartbeat.workerID), which is still computing it")
+        default:
+            return HeartbeatAck(leaseValid: false)
+        }
+        let known = heartbeat.maskFingerprint.flatMap { state.fingerprints[$0]?[job.windows] }
+        return HeartbeatAck(leaseValid: true, knownPerplexity: known)
+    }
+
+    // MARK: phases
+
+    /// Ends evolution when the budget is spent, ends generations at their barrier, ends the search when the test
+    /// evaluations are in. Runs after every input, until nothing changes.
+    mutating func advance(now: Double) {
+        while true {
+            switch state.phase {
+            case .finished:
+                return
+            case .testing:
+                guard state.testJobsDone else { return }
+                record(.finished(.init(time: now, reason: "\(state.evaluations) evaluations, "
+                                       + "\(state.testEvaluations) test evaluations")))
+                pending.finished = true
+                pending.log.append(SearchLog.finishLine(state: state))
+            case .evolving where state.config.mode == .steadyState:
+                let spent = state.evaluations >= state.config.budgetEvaluations || wallTimeOver(now: now)
+                guard spent, state.leasedCount(evolutionOnly: true) == 0 else { return }
+                enterTestPhase(now: now)
+            case .evolving:
+                guard state.generationSettled() else { return }
+                let finishedGeneration = state.generation
+                record(.generation(.init(time: now, generation: finishedGeneration)))
+                pending.log.append(SearchLog.generationLine(state: state, finished: finishedGeneration))
+                let config = state.config
+                // `finishedGeneration` counts the generations bred after the initial one.
+                if (config.budgetGenerations.map { finishedGeneration >= $0 } ?? false)
+                    || state.evaluations >= config.budgetEvaluations || wallTimeOver(now: now) {
+                    enterTestPhase(now: now)
+                } else {
+                    breedGeneration(now: now)
+                }
+            }
+        }
+    }
+
+    private mutating func enterTestPhase(now: Double) {
+        record(.testPhase(.init(time: now, reason: "budget reached after \(state.evaluations) evaluations")))
+        pending.log.append("evolution over after \(state.evaluations) evaluations; testing the best "
+                           + "\(state.testJobs.count) metrics on the held-out windows")
+    }
+
+    /// Generational mode: `population` children of the survivors, all bred before any is evaluated.
+    private mutating func breedGeneration(now: Double) {
+        let pool = state.population.sorted().map {
+            (id: $0, expression: state.individuals[$0].expression, fitness: state.fullFitness($0))
+        }
+        guard !pool.isEmpty else { enterTestPhase(now: now); return }
+        for _ in 0..<state.config.population {
+            let index = state.individuals.count
+            let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config)
+            record(.birth(.init(time: now, individual: index, formula: child.description, parents: parents,
+                                operator: op, stream: UInt64(index), generation: state.generation)))
+        }
+    }
+
+    // MARK: plumbing
+
+    /// Applies an event and queues it for the journal. `apply` fails only on an inconsistent journal; a live
+    /// event that fails is a bug, reported in the log rather than trapped on.
+    mutating func record(_ event: SearchEvent) {
+        do {
+            try state.apply(event)
+            pending.events.append(event)
+        } catch {
+            pending.log.append("internal error, event not recorded: \(error)")
+        }
+    }
+
+    mutating func drain(now: Double) -> SearchOutput {
+        advance(now: now)
+        defer { pending = SearchOutput() }
+        return pending
+    }
+
+    public func status(now: Double) -> StatusAnswer {
+        let busy = state.workers.values.count { $0.job != nil }
+        return StatusAnswer(
+            searchID: state.config.searchID, phase: state.phase.rawValue, evaluationsDone: UInt64(state.evaluations),
+            budget: UInt64(state.config.budgetEvaluations), bestPerplexity: state.best.flatMap(state.fullFitness),
+            bestFormula: state.best.map { state.individuals[$0].formula } ?? "",
+            workersBusy: UInt32(busy), workersIdle: UInt32(state.workers.count - busy),
+            jobsQueued: UInt32(state.queue.count))
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Shared
+
+/// The final report: `report.md` for people, `report.json` for programs, and `best_metric.json`, the best metric
+/// in the reference's JSON tree format (loadable by the reference's `load_tree`).
+public struct SearchReport: Codable, Sendable {
+    public struct Entry: Codable, Sendable {
+        public var rank: Int
+        public var individual: Int
+        public var formula: String
+        public var nodes: Int
+        public var depth: Int
+        public var cheapPerplexity: Double?
+        public var fullPerplexity: Double?
+        public var testPerplexity: Double?
+        public var operatorName: String
+        public var parents: [Int]
+    }
+
+    public var searchID: String
+    public var mode: String
+    public var seed: UInt64
+    public var sparsity: String
+    public var evaluations: Int
+    public var cheapEvaluations: Int
+    public var fullEvaluations: Int
+    public var testEvaluations: Int
+    public var savedFullEvaluations: Int
+    public var cacheHits: [String: Int]
+    public var leaseExpiries: Int
+    public var individuals: Int
+    public var wallSeconds: Double
+    public var top: [Entry]
+
+    public init(state: SearchState, now: Double, topK: Int = 10) {
+        let config = state.config
+        searchID = config.searchID
+        mode = config.mode.rawValue
+        seed = config.seed
+        sparsity = config.sparsity.description
+        evaluations = state.evaluations
+        cheapEvaluations = state.cheapEvaluations
+        fullEvaluations = state.fullEvaluations
+        testEvaluations = state.testEvaluations
+        savedFullEvaluations = state.savedFullEvaluations
+        cacheHits = Dictionary(uniqueKeysWithValues: state.cacheHits.map { ($0.key.rawValue, $0.value) })
+        leaseExpiries = state.leaseExpiries
+        individuals = state.individuals.count
+        wallSeconds = now - state.startedAt
+        top = state.rankedPopulation().prefix(topK).enumerated().map { rank, id in
+            let individual = state.individuals[id]
+            return Entry(rank: rank + 1, individual: id, formula: individual.formula,
+                         nodes: individual.expression.nodeCount, depth: individual.expression.depth,
+                         cheapPerplexity: individual.cheap?.value, fullPerplexity: individual.full?.value,
+                         testPerplexity: individual.test?.value, operatorName: individual.operatorName,
+                         parents: individual.parents)
+        }
+    }
+
+    public var markdown: String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        var lines = [
+            "# Search \(searchID)", "",
+            "- mode: \(mode), seed \(seed), sparsity \(sparsity)",
+            "- evaluations: \(evaluations) (\(cheapEvaluations) cheap, \(fullEvaluations) full) + \(testEvaluations) test",
+            "- full evaluations saved by screening on the cheap windows: \(savedFullEvaluations)",
+            "- evaluations saved by caches: " + (cacheHits.isEmpty ? "0" : cacheHits.sorted { $0.key < $1.key }
+                .map { "\($0.value) \($0.key)" }.joined(separator: ", ")),
+            "- individuals born: \(individuals); leases lapsed: \(leaseExpiries)",
+            String(format: "- wall time: %.0f s", wallSeconds), "",
+            "| rank | metric | nodes | depth | cheap ppl | full ppl | test ppl |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for e in top {
+            lines.append("| \(e.rank) | `\(e.formula)` | \(e.nodes) | \(e.depth) | \(f(e.cheapPerplexity)) | "
+                         + "\(f(e.fullPerplexity)) | \(f(e.testPerplexity)) |")
+        }
+        if let best = top.first {
+            lines += ["", "Best metric (`best_metric.json`, the reference's tree format): `\(best.formula)`"]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes report.md, report.json and best_metric.json into `directory`.
+    public func write(to directory: URL) throws {
+        try Data(markdown.utf8).write(to: directory.appendingPathComponent("report.md"), options: .atomic)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: directory.appendingPathComponent("report.json"), options: .atomic)
+        if let best = top.first, let tree = try? MetricExpression(parsing: best.formula) {
+            try tree.referenceJSON().write(to: directory.appendingPathComponent("best_metric.json"), options: .atomic)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// The identity a worker reports and the coordinator requires: the SHA-256 of the bundle's `manifest.json`.
+///
+/// The manifest records the model's and the data's content hashes, the windows and every calibration parameter,
+/// and holds no timestamps or host names, so its hash names exactly what decides a fitness: two hosts holding the
+/// same bundle (wherever it lives) agree, and any difference in what was calibrated is a different identity.
+public enum BundleIdentity {
+    public static func of(directory: URL) throws -> String {
+        let manifest = directory.appendingPathComponent("manifest.json")
+        guard let bytes = FileManager.default.contents(atPath: manifest.path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [
+                NSFilePathErrorKey: manifest.path,
+                NSLocalizedDescriptionKey: "\(manifest.path): missing (is \(directory.path) a calibrated bundle?)"])
+        }
+        return of(manifestBytes: bytes)
+    }
+
+    /// The identity of a manifest already read.
+    public static func of(manifestBytes: Data) -> String { Digest.hex(Digest.sha256(manifestBytes)) }
+}

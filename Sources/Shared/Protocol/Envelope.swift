@@ -1,0 +1,114 @@
+import Foundation
+
+/// The frame around every message:
+///
+///     offset  size  field
+///     0       4     magic "PZRO"
+///     4       2     protocol version (little-endian; this build: `Envelope.version`)
+///     6       1     message kind (`WireMessage.kind`)
+///     7       1     flags (bit 0: the trailer is a MAC; other bits must be 0)
+///     8       4     body length B
+///     12      B     body (the message's fields, see `Messages.swift`)
+///     12+B    2     trailer length T
+///     14+B    T     authentication trailer: empty today; issue 7 puts nonce, timestamp and HMAC-SHA256 here
+///
+/// The MAC (issue 7) will cover bytes 0 ..< 12+B plus the trailer's nonce and timestamp, so it can be added by
+/// implementing `MessageAuthenticator` without changing the frame or any message.
+public enum Envelope {
+    public static let magic: [UInt8] = Array("PZRO".utf8)
+    public static let version: UInt16 = 1
+    static let headerBytes = 12
+
+    /// Frames `message`; the authenticator appends its trailer.
+    public static func encode(_ message: WireMessage, authenticator: MessageAuthenticator = Unauthenticated())
+        -> [UInt8]
+    {
+        var body = WireWriter()
+        message.encodeBody(into: &body)
+        var w = WireWriter(capacity: body.bytes.count + 32)
+        w.append(magic)
+        w.u16(version)
+        w.u8(message.kind)
+        w.u8(authenticator.isAuthenticating ? 1 : 0)
+        w.u32(UInt32(body.bytes.count))
+        w.append(body.bytes)
+        w.blob(authenticator.seal(w.bytes))
+        return w.bytes
+    }
+
+    public static func encodeData(_ message: WireMessage, authenticator: MessageAuthenticator = Unauthenticated())
+        -> Data
+    {
+        Data(encode(message, authenticator: authenticator))
+    }
+
+    /// Decodes one whole message, checking every bound; throws with the offset of the first bad byte.
+    public static func decode(_ bytes: [UInt8], authenticator: MessageAuthenticator = Unauthenticated())
+        throws(ProtocolError) -> WireMessage
+    {
+        if bytes.count > WireLimits.maxMessageBytes {
+            throw ProtocolError(offset: 0, .tooLarge(field: "message", size: bytes.count,
+                                                     limit: WireLimits.maxMessageBytes))
+        }
+        var r = WireReader(bytes)
+        for expected in magic {
+            let at = r.offset
+            if try r.u8("magic") != expected { throw ProtocolError(offset: at, .badMagic) }
+        }
+        let version = try r.u16("version")
+        if version != Self.version {
+            throw ProtocolError(offset: 4, .unsupportedVersion(found: version, supported: Self.version))
+        }
+        let kind = try r.u8("kind")
+        let flags = try r.u8("flags")
+        if flags & ~1 != 0 { throw ProtocolError(offset: 7, .badValue(field: "flags", detail: "unknown bits \(flags)")) }
+        let bodyLength = Int(try r.u32("body length"))
+        let bodyStart = r.offset
+        guard bodyLength <= r.remaining else {
+            throw ProtocolError(offset: 8, .truncated(field: "body", needed: bodyLength, available: r.remaining))
+        }
+        var body = WireReader(bytes, from: bodyStart, to: bodyStart + bodyLength)
+        let message = try WireMessage.decodeBody(kind: kind, kindOffset: 6, from: &body)
+        try body.expectEnd()
+        var tail = WireReader(bytes, from: bodyStart + bodyLength)
+        let trailerOffset = tail.offset
+        let trailer = try tail.blob("authentication trailer", limit: WireLimits.authTrailer)
+        try tail.expectEnd()
+        if (flags & 1 == 1) != authenticator.isAuthenticating {
+            throw ProtocolError(offset: 7, .authentication(flags & 1 == 1
+                ? "message carries a MAC but this side has no secret"
+                : "message carries no MAC but this side requires one"))
+        }
+        try authenticator.verify(Array(bytes[0..<trailerOffset]), trailer: trailer, trailerOffset: trailerOffset)
+        return message
+    }
+
+    public static func decode(_ data: Data, authenticator: MessageAuthenticator = Unauthenticated())
+        throws(ProtocolError) -> WireMessage
+    {
+        try decode([UInt8](data), authenticator: authenticator)
+    }
+}
+
+/// Seals and verifies the envelope's trailer. Today only `Unauthenticated` exists; issue 7 adds an HMAC-SHA256
+/// authenticator (nonce + timestamp + MAC, constant-time comparison, replay window) behind this same interface.
+public protocol MessageAuthenticator: Sendable {
+    /// Whether messages carry a MAC (the envelope's flag bit 0).
+    var isAuthenticating: Bool { get }
+    /// The trailer for a message whose bytes before the trailer are `framed`.
+    func seal(_ framed: [UInt8]) -> [UInt8]
+    /// Throws `ProtocolError(.authentication)` unless `trailer` authenticates `framed`.
+    func verify(_ framed: [UInt8], trailer: [UInt8], trailerOffset: Int) throws(ProtocolError)
+}
+
+/// No authentication: an empty trailer, and any non-empty one is refused.
+public struct Unauthenticated: MessageAuthenticator {
+    public init() {}
+    public var isAuthenticating: Bool { false }
+    public func seal(_ framed: [UInt8]) -> [UInt8] { [] }
+    public func verify(_ framed: [UInt8], trailer: [UInt8], trailerOffset: Int) throws(ProtocolError) {
+        if !trailer.isEmpty {
+            throw ProtocolError(offset: trailerOffset, .authentication("unexpected \(trailer.count)-byte trailer"))
+        }
+    }
+}

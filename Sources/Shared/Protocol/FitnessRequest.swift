@@ -1,0 +1,116 @@
+/// What a worker is asked to measure for one metric: how to prune, how to feed activations, on which windows.
+/// The same request for two metrics gives paired, comparable perplexities.
+public struct FitnessRequest: Sendable, Hashable, Codable {
+    public var sparsity: SparsitySpec
+    public var xMode: XMode
+    public var windows: WindowSet
+
+    public init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet) {
+        self.sparsity = sparsity
+        self.xMode = xMode
+        self.windows = windows
+    }
+
+    /// The same request on another window set (multi-fidelity promotion, final test).
+    public func on(_ windows: WindowSet) -> FitnessRequest {
+        var copy = self
+        copy.windows = windows
+        return copy
+    }
+}
+
+/// Which weights are pruned: a fraction of each output row, or N of every M consecutive inputs.
+public enum SparsitySpec: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// 0 ≤ ratio < 1.
+    case unstructured(ratio: Double)
+    /// 0 < n < m ≤ 64 (e.g. 2:4).
+    case nOfM(n: Int, m: Int)
+
+    /// Parses the command line's `--type unstructured|N:M` with `--sparsity RATIO` (ignored for N:M).
+    public init(type: String, ratio: Double) throws(ProtocolError) {
+        if type == "unstructured" {
+            guard ratio >= 0, ratio < 1 else {
+                throw ProtocolError(offset: 0, .badValue(field: "sparsity", detail: "\(ratio) is not in [0, 1)"))
+            }
+            self = .unstructured(ratio: ratio)
+            return
+        }
+        let parts = type.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let n = Int(parts[0]), let m = Int(parts[1]), n > 0, m > n, m <= 64 else {
+            throw ProtocolError(offset: 0, .badValue(
+                field: "type", detail: "'\(type)' is neither 'unstructured' nor N:M with 0 < N < M ≤ 64"))
+        }
+        self = .nOfM(n: n, m: m)
+    }
+
+    public var description: String {
+        switch self {
+        case .unstructured(let ratio): "unstructured \(ratio)"
+        case .nOfM(let n, let m): "\(n):\(m)"
+        }
+    }
+}
+
+/// How the activation statistic X is collected: layer by layer through the already-pruned model (`sequential`, as
+/// Wanda and SparseGPT do) or once from the dense model (`static`, cheaper).
+public enum XMode: UInt8, Sendable, Hashable, Codable, CaseIterable {
+    case sequential = 0
+    case `static` = 1
+}
+
+/// Evaluation windows: a cheap subset for screening, the full set every population member is ranked on, and the
+/// held-out test set used once at the end.
+public enum WindowSet: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case cheap = 0
+    case full = 1
+    case test = 2
+
+    public var description: String {
+        switch self {
+        case .cheap: "cheap"
+        case .full: "full"
+        case .test: "test"
+        }
+    }
+}
+
+extension FitnessRequest {
+    func encode(into w: inout WireWriter) {
+        switch sparsity {
+        case .unstructured(let ratio): w.u8(0); w.f64(ratio)
+        case .nOfM(let n, let m): w.u8(1); w.u8(UInt8(clamping: n)); w.u8(UInt8(clamping: m))
+        }
+        w.u8(xMode.rawValue)
+        w.u8(windows.rawValue)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        let at = r.offset
+        switch try r.u8("sparsity kind") {
+        case 0:
+            let ratio = try r.f64("sparsity ratio")
+            guard ratio >= 0, ratio < 1 else {
+                throw ProtocolError(offset: at + 1, .badValue(field: "sparsity ratio", detail: "\(ratio) not in [0, 1)"))
+            }
+            sparsity = .unstructured(ratio: ratio)
+        case 1:
+            let n = Int(try r.u8("N")), m = Int(try r.u8("M"))
+            guard n > 0, m > n, m <= 64 else {
+                throw ProtocolError(offset: at + 1, .badValue(field: "N:M", detail: "\(n):\(m) needs 0 < N < M ≤ 64"))
+            }
+            sparsity = .nOfM(n: n, m: m)
+        case let kind:
+            throw ProtocolError(offset: at, .badValue(field: "sparsity kind", detail: "unknown tag \(kind)"))
+        }
+        let xAt = r.offset
+        guard let x = XMode(rawValue: try r.u8("X mode")) else {
+            throw ProtocolError(offset: xAt, .badValue(field: "X mode", detail: "unknown tag"))
+        }
+        let wAt = r.offset
+        guard let windows = WindowSet(rawValue: try r.u8("window set")) else {
+            throw ProtocolError(offset: wAt, .badValue(field: "window set", detail: "unknown tag"))
+        }
+        xMode = x
+        self.windows = windows
+    }
+}

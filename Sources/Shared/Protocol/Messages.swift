@@ -1,0 +1,345 @@
+/// The protocol's messages, one struct each, with their body encodings side by side. The worker speaks first
+/// (REQ), the coordinator answers (REP):
+///
+///     worker                          coordinator
+///     hello                      →    welcome | refusal
+///     jobRequest | result        →    job | wait | finished | refusal
+///     heartbeat (2nd socket)     →    heartbeatAck | refusal
+///     goodbye                    →    ack
+///     statusQuery (any client)   →    status
+///
+/// Adding a message is one struct here, one case and one row in `WireMessage`, and one round-trip test.
+
+/// A worker introduces itself; the coordinator refuses it unless `bundleIdentity` matches the search's.
+public struct WorkerHello: Sendable, Hashable {
+    public var workerID: String
+    public var host: String
+    public var cores: UInt32
+    public var memoryBytes: UInt64
+    /// Names the model bundle (files and their hashes) the worker loaded; every fitness is relative to it.
+    public var bundleIdentity: String
+    /// Measured speed in the worker's own units (relative; used for the log and ETA only).
+    public var speed: Double
+
+    public init(workerID: String, host: String, cores: UInt32, memoryBytes: UInt64, bundleIdentity: String,
+                speed: Double) {
+        self.workerID = workerID; self.host = host; self.cores = cores; self.memoryBytes = memoryBytes
+        self.bundleIdentity = bundleIdentity; self.speed = speed
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.string(workerID, limit: WireLimits.identifier); w.string(host, limit: WireLimits.host)
+        w.u32(cores); w.u64(memoryBytes); w.string(bundleIdentity, limit: WireLimits.bundleIdentity); w.f64(speed)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        workerID = try r.string("worker id", limit: WireLimits.identifier)
+        host = try r.string("host", limit: WireLimits.host)
+        cores = try r.u32("cores"); memoryBytes = try r.u64("memory")
+        bundleIdentity = try r.string("bundle identity", limit: WireLimits.bundleIdentity)
+        speed = try r.f64("speed")
+    }
+}
+
+/// The coordinator accepts a worker.
+public struct Welcome: Sendable, Hashable {
+    public var searchID: String
+    /// How often a busy worker should send heartbeats (a lease is several of these).
+    public var heartbeatSeconds: UInt32
+
+    public init(searchID: String, heartbeatSeconds: UInt32) {
+        self.searchID = searchID; self.heartbeatSeconds = heartbeatSeconds
+    }
+
+    func encode(into w: inout WireWriter) { w.string(searchID, limit: WireLimits.identifier); w.u32(heartbeatSeconds) }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        searchID = try r.string("search id", limit: WireLimits.identifier)
+        heartbeatSeconds = try r.u32("heartbeat seconds")
+    }
+}
+
+/// An idle worker asks for work.
+public struct JobRequest: Sendable, Hashable {
+    public var workerID: String
+    public init(workerID: String) { self.workerID = workerID }
+    func encode(into w: inout WireWriter) { w.string(workerID, limit: WireLimits.identifier) }
+    init(from r: inout WireReader) throws(ProtocolError) {
+        workerID = try r.string("worker id", limit: WireLimits.identifier)
+    }
+}
+
+/// One evaluation: prune with `metricText` as `request` says, report perplexity before the lease lapses.
+///
+/// The metric travels as text and is parsed (with `MetricLimits`) by the worker, not by the decoder: a bad formula
+/// must become a failed result for this job id, which the worker can only send if the job itself decoded.
+public struct Job: Sendable, Hashable {
+    public var jobID: UInt64
+    public var metricText: String
+    public var request: FitnessRequest
+    public var leaseSeconds: UInt32
+
+    public init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32) {
+        self.jobID = jobID; self.metricText = metricText; self.request = request; self.leaseSeconds = leaseSeconds
+    }
+
+    /// The metric, validated against `limits`.
+    public func metric(limits: MetricLimits = .standard) throws(MetricError) -> MetricExpression {
+        try MetricExpression(parsing: metricText, limits: limits)
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.u64(jobID); w.string(metricText, limit: WireLimits.metricText); request.encode(into: &w); w.u32(leaseSeconds)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        jobID = try r.u64("job id")
+        metricText = try r.string("metric", limit: WireLimits.metricText)
+        request = try FitnessRequest(from: &r)
+        leaseSeconds = try r.u32("lease seconds")
+    }
+}
+
+/// Nothing to do now; ask again after `retryMilliseconds`.
+public struct Wait: Sendable, Hashable {
+    public var retryMilliseconds: UInt32
+    public var reason: String
+    public init(retryMilliseconds: UInt32, reason: String) {
+        self.retryMilliseconds = retryMilliseconds; self.reason = reason
+    }
+    func encode(into w: inout WireWriter) { w.u32(retryMilliseconds); w.string(reason, limit: WireLimits.reason) }
+    init(from r: inout WireReader) throws(ProtocolError) {
+        retryMilliseconds = try r.u32("retry milliseconds"); reason = try r.string("reason", limit: WireLimits.reason)
+    }
+}
+
+/// Time spent in one stage of an evaluation (e.g. "calibrate", "prune", "perplexity").
+public struct StageTime: Sendable, Hashable, Codable {
+    public var name: String
+    public var seconds: Double
+    public init(name: String, seconds: Double) { self.name = name; self.seconds = seconds }
+}
+
+/// How an evaluation ended.
+public enum JobStatus: Sendable, Hashable {
+    case ok
+    /// The metric could not be evaluated (bad expression, NaN everywhere, pre-flight refusal, …): its fitness is
+    /// "worst", and retrying elsewhere would fail the same way.
+    case failed(reason: String)
+}
+
+/// The outcome of a job. `wantsAnotherJob` lets the reply carry the next job (one round trip per result).
+public struct JobResult: Sendable, Hashable {
+    public var jobID: UInt64
+    public var workerID: String
+    public var status: JobStatus
+    /// NaN when failed.
+    public var perplexity: Double
+    /// Fingerprint of all layers' masks together: equal masks, equal fingerprints.
+    public var maskFingerprint: UInt64
+    public var layerSparsity: [Double]
+    public var stageTimes: [StageTime]
+    public var wantsAnotherJob: Bool
+
+    public init(jobID: UInt64, workerID: String, status: JobStatus, perplexity: Double, maskFingerprint: UInt64,
+                layerSparsity: [Double] = [], stageTimes: [StageTime] = [], wantsAnotherJob: Bool = true) {
+        self.jobID = jobID; self.workerID = workerID; self.status = status; self.perplexity = perplexity
+        self.maskFingerprint = maskFingerprint; self.layerSparsity = layerSparsity; self.stageTimes = stageTimes
+        self.wantsAnotherJob = wantsAnotherJob
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.u64(jobID); w.string(workerID, limit: WireLimits.identifier)
+        switch status {
+        case .ok: w.u8(0)
+        case .failed(let reason): w.u8(1); w.string(reason, limit: WireLimits.reason)
+        }
+        w.f64(perplexity); w.u64(maskFingerprint)
+        let layers = layerSparsity.prefix(WireLimits.layers)
+        w.count(layers.count); for s in layers { w.f64(s) }
+        let stages = stageTimes.prefix(WireLimits.stages)
+        w.count(stages.count)
+        for s in stages { w.string(s.name, limit: WireLimits.stageName); w.f64(s.seconds) }
+        w.bool(wantsAnotherJob)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        jobID = try r.u64("job id")
+        workerID = try r.string("worker id", limit: WireLimits.identifier)
+        let at = r.offset
+        switch try r.u8("status") {
+        case 0: status = .ok
+        case 1: status = .failed(reason: try r.string("failure reason", limit: WireLimits.reason))
+        case let v: throw ProtocolError(offset: at, .badValue(field: "status", detail: "unknown tag \(v)"))
+        }
+        let pAt = r.offset
+        perplexity = try r.f64("perplexity", finite: false)
+        // A successful evaluation has a perplexity ≥ 1; anything else is a worker bug we must not rank.
+        if status == .ok && !(perplexity >= 1 && perplexity.isFinite) {
+            throw ProtocolError(offset: pAt, .badValue(field: "perplexity", detail: "\(perplexity) for an ok result"))
+        }
+        maskFingerprint = try r.u64("mask fingerprint")
+        let layers = try r.count("layer sparsities", limit: WireLimits.layers)
+        var sparsities: [Double] = []
+        for _ in 0..<layers { sparsities.append(try r.f64("layer sparsity")) }
+        layerSparsity = sparsities
+        let stages = try r.count("stage times", limit: WireLimits.stages)
+        var times: [StageTime] = []
+        for _ in 0..<stages {
+            let name = try r.string("stage name", limit: WireLimits.stageName)
+            times.append(StageTime(name: name, seconds: try r.f64("stage seconds")))
+        }
+        stageTimes = times
+        wantsAnotherJob = try r.bool("wants another job")
+    }
+}
+
+/// A busy worker is alive and still working on `jobID`; once the masks are known it also sends their fingerprint,
+/// so the coordinator can answer with a perplexity it already has for the same masks.
+public struct Heartbeat: Sendable, Hashable {
+    public var workerID: String
+    public var jobID: UInt64
+    public var maskFingerprint: UInt64?
+
+    public init(workerID: String, jobID: UInt64, maskFingerprint: UInt64? = nil) {
+        self.workerID = workerID; self.jobID = jobID; self.maskFingerprint = maskFingerprint
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.string(workerID, limit: WireLimits.identifier); w.u64(jobID)
+        w.bool(maskFingerprint != nil); w.u64(maskFingerprint ?? 0)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        workerID = try r.string("worker id", limit: WireLimits.identifier)
+        jobID = try r.u64("job id")
+        let has = try r.bool("has fingerprint")
+        let fingerprint = try r.u64("mask fingerprint")
+        maskFingerprint = has ? fingerprint : nil
+    }
+}
+
+/// The answer to a heartbeat: whether the lease still holds (false: the job was given away or is done — stop),
+/// and a perplexity already known for the reported masks, if any (the worker may return it without evaluating).
+public struct HeartbeatAck: Sendable, Hashable {
+    public var leaseValid: Bool
+    public var knownPerplexity: Double?
+
+    public init(leaseValid: Bool, knownPerplexity: Double? = nil) {
+        self.leaseValid = leaseValid; self.knownPerplexity = knownPerplexity
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.bool(leaseValid); w.bool(knownPerplexity != nil); w.f64(knownPerplexity ?? 0)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        leaseValid = try r.bool("lease valid")
+        let has = try r.bool("has perplexity")
+        let value = try r.f64("known perplexity")
+        knownPerplexity = has ? value : nil
+    }
+}
+
+/// A snapshot of the search for `prunerzero-coordinator status` and monitoring.
+public struct StatusAnswer: Sendable, Hashable {
+    public var searchID: String
+    public var phase: String
+    public var evaluationsDone: UInt64
+    public var budget: UInt64
+    public var bestPerplexity: Double?
+    public var bestFormula: String
+    public var workersBusy: UInt32
+    public var workersIdle: UInt32
+    public var jobsQueued: UInt32
+
+    public init(searchID: String, phase: String, evaluationsDone: UInt64, budget: UInt64, bestPerplexity: Double?,
+                bestFormula: String, workersBusy: UInt32, workersIdle: UInt32, jobsQueued: UInt32) {
+        self.searchID = searchID; self.phase = phase; self.evaluationsDone = evaluationsDone; self.budget = budget
+        self.bestPerplexity = bestPerplexity; self.bestFormula = bestFormula; self.workersBusy = workersBusy
+        self.workersIdle = workersIdle; self.jobsQueued = jobsQueued
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.string(searchID, limit: WireLimits.identifier); w.string(phase, limit: WireLimits.identifier)
+        w.u64(evaluationsDone); w.u64(budget)
+        w.bool(bestPerplexity != nil); w.f64(bestPerplexity ?? 0)
+        w.string(bestFormula, limit: WireLimits.metricText)
+        w.u32(workersBusy); w.u32(workersIdle); w.u32(jobsQueued)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        searchID = try r.string("search id", limit: WireLimits.identifier)
+        phase = try r.string("phase", limit: WireLimits.identifier)
+        evaluationsDone = try r.u64("evaluations"); budget = try r.u64("budget")
+        let has = try r.bool("has best")
+        let best = try r.f64("best perplexity")
+        bestPerplexity = has ? best : nil
+        bestFormula = try r.string("best formula", limit: WireLimits.metricText)
+        workersBusy = try r.u32("workers busy"); workersIdle = try r.u32("workers idle")
+        jobsQueued = try r.u32("jobs queued")
+    }
+}
+
+/// Why the coordinator will not serve a request. Both sides log `detail` verbatim.
+public struct Refusal: Sendable, Hashable {
+    public enum Reason: UInt8, Sendable, Hashable, CaseIterable {
+        /// The worker loaded a different model bundle: its perplexities would not be comparable.
+        case bundleMismatch = 1
+        /// The coordinator does not know this worker (e.g. it restarted without its journal): say hello again.
+        case unknownWorker = 2
+        case unsupportedVersion = 3
+        /// The request did not decode; `detail` has the ProtocolError.
+        case malformed = 4
+        /// Issue 7: a bad or missing MAC.
+        case unauthenticated = 5
+    }
+
+    public var reason: Reason
+    public var detail: String
+
+    public init(reason: Reason, detail: String) { self.reason = reason; self.detail = detail }
+
+    func encode(into w: inout WireWriter) { w.u8(reason.rawValue); w.string(detail, limit: WireLimits.reason) }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        let at = r.offset
+        guard let reason = Reason(rawValue: try r.u8("refusal reason")) else {
+            throw ProtocolError(offset: at, .badValue(field: "refusal reason", detail: "unknown tag"))
+        }
+        self.reason = reason
+        detail = try r.string("detail", limit: WireLimits.reason)
+    }
+}
+
+/// A worker leaves (SIGTERM, fatal error). A job it abandons is re-queued at once instead of waiting for its lease.
+public struct Goodbye: Sendable, Hashable {
+    public var workerID: String
+    public var reason: String
+    public var abandonedJob: UInt64?
+
+    public init(workerID: String, reason: String, abandonedJob: UInt64? = nil) {
+        self.workerID = workerID; self.reason = reason; self.abandonedJob = abandonedJob
+    }
+
+    func encode(into w: inout WireWriter) {
+        w.string(workerID, limit: WireLimits.identifier); w.string(reason, limit: WireLimits.reason)
+        w.bool(abandonedJob != nil); w.u64(abandonedJob ?? 0)
+    }
+
+    init(from r: inout WireReader) throws(ProtocolError) {
+        workerID = try r.string("worker id", limit: WireLimits.identifier)
+        reason = try r.string("reason", limit: WireLimits.reason)
+        let has = try r.bool("has abandoned job")
+        let job = try r.u64("abandoned job")
+        abandonedJob = has ? job : nil
+    }
+}
+
+/// The search is over: the worker should say goodbye and exit.
+public struct Finished: Sendable, Hashable {
+    public var summary: String
+    public init(summary: String) { self.summary = summary }
+    func encode(into w: inout WireWriter) { w.string(summary, limit: WireLimits.reason) }
+    init(from r: inout WireReader) throws(ProtocolError) { summary = try r.string("summary", limit: WireLimits.reason) }
+}

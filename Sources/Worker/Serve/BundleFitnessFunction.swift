@@ -1,0 +1,49 @@
+import Foundation
+import Shared
+
+/// The real fitness function behind `serve`: a calibrated bundle's model pruned with the job's metric, scored by
+/// perplexity on the windows the job names (cheap subset, full fitness set, or held-out test set).
+final class BundleFitnessFunction: FitnessFunction {
+    let bundle: CalibratedBundle
+    private let evaluator: FitnessEvaluator
+
+    var bundleIdentity: String { bundle.identity }
+
+    init(directory: URL, model: URL? = nil) throws {
+        bundle = try CalibratedBundle(directory: directory, model: model)
+        evaluator = try FitnessEvaluator(model: bundle.model, data: bundle.data)
+    }
+
+    func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws -> FitnessOutcome {
+        var pruning = PruningRequest(method: .metric(metric), pattern: request.sparsity, activationMode: request.xMode)
+        switch request.windows {
+        case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
+        case .full: break
+        case .test: pruning.split = .test
+        }
+        // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.
+        evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
+        defer { evaluator.shouldStop = nil }
+        var fingerprint: UInt64?
+        let preflight = try evaluator.preflight(pruning)
+        if preflight.exact {
+            fingerprint = preflight.fingerprint
+            progress.masksReady(fingerprint: preflight.fingerprint)
+        }
+        do {
+            let outcome = try evaluator.evaluate(pruning)
+            let layers = (0..<bundle.model.config.layers).flatMap { layer in
+                PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
+            }
+            return FitnessOutcome(
+                perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint, layerSparsity: layers,
+                stageTimes: outcome.stageSeconds.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) })
+        } catch is FitnessCancelled {
+            // Masks already measured elsewhere: their perplexity is this metric's (same masks, same windows).
+            if let known = progress.knownPerplexity, let fingerprint {
+                return FitnessOutcome(perplexity: known, maskFingerprint: fingerprint)
+            }
+            throw FitnessCancelled()
+        }
+    }
+}

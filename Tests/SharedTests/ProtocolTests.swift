@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import Shared
+
+@Suite struct ProtocolTests {
+    @Test func everyMessageRoundTrips() throws {
+        for message in ProtocolSamples.all {
+            let bytes = Envelope.encode(message)
+            let decoded = try Envelope.decode(bytes)
+            #expect(sameMessage(decoded, message), "\(message.name)")
+        }
+    }
+
+    @Test func everyKindHasASample() {
+        let kinds = Set(ProtocolSamples.all.map(\.kind))
+        #expect(kinds == Set(1...14))
+    }
+
+    @Test func headerLayoutIsAsDocumented() {
+        let bytes = Envelope.encode(.statusQuery)
+        #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
+        #expect(bytes[4] == 1 && bytes[5] == 0)  // version 1, little-endian
+        #expect(bytes[6] == 9)                     // kind
+        #expect(bytes[7] == 0)                     // flags
+        #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
+        #expect(Array(bytes[12..<14]) == [0, 0])   // empty trailer
+        #expect(bytes.count == 14)
+    }
+
+    /// Every strict prefix of every message is refused as truncated, never trapped on.
+    @Test func everyTruncationThrows() {
+        for message in ProtocolSamples.all {
+            let bytes = Envelope.encode(message)
+            for cut in 0..<bytes.count {
+                #expect(throws: ProtocolError.self) { try Envelope.decode(Array(bytes[0..<cut])) }
+            }
+        }
+    }
+
+    @Test func trailingBytesAreRefused() throws {
+        var bytes = Envelope.encode(.ack)
+        bytes.append(0)
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
+        #expect(error.problem == .trailingBytes(count: 1))
+        #expect(error.offset == 14)
+    }
+
+    @Test func bodyBytesBeyondTheFieldsAreRefused() throws {
+        // A jobRequest whose body length claims one byte more than its fields use.
+        var w = WireWriter()
+        w.string("w1", limit: 128)
+        w.u8(0)
+        let framed = frame(kind: 3, body: w.bytes)
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(framed) }
+        #expect(error.problem == .trailingBytes(count: 1))
+        #expect(error.offset == 12 + 6)
+    }
+
+    @Test func badMagicVersionKindAndFlags() throws {
+        let good = Envelope.encode(.statusQuery)
+        var bad = good; bad[1] = UInt8(ascii: "X")
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
+        bad = good; bad[4] = 2
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1)))
+        bad = good; bad[6] = 200
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
+                == ProtocolError(offset: 6, .unknownKind(200)))
+        bad = good; bad[7] = 4
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }.offset == 7)
+        bad = good; bad[7] = 1  // claims a MAC; this side has no secret
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
+        guard case .authentication = error.problem else { Issue.record("\(error)"); return }
+    }
+
+    @Test func nonEmptyTrailerIsRefusedWithoutASecret() throws {
+        var bytes = Envelope.encode(.ack)
+        bytes.removeLast(2)
+        bytes += [3, 0, 1, 2, 3]
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
+        #expect(error.offset == 12)
+        guard case .authentication = error.problem else { Issue.record("\(error)"); return }
+    }
+
+    @Test func oversizeMessageAndStringsAreRefusedBeforeReading() throws {
+        #expect(throws: ProtocolError.self) { try Envelope.decode([UInt8](repeating: 0, count: 300_000)) }
+        // A worker id claiming 1 GiB: refused at its length field, offset 12.
+        var w = WireWriter(); w.u32(1 << 30)
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(frame(kind: 3, body: w.bytes)) }
+        #expect(error == ProtocolError(offset: 12, .tooLarge(field: "worker id", size: 1 << 30, limit: 128)))
+        // A body length beyond the message.
+        var lying = Envelope.encode(.ack); lying[8] = 200
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(lying) }.offset == 8)
+    }
+
+    @Test func invalidUTF8IsRefusedWithItsOffset() throws {
+        var w = WireWriter(); w.u32(2); w.u8(0xC3); w.u8(0x28)
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(frame(kind: 3, body: w.bytes)) }
+        #expect(error == ProtocolError(offset: 16, .invalidUTF8(field: "worker id")))
+    }
+
+    @Test func outOfDomainValuesAreRefused() throws {
+        func job(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+            var bytes = Envelope.encode(ProtocolSamples.all[4]); edit(&bytes); return bytes
+        }
+        // Layout of sample 4's body: job id (8), metric (4 + 27), sparsity tag at 12 + 39.
+        let tag = 12 + 8 + 4 + 27
+        #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag] = 7 }) }
+        #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 8] = 0x7F; $0[tag + 7] = 0xF8 }) }  // NaN ratio
+        #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 9] = 9 }) }   // X mode
+        #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 10] = 3 }) }  // window set
+        // An ok result with a NaN perplexity is a worker bug, refused.
+        let okNaN = JobResult(jobID: 1, workerID: "w", status: .ok, perplexity: .nan, maskFingerprint: 0)
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(okNaN))) }
+        guard case .badValue(field: "perplexity", _) = error.problem else { Issue.record("\(error)"); return }
+        // Booleans are 0 or 1.
+        var ack = Envelope.encode(.heartbeatAck(HeartbeatAck(leaseValid: true)))
+        ack[12] = 2
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(ack) }.offset == 12)
+    }
+
+    @Test func overlongStringsAreClippedByTheEncoderSoTheyStillDecode() throws {
+        let long = String(repeating: "é", count: 100)  // 200 bytes > 128
+        let decoded = try Envelope.decode(Envelope.encode(.jobRequest(JobRequest(workerID: long))))
+        guard case .jobRequest(let request) = decoded else { Issue.record("kind"); return }
+        #expect(request.workerID == String(repeating: "é", count: 64))
+    }
+
+    @Test func jobMetricIsValidatedByTheReceiverWithItsLimits() throws {
+        let deep = String(repeating: "abs(", count: 40) + "W" + String(repeating: ")", count: 40)
+        let job = Job(jobID: 1, metricText: deep, request: FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full),
+                      leaseSeconds: 1)
+        guard case .job(let decoded) = try Envelope.decode(Envelope.encode(.job(job))) else { return }
+        #expect(throws: MetricError.self) { try decoded.metric() }
+        #expect(try ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
+            .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"])
+    }
+
+    @Test func errorsReadWellInALog() {
+        let error = ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1))
+        #expect(error.description == "wire message, byte 4: protocol version 2 is not supported (this build speaks 1)")
+    }
+
+    @Test func sparsityFromTheCommandLine() throws {
+        #expect(try SparsitySpec(type: "unstructured", ratio: 0.5) == .unstructured(ratio: 0.5))
+        #expect(try SparsitySpec(type: "2:4", ratio: 0.5) == .nOfM(n: 2, m: 4))
+        #expect(throws: ProtocolError.self) { try SparsitySpec(type: "4:2", ratio: 0) }
+        #expect(throws: ProtocolError.self) { try SparsitySpec(type: "unstructured", ratio: 1) }
+        #expect(throws: ProtocolError.self) { try SparsitySpec(type: "2:", ratio: 0) }
+    }
+
+    func frame(kind: UInt8, body: [UInt8]) -> [UInt8] {
+        var w = WireWriter()
+        w.append(Envelope.magic); w.u16(1); w.u8(kind); w.u8(0); w.u32(UInt32(body.count)); w.append(body); w.u16(0)
+        return w.bytes
+    }
+}
