@@ -104,6 +104,6 @@ final class ServeMachineTests: XCTestCase {
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 2)
-        XCTAssertTrue(text.contains("prunerzero-worker serve: some-bundle/manifest.json: missing"), text)
+        XCTAssertTrue(text.contains("prunerzero-worker serve: ") && text.contains("some-bundle/manifest.json: missing"), text)
     }
 }
