@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `prunerzero-worker prune`: one fitness evaluation by hand — prune a bundle's model with a metric or a baseline and
+/// report dense and pruned perplexity, per-layer sparsity and where the time went; optionally save the pruned model.
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Prune a calibrated bundle's model with a metric or a baseline and measure perplexity.")
+
+    @Option(help: "Calibrated bundle directory (from `calibrate`).")
+    var bundle: String
+
+    @Option(help: "Model directory, when it is not where the bundle's manifest says.")
+    var model: String?
+
+    @Option(help: "A formula, a reference JSON tree file, or a baseline: magnitude, wanda, paper.")
+    var metric: String
+
+    @Option(help: "Fraction of each row to prune (unstructured).")
+    var sparsity = 0.5
+
+    @Option(help: "unstructured, or N:M such as 2:4 or 4:8.")
+    var type = "unstructured"
+
+    @Option(name: .customLong("x-mode"), help: "sequential (the reference's) or static (the bundle's dense X).")
+    var xMode = "sequential"
+
+    @Option(help: "Evaluate on the first K windows only (default: all).")
+    var windows: Int?
+
+    @Flag(help: "Evaluate on the bundle's held-out test windows instead of its fitness windows.")
+    var test = false
+
+    @Option(help: "Write the pruned model here as a Hugging Face checkpoint.")
+    var save: String?
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        let pattern = try SparsitySpec(type: type, ratio: sparsity)
+        guard let mode = XMode.allCases.first(where: { "\($0)" == xMode }) else {
+            throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
+        }
+        let method = try Self.method(metric)
+        let opened = try CalibratedBundle(directory: URL(fileURLWithPath: bundle), model: model.map { URL(fileURLWithPath: $0) })
+        let evaluator = try FitnessEvaluator(model: opened.model, data: opened.data)
+        var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
+        request.split = test ? .test : .fitness
+
+        let start = Date()
+        let dense = try evaluator.densePerplexity(windows: windows, split: request.split)
+        var saver: PrunedCheckpoint?
+        if save != nil {
+            saver = try PrunedCheckpoint(model: opened.model, source: opened.modelDirectory)
+            evaluator.prunedBlockSink = { try saver!.add(layer: $0, weights: $1) }
+        }
+        let outcome = try evaluator.evaluate(request) { done, total in
+            ProgressLine.show("pruning block \(done)/\(total)", done: done == total)
+        }
+        if let save, let saver { try saver.write(to: URL(fileURLWithPath: save)) }
+        let report = PruneReport(method: method.description, pattern: pattern, mode: mode, dense: dense.perplexity,
+                                 outcome: outcome, config: opened.model.config, seconds: Date().timeIntervalSince(start))
+        print(json ? report.json : report.text)
+    }
+
+    /// `magnitude`, `wanda`, `paper`, a reference JSON tree file, or a formula.
+    static func method(_ text: String) throws -> PruningMethod {
+        if text.hasSuffix(".json") || FileManager.default.fileExists(atPath: text) {
+            guard let data = FileManager.default.contents(atPath: text) else {
+                throw ValidationError("\(text): cannot read the file")
+            }
+            do { return .metric(try MetricExpression(referenceJSON: data)) } catch {
+                throw ValidationError("\(text): \(error)")
+            }
+        }
+        do { return try PruningMethod(parsing: text) } catch {
+            throw ValidationError("--metric \(text): \(error)")
+        }
+    }
+}
+
+/// What `prune` prints.
+struct PruneReport {
+    let method: String
+    let pattern: SparsitySpec
+    let mode: XMode
+    let dense: Double
+    let outcome: PruningOutcome
+    let config: LlamaConfig
+    let seconds: Double
+
+    private var names: [String] {
+        (0..<config.layers).flatMap { layer in PrunableLinear.allCases.map { $0.name(layer: layer) } }
+    }
+
+    var text: String {
+        var lines = [
+            "method      \(method)",
+            "pattern     \(pattern), X \(mode)",
+            String(format: "perplexity  dense %.4f → pruned %.4f over %d windows", dense, outcome.perplexity, outcome.windows),
+            String(format: "sparsity    %.6f overall; mask fingerprint %016llx", outcome.overallSparsity, outcome.maskFingerprint),
+        ]
+        lines.append("per layer   " + names.map { String(format: "%@ %.4f", $0 as NSString, outcome.layerSparsity[$0] ?? 0) }
+            .joined(separator: "\n            "))
+        lines.append("stages      " + outcome.stageSeconds.sorted { $0.key < $1.key }
+            .map { String(format: "%@ %.3f s", $0.key as NSString, $0.value) }.joined(separator: ", "))
+        lines.append(String(format: "total       %.2f s", seconds))
+        return lines.joined(separator: "\n")
+    }
+
+    var json: String {
+        let object: [String: Any] = [
+            "method": method, "pattern": pattern.description, "x_mode": "\(mode)",
+            "dense_perplexity": dense, "perplexity": outcome.perplexity, "windows": outcome.windows,
+            "overall_sparsity": outcome.overallSparsity, "layer_sparsity": outcome.layerSparsity,
+            "mask_fingerprint": String(format: "%016llx", outcome.maskFingerprint),
+            "stage_seconds": outcome.stageSeconds, "seconds": seconds,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
