@@ -65,3 +65,70 @@ enum Attention {
         }
     }
 }
+
+extension Attention {
+    /// The backward of `forward`, same argument order: given dout (B·T, H·D) = ∂L/∂out, writes dq (B·T, H·D),
+    /// dk and dv (B·T, K·D) (overwritten). P is recomputed rather than saved (a (T, T) matrix per window and head
+    /// would dominate the memory of a long window). Per (window b, head h) with kv head g:
+    ///   dV_g += Pᵀ·dO,  dP = dO·V_gᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dQ_h = s·dS·K_g,  dK_g += s·dSᵀ·Q_h.
+    /// Heads sharing a kv head accumulate into the same dK_g, dV_g, so work is spread over (window, kv head)
+    /// pairs, each running its H/K query heads in turn. `scratch` holds `scratchBuffers` pairs of (T, T) buffers.
+    static func backward(
+        _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>, scratchBuffers: Int,
+        windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let pairs = windows * kvHeads
+        let workers = max(1, min(Parallel.workers, pairs, scratchBuffers))
+        let run = { (worker: Int) in
+            var p = worker
+            while p < pairs {
+                groupBackward(dq, dk, dv, dout: dout, q: q, k: k, v: v, scratch: scratch + worker * 2 * t * t,
+                              window: p / kvHeads, kvHead: p % kvHeads, seqlen: t, heads: heads, kvHeads: kvHeads, headDim: d)
+                p += workers
+            }
+        }
+        if workers == 1 { run(0); return }
+        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    }
+
+    /// One (window b, kv head g) and its query heads; `scratch` is 2 (T, T) buffers: P, then dP → dS.
+    static func groupBackward(
+        _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        window b: Int, kvHead g: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let qWidth = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
+        let scale = Float(1 / Double(d).squareRoot())
+        let p = scratch, dp = scratch + t * t
+        let kg = k + b * t * kvWidth + g * d, vg = v + b * t * kvWidth + g * d
+        let dkg = dk + b * t * kvWidth + g * d, dvg = dv + b * t * kvWidth + g * d
+        for i in 0..<t { (dkg + i * kvWidth).update(repeating: 0, count: d); (dvg + i * kvWidth).update(repeating: 0, count: d) }
+        for h in g * group..<(g + 1) * group {
+            let qh = q + b * t * qWidth + h * d, doh = dout + b * t * qWidth + h * d, dqh = dq + b * t * qWidth + h * d
+            // P (T, T) = softmax over j ≤ i of s · Q_h · K_gᵀ, as the forward computed it; j > i exact zeros.
+            BLAS.gemm(m: t, n: t, k: d, alpha: scale, a: qh, lda: qWidth, b: kg, ldb: kvWidth, transB: true, c: p, ldc: t)
+            for i in 0..<t {
+                Kernels.softmax(p + i * t, count: i + 1)
+                (p + i * t + i + 1).update(repeating: 0, count: t - i - 1)
+            }
+            // O_h = P · V_g:  dV_g (T, D) += Pᵀ · dO_h,  dP (T, T) = dO_h · V_gᵀ.
+            BLAS.gemm(m: t, n: d, k: t, a: p, lda: t, transA: true, b: doh, ldb: qWidth, transB: false,
+                      c: dvg, ldc: kvWidth, beta: 1)
+            BLAS.gemm(m: t, n: t, k: d, a: doh, lda: qWidth, b: vg, ldb: kvWidth, transB: true, c: dp, ldc: t)
+            // P = softmax(S) row by row: dS = P ⊙ (dP − ⟨P, dP⟩); masked entries (P = 0) get 0.
+            for i in 0..<t {
+                Kernels.softmaxBackward(dp + i * t, p + i * t, count: i + 1)
+                (dp + i * t + i + 1).update(repeating: 0, count: t - i - 1)
+            }
+            // S = s · Q_h · K_gᵀ:  dQ_h (T, D) = s · dS · K_g,  dK_g (T, D) += s · dSᵀ · Q_h.
+            BLAS.gemm(m: t, n: d, k: t, alpha: scale, a: dp, lda: t, b: kg, ldb: kvWidth, transB: false,
+                      c: dqh, ldc: qWidth)
+            BLAS.gemm(m: t, n: d, k: t, alpha: scale, a: dp, lda: t, transA: true, b: qh, ldb: qWidth, transB: false,
+                      c: dkg, ldc: kvWidth, beta: 1)
+        }
+    }
+}

@@ -1,0 +1,307 @@
+// Backward: a training-style forward of the whole LLaMA that saves its activations (Tape), and its backward to the
+// gradient of every parameter.
+//
+// Loss = mean next-token cross-entropy over the B·(T−1) predictions of the B windows of one call (labels = inputs,
+// as transformers' LlamaForCausalLM with labels; one window gives the reference's per-window loss, rule 6).
+// The forward repeats Forward's block (same kernels, same order: transformers' LlamaDecoderLayer) but keeps what
+// the backward needs; each stage's backward sits right after its forward, in the same argument order, and
+// `blockBackward` runs the forward's steps in exact reverse. Every matrix product is sgemm (BLAS.linear /
+// linearBackward, Attention). Weight gradients sum over all rows of the call: for per-window gradients (G), call
+// with one window. It does not update parameters (an optimizer's job) nor compute G (GradientNorms).
+//
+// Legend: B windows, T tokens per window, R = B·T rows, C hidden, H heads, K kv heads, D head dim, F intermediate,
+// V vocab, L blocks.
+
+/// Forward and backward of a LLaMA over up to B windows of T tokens, with buffers allocated once.
+final class Backward {
+    let config: LlamaConfig
+    let seqlen: Int       // T
+    let maxWindows: Int   // B
+    let rope: RopeTable
+    private let tapes: [BlockTape]              // (L)
+    private let ws: BackwardWorkspace
+    private var ids: [Int] = []                 // (R) the last forward's tokens
+    private var windows = 0                     // its B
+    // Gradient scratch, refilled by each backward.
+    private var gradBlock: BlockWeights
+    private var gradEmbedding: [Float]          // (V, C)
+    private var gradFinalNorm: [Float]          // (C)
+    private var gradHead: [Float]               // (V, C) the output projection's, tied or not
+
+    /// Buffers for calls of up to `windows` windows of `seqlen` tokens; logits go in chunks of `logitsBytes`.
+    init(config c: LlamaConfig, seqlen: Int, windows: Int = 1, logitsBytes: Int = 64 << 20) {
+        precondition(seqlen >= 2, "seqlen \(seqlen) leaves no next-token prediction")
+        config = c
+        self.seqlen = seqlen
+        maxWindows = windows
+        rope = RopeTable(seqlen: seqlen, headDim: c.headDim, theta: c.ropeTheta)
+        tapes = (0..<c.layers).map { _ in BlockTape(config: c, rows: windows * seqlen) }
+        ws = BackwardWorkspace(config: c, rows: windows * seqlen, seqlen: seqlen, logitsBytes: logitsBytes)
+        gradBlock = BlockWeights(zeros: c)
+        gradEmbedding = [Float](repeating: 0, count: c.vocab * c.hidden)
+        gradFinalNorm = [Float](repeating: 0, count: c.hidden)
+        gradHead = gradEmbedding
+    }
+
+    /// Bytes of saved activations (the tapes) and of scratch, for reporting memory.
+    var tapeBytes: Int { 4 * config.layers * BlockTape.floatsPerRow(config) * maxWindows * seqlen }
+
+    // MARK: Whole model
+
+    /// Runs B = tokens.count / T windows through the model, saving activations; returns the mean loss.
+    func forward(_ p: LlamaParameters, tokens: ArraySlice<TokenID>) throws -> Float {
+        precondition(tokens.count % seqlen == 0 && tokens.count / seqlen <= maxWindows,
+                     "\(tokens.count) tokens are not ≤ \(maxWindows) windows of \(seqlen)")
+        windows = tokens.count / seqlen
+        ids = []
+        for (position, token) in zip(tokens.indices, tokens) {
+            guard Int(token) < config.vocab else {
+                throw WeightsError.tokenOutOfRange(position: position, token: token, vocab: config.vocab)
+            }
+            ids.append(Int(token))
+        }
+        embedForward(p)
+        for layer in 0..<config.layers { blockForward(p.blocks[layer], tapes[layer]) }
+        return headForward(p)
+    }
+
+    /// Gradients of the last forward's loss with respect to every parameter, added to `g` (which must have `p`'s
+    /// shapes; when tied, the embedding's gradient includes the output projection's).
+    func backward(_ p: LlamaParameters, into g: inout LlamaParameters) {
+        zero(&gradEmbedding); zero(&gradFinalNorm); zero(&gradHead)
+        run(p, all: true) { layer, gw in
+            for t in BlockTensor.allCases { g.blocks[layer].withMutableBuffer(t) { add($0, gw[t]) } }
+        }
+        g.embedding.withUnsafeMutableBufferPointer { add($0, gradEmbedding) }
+        g.finalNorm.withUnsafeMutableBufferPointer { add($0, gradFinalNorm) }
+        if config.tiedEmbeddings {
+            g.embedding.withUnsafeMutableBufferPointer { add($0, gradHead) }
+        } else {
+            g.lmHead.withUnsafeMutableBufferPointer { add($0, gradHead) }
+        }
+    }
+
+    /// Gradients of the last forward's loss for the blocks only, handed to `onBlock(layer, gradients)` from the
+    /// last block to the first; the gradients are valid during the call. Skips the embedding, final-norm and
+    /// lm_head weight gradients (what G needs, and one V×C product less).
+    func backwardBlocks(_ p: LlamaParameters, _ onBlock: (Int, BlockWeights) -> Void) {
+        run(p, all: false, onBlock)
+    }
+
+    /// The backward in reverse order of `forward`: head, blocks L−1 … 0, embedding.
+    private func run(_ p: LlamaParameters, all: Bool, _ onBlock: (Int, BlockWeights) -> Void) {
+        precondition(windows > 0, "backward before forward")
+        headBackward(p, all: all)
+        for layer in (0..<config.layers).reversed() {
+            for t in BlockTensor.allCases { gradBlock.withMutableBuffer(t) { $0.update(repeating: 0) } }
+            blockBackward(p.blocks[layer], tapes[layer], &gradBlock)
+            onBlock(layer, gradBlock)
+        }
+        if all { embedBackward() }
+    }
+
+    // MARK: Embedding
+
+    /// x (R, C) = the embedding rows of the tokens.
+    private func embedForward(_ p: LlamaParameters) {
+        let c = config.hidden
+        p.embedding.withUnsafeBufferPointer { e in
+            for (r, id) in ids.enumerated() { (ws.x + r * c).update(from: e.baseAddress! + id * c, count: c) }
+        }
+    }
+
+    /// dE[token] += dx row, for every row (a token repeated in the window sums its rows).
+    private func embedBackward() {
+        let c = config.hidden
+        gradEmbedding.withUnsafeMutableBufferPointer { ge in
+            for (r, id) in ids.enumerated() {
+                let dst = ge.baseAddress! + id * c, src = ws.dx + r * c
+                for i in 0..<c { dst[i] += src[i] }
+            }
+        }
+    }
+
+    // MARK: Decoder block
+
+    /// One block on the residual stream ws.x (R, C), in place, saving into `tp`.
+    private func blockForward(_ w: BlockWeights, _ tp: BlockTape) {
+        let c = config, r = windows * seqlen, hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
+        let x = ws.x
+        // x0 ← x: the block input, input_layernorm's x.
+        tp.x0.update(from: x, count: r * c.hidden)
+        // xn = RMSNorm(x0)·w_in (not saved).
+        w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        // q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ.
+        w.q.withUnsafeBufferPointer { BLAS.linear(tp.q, ws.xn, $0.baseAddress!, rows: r, outputs: hd, inputs: c.hidden) }
+        w.k.withUnsafeBufferPointer { BLAS.linear(tp.k, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        w.v.withUnsafeBufferPointer { BLAS.linear(tp.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        // RoPE on q and k.
+        rope.apply(tp.q, rows: r, heads: c.heads)
+        rope.apply(tp.k, rows: r, heads: c.kvHeads)
+        // att = causal GQA attention(q, k, v).
+        Attention.forward(tp.att, q: tp.q, k: tp.k, v: tp.v, scores: ws.attention, scoreBuffers: ws.attentionBuffers,
+                          windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+        // x1 = x0 + att·Woᵀ.
+        w.o.withUnsafeBufferPointer { BLAS.linear(x, tp.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
+        tp.x1.update(from: x, count: r * c.hidden)
+        // xn = RMSNorm(x1)·w_post (not saved).
+        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        // gate, up = xn·Wgᵀ, xn·Wuᵀ.
+        w.gate.withUnsafeBufferPointer { BLAS.linear(tp.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        w.up.withUnsafeBufferPointer { BLAS.linear(tp.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        // h = silu(gate)·up (not saved).
+        ws.h.update(from: tp.gate, count: r * f)
+        Kernels.siluMul(ws.h, tp.up, count: r * f)
+        // x2 = x1 + h·Wdᵀ.
+        w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.h, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
+    }
+
+    /// The backward of `blockForward`, steps in reverse: ws.dx (R, C) holds ∂L/∂x2 and becomes ∂L/∂x0; weight
+    /// gradients are added to `gw`.
+    private func blockBackward(_ w: BlockWeights, _ tp: BlockTape, _ gw: inout BlockWeights) {
+        let c = config, r = windows * seqlen, hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
+        let dx = ws.dx
+        // h = silu(gate)·up, recomputed.
+        ws.h.update(from: tp.gate, count: r * f)
+        Kernels.siluMul(ws.h, tp.up, count: r * f)
+        // x2 = x1 + h·Wdᵀ: dWd += dxᵀ·h, dh = dx·Wd; the residual passes dx on to x1 unchanged.
+        gw.withMutableBuffer(.down) { g in
+            w.down.withUnsafeBufferPointer {
+                BLAS.linearBackward(ws.dh, g.baseAddress!, dx, ws.h, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f)
+            }
+        }
+        // h = silu(gate)·up: dgate, dup.
+        Kernels.siluMulBackward(ws.dgate, ws.dup, ws.dh, tp.gate, tp.up, count: r * f)
+        // gate, up = xn·Wgᵀ, xn·Wuᵀ with xn = RMSNorm(x1)·w_post recomputed: dWg, dWu, dxn = dgate·Wg + dup·Wu.
+        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, tp.x1, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        gw.withMutableBuffer(.gate) { g in
+            w.gate.withUnsafeBufferPointer {
+                BLAS.linearBackward(ws.dxn, g.baseAddress!, ws.dgate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden)
+            }
+        }
+        gw.withMutableBuffer(.up) { g in
+            w.up.withUnsafeBufferPointer {
+                BLAS.linearBackward(ws.dxn, g.baseAddress!, ws.dup, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden,
+                                    accumulate: true)
+            }
+        }
+        // xn = RMSNorm(x1)·w_post: dx += ∂xn/∂x1ᵀ·dxn, dw_post.
+        gw.withMutableBuffer(.postNorm) { g in
+            w.postNorm.withUnsafeBufferPointer {
+                Kernels.rmsNormBackward(dx, g.baseAddress!, ws.dxn, tp.x1, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon)
+            }
+        }
+        // x1 = x0 + att·Woᵀ: dWo += dxᵀ·att, datt = dx·Wo; the residual passes dx on to x0.
+        gw.withMutableBuffer(.o) { g in
+            w.o.withUnsafeBufferPointer {
+                BLAS.linearBackward(ws.datt, g.baseAddress!, dx, tp.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd)
+            }
+        }
+        // att = attention(q, k, v): dq, dk, dv.
+        Attention.backward(ws.dq, ws.dk, ws.dv, dout: ws.datt, q: tp.q, k: tp.k, v: tp.v,
+                           scratch: ws.attention, scratchBuffers: ws.attentionBuffers,
+                           windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+        // RoPE on q and k: rotate the gradients back.
+        rope.applyBackward(ws.dq, rows: r, heads: c.heads)
+        rope.applyBackward(ws.dk, rows: r, heads: c.kvHeads)
+        // q, k, v = xn·W{q,k,v}ᵀ with xn = RMSNorm(x0)·w_in recomputed: dW{q,k,v}, dxn = dq·Wq + dk·Wk + dv·Wv.
+        w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, tp.x0, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        for (t, dy, width, more) in [(BlockTensor.q, ws.dq, hd, false), (.k, ws.dk, kd, true), (.v, ws.dv, kd, true)] {
+            gw.withMutableBuffer(t) { g in
+                w[t].withUnsafeBufferPointer {
+                    BLAS.linearBackward(ws.dxn, g.baseAddress!, dy, ws.xn, $0.baseAddress!, rows: r, outputs: width,
+                                        inputs: c.hidden, accumulate: more)
+                }
+            }
+        }
+        // xn = RMSNorm(x0)·w_in: dx += ∂xn/∂x0ᵀ·dxn, dw_in.
+        gw.withMutableBuffer(.inputNorm) { g in
+            w.inputNorm.withUnsafeBufferPointer {
+                Kernels.rmsNormBackward(dx, g.baseAddress!, ws.dxn, tp.x0, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon)
+            }
+        }
+    }
+
+    // MARK: Output head
+
+    /// Final norm, lm_head and the mean NLL over the B·(T−1) predictions; logits a chunk of rows at a time.
+    private func headForward(_ p: LlamaParameters) -> Float {
+        let c = config, r = windows * seqlen
+        // xL ← x: the final norm's input; xf = RMSNorm(xL)·w_final.
+        ws.xL.update(from: ws.x, count: r * c.hidden)
+        p.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xf, ws.xL, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        // logits = xf·W_headᵀ; row loss = logsumexp(logits) − logits[target].
+        forEachLogitChunk(p) { r0, n in
+            let lp = ws.logits, loss = ws.rowLoss
+            Parallel.chunked(n, grain: max(1, 32768 / c.vocab)) { range in
+                for i in range {
+                    let row = r0 + i
+                    guard let target = self.target(row) else { loss[row] = 0; continue }
+                    let lr = lp + i * c.vocab
+                    loss[row] = Kernels.logSumExp(lr, count: c.vocab) - lr[target]
+                }
+            }
+        }
+        var sum = 0.0
+        for row in 0..<r { sum += Double(ws.rowLoss[row]) }
+        return Float(sum / Double(windows * (seqlen - 1)))
+    }
+
+    /// The backward of `headForward`: ws.dx (R, C) = ∂L/∂xL; with `all`, gradHead += dlogitsᵀ·xf and
+    /// gradFinalNorm += its part.
+    private func headBackward(_ p: LlamaParameters, all: Bool) {
+        let c = config, r = windows * seqlen
+        let scale = 1 / Float(windows * (seqlen - 1))
+        // logits (recomputed) → dlogits = (softmax − onehot(target)) / (B·(T−1)); 0 on each window's last row.
+        // logits = xf·W_headᵀ: dW_head += dlogitsᵀ·xf, dxf = dlogits·W_head.
+        forEachLogitChunk(p) { r0, n in
+            let lp = ws.logits
+            Parallel.chunked(n, grain: max(1, 32768 / c.vocab)) { range in
+                for i in range {
+                    let lr = lp + i * c.vocab
+                    guard let target = self.target(r0 + i) else { lr.update(repeating: 0, count: c.vocab); continue }
+                    Kernels.softmax(lr, count: c.vocab)
+                    lr[target] -= 1
+                    for j in 0..<c.vocab { lr[j] *= scale }
+                }
+            }
+            gradHead.withUnsafeMutableBufferPointer { gh in
+                p.withOutputProjection { w in
+                    BLAS.linearBackward(ws.dxf + r0 * c.hidden, all ? gh.baseAddress! : nil, lp, ws.xf + r0 * c.hidden, w,
+                                        rows: n, outputs: c.vocab, inputs: c.hidden)
+                }
+            }
+        }
+        // xf = RMSNorm(xL)·w_final: dx = ∂xf/∂xLᵀ·dxf, dw_final.
+        ws.dx.update(repeating: 0, count: r * c.hidden)
+        gradFinalNorm.withUnsafeMutableBufferPointer { gn in
+            p.finalNorm.withUnsafeBufferPointer {
+                Kernels.rmsNormBackward(ws.dx, all ? gn.baseAddress! : nil, ws.dxf, ws.xL, $0.baseAddress!, rows: r,
+                                        width: c.hidden, eps: c.epsilon)
+            }
+        }
+    }
+
+    /// Fills ws.logits with rows r0..<r0+n of xf·W_headᵀ, chunk by chunk, calling `body(r0, n)` after each.
+    private func forEachLogitChunk(_ p: LlamaParameters, _ body: (Int, Int) -> Void) {
+        let c = config, r = windows * seqlen
+        var r0 = 0
+        while r0 < r {
+            let n = min(ws.logitRows, r - r0)
+            p.withOutputProjection { BLAS.linear(ws.logits, ws.xf + r0 * c.hidden, $0, rows: n, outputs: c.vocab, inputs: c.hidden) }
+            body(r0, n)
+            r0 += n
+        }
+    }
+
+    /// The next token row `row` predicts, or nil for a window's last row.
+    private func target(_ row: Int) -> Int? { row % seqlen == seqlen - 1 ? nil : ids[row + 1] }
+}
+
+private func zero(_ a: inout [Float]) { a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+
+/// dst += src, element-wise.
+private func add(_ dst: UnsafeMutableBufferPointer<Float>, _ src: [Float]) {
+    precondition(dst.count == src.count)
+    src.withUnsafeBufferPointer { s in for i in 0..<s.count { dst[i] += s[i] } }
+}
