@@ -108,6 +108,21 @@ struct BackwardFiniteDifferenceTests {
         for l in 0..<c.layers { for t in BlockTensor.allCases { #expect(blocks[l]![t] == alone.blocks[l][t]) } }
     }
 
+    /// Recomputing each block's forward in the backward gives the same gradients as saving every block.
+    @Test func recomputedBlocksGiveTheSameGradients() throws {
+        let c = TinyModels.config(tied: true, layers: 3)
+        let p = TinyModels.parameters(c, seed: 13)
+        let tokens = TinyModels.tokens(windows: 2, seqlen: Self.seqlen, vocab: c.vocab, seed: 14)
+        var saved = LlamaParameters(zeros: c), recomputed = saved
+        let a = Backward(config: c, seqlen: Self.seqlen, windows: 2)
+        let b = Backward(config: c, seqlen: Self.seqlen, windows: 2, recomputeBlocks: true)
+        #expect(try a.forward(p, tokens: tokens[...]) == b.forward(p, tokens: tokens[...]))
+        a.backward(p, into: &saved)
+        b.backward(p, into: &recomputed)
+        #expect(b.tapeBytes < a.tapeBytes)
+        for t in p.tensors { #expect(saved[t] == recomputed[t], "\(t.name)") }
+    }
+
     /// The training forward repeats Forward's block and OutputHead's NLL: same loss.
     @Test func trainingForwardMatchesInferenceForward() throws {
         let c = TinyModels.config(tied: false)

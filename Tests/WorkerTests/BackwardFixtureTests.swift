@@ -34,6 +34,8 @@ struct BackwardFixtureTests {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         #expect(reported == Array(1...8))
         #expect(g.count == 3 * 7)
+        // Activation checkpointing changes memory, not numbers.
+        #expect(try GradientNorms.compute(model: model, windows: windows, recomputeBlocks: true) == g)
 
         let dump = try DumpFile(EngineFixtures.pruneDump!)
         var worstNorm = 0.0, worstElement = 0.0, worstName = ""

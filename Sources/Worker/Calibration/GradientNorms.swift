@@ -7,7 +7,8 @@
 // gather X statistics or prune; the calibrate command stores what this returns.
 //
 // Memory: the whole model in Float32 (LlamaParameters, 4 bytes per parameter), one window's saved activations
-// (Tape: L·T·(2C + 2HD + 2KD + 2F) floats), one block's gradients, and G itself (4 bytes per linear weight).
+// (Tape: L·T·(2C + 2HD + 2KD + 2F) floats, or with `recomputeBlocks` L·T·C + one block's), one block's
+// gradients, and G itself (4 bytes per linear weight).
 import Foundation
 
 /// Computes G for the seven linears of every block.
@@ -24,19 +25,22 @@ enum GradientNorms {
     }
 
     /// G of every linear of `model` over `windows`: name → (out, in) row-major Float32.
-    /// `progress(windowsDone, windows)` after each window.
+    /// `progress(windowsDone, windows)` after each window. `recomputeBlocks` trades one more forward per window
+    /// for keeping only block inputs instead of every block's activations (see Backward).
     static func compute(
-        model: ModelWeights, windows: Windows, progress: ((Int, Int) -> Void)? = nil
+        model: ModelWeights, windows: Windows, recomputeBlocks: Bool = false, progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
-        try compute(parameters: LlamaParameters(model: model), windows: windows, progress: progress)
+        try compute(parameters: LlamaParameters(model: model), windows: windows, recomputeBlocks: recomputeBlocks,
+                    progress: progress)
     }
 
     /// As `compute(model:…)`, from parameters already in memory.
     static func compute(
-        parameters p: LlamaParameters, windows: Windows, progress: ((Int, Int) -> Void)? = nil
+        parameters p: LlamaParameters, windows: Windows, recomputeBlocks: Bool = false,
+        progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
         let c = p.config
-        let engine = Backward(config: c, seqlen: windows.seqlen, windows: 1)
+        let engine = Backward(config: c, seqlen: windows.seqlen, windows: 1, recomputeBlocks: recomputeBlocks)
         // sums[layer][i]: Σ_windows (100·∂L/∂W)² for linears[i].
         var sums = (0..<c.layers).map { _ in linears.map { [Float](repeating: 0, count: $0.shape(c).reduce(1, *)) } }
         for w in 0..<windows.count {

@@ -9,6 +9,11 @@
 // linearBackward, Attention). Weight gradients sum over all rows of the call: for per-window gradients (G), call
 // with one window. It does not update parameters (an optimizer's job) nor compute G (GradientNorms).
 //
+// Memory: by default every block's activations are saved (Tape: L·R·(2C + 2HD + 2KD + 2F) floats). With
+// `recomputeBlocks` only each block's input is kept (L·R·C floats) plus one block's tape, and each block's forward
+// is run again just before its backward (activation checkpointing: one more forward, ≈ +1/3 of the work) — the
+// setting for 7B-sized models and long windows.
+//
 // Legend: B windows, T tokens per window, R = B·T rows, C hidden, H heads, K kv heads, D head dim, F intermediate,
 // V vocab, L blocks.
 
@@ -18,7 +23,9 @@ final class Backward {
     let seqlen: Int       // T
     let maxWindows: Int   // B
     let rope: RopeTable
-    private let tapes: [BlockTape]              // (L)
+    let recomputeBlocks: Bool
+    private let tapes: [BlockTape]              // (L), or (1) when recomputing
+    private let blockInputs: UnsafeMutablePointer<Float>?   // (L, R, C) when recomputing
     private let ws: BackwardWorkspace
     private var ids: [Int] = []                 // (R) the last forward's tokens
     private var windows = 0                     // its B
@@ -29,13 +36,16 @@ final class Backward {
     private var gradHead: [Float]               // (V, C) the output projection's, tied or not
 
     /// Buffers for calls of up to `windows` windows of `seqlen` tokens; logits go in chunks of `logitsBytes`.
-    init(config c: LlamaConfig, seqlen: Int, windows: Int = 1, logitsBytes: Int = 64 << 20) {
+    /// With `recomputeBlocks`, keeps only block inputs and reruns each block's forward in the backward.
+    init(config c: LlamaConfig, seqlen: Int, windows: Int = 1, recomputeBlocks: Bool = false, logitsBytes: Int = 64 << 20) {
         precondition(seqlen >= 2, "seqlen \(seqlen) leaves no next-token prediction")
         config = c
         self.seqlen = seqlen
         maxWindows = windows
         rope = RopeTable(seqlen: seqlen, headDim: c.headDim, theta: c.ropeTheta)
-        tapes = (0..<c.layers).map { _ in BlockTape(config: c, rows: windows * seqlen) }
+        self.recomputeBlocks = recomputeBlocks
+        tapes = (0..<(recomputeBlocks ? 1 : c.layers)).map { _ in BlockTape(config: c, rows: windows * seqlen) }
+        blockInputs = recomputeBlocks ? .allocate(capacity: c.layers * windows * seqlen * c.hidden) : nil
         ws = BackwardWorkspace(config: c, rows: windows * seqlen, seqlen: seqlen, logitsBytes: logitsBytes)
         gradBlock = BlockWeights(zeros: c)
         gradEmbedding = [Float](repeating: 0, count: c.vocab * c.hidden)
@@ -43,8 +53,19 @@ final class Backward {
         gradHead = gradEmbedding
     }
 
-    /// Bytes of saved activations (the tapes) and of scratch, for reporting memory.
-    var tapeBytes: Int { 4 * config.layers * BlockTape.floatsPerRow(config) * maxWindows * seqlen }
+    deinit { blockInputs?.deallocate() }
+
+    /// Bytes of saved activations (the tapes, and block inputs when recomputing), for reporting memory.
+    var tapeBytes: Int {
+        let rows = maxWindows * seqlen
+        return 4 * rows * (tapes.count * BlockTape.floatsPerRow(config) + (recomputeBlocks ? config.layers * config.hidden : 0))
+    }
+
+    /// The tape block `layer` saves into.
+    private func tape(_ layer: Int) -> BlockTape { tapes[recomputeBlocks ? 0 : layer] }
+
+    /// Where block `layer`'s input is kept when recomputing: (R, C).
+    private func blockInput(_ layer: Int) -> UnsafeMutablePointer<Float> { blockInputs! + layer * maxWindows * seqlen * config.hidden }
 
     // MARK: Whole model
 
@@ -61,7 +82,10 @@ final class Backward {
             ids.append(Int(token))
         }
         embedForward(p)
-        for layer in 0..<config.layers { blockForward(p.blocks[layer], tapes[layer]) }
+        for layer in 0..<config.layers {
+            if recomputeBlocks { blockInput(layer).update(from: ws.x, count: windows * seqlen * config.hidden) }
+            blockForward(p.blocks[layer], tape(layer))
+        }
         return headForward(p)
     }
 
@@ -94,7 +118,12 @@ final class Backward {
         headBackward(p, all: all)
         for layer in (0..<config.layers).reversed() {
             for t in BlockTensor.allCases { gradBlock.withMutableBuffer(t) { $0.update(repeating: 0) } }
-            blockBackward(p.blocks[layer], tapes[layer], &gradBlock)
+            if recomputeBlocks {
+                // Rerun the block from its kept input to refill the tape (ws.x is free during the backward).
+                ws.x.update(from: blockInput(layer), count: windows * seqlen * config.hidden)
+                blockForward(p.blocks[layer], tape(layer))
+            }
+            blockBackward(p.blocks[layer], tape(layer), &gradBlock)
             onBlock(layer, gradBlock)
         }
         if all { embedBackward() }
