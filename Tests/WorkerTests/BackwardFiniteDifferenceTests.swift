@@ -23,7 +23,7 @@ struct BackwardFiniteDifferenceTests {
         let engine = Backward(config: c, seqlen: seqlen, windows: windows)
         let loss = try engine.forward(p, tokens: tokens[...])
         var g = LlamaParameters(zeros: c)
-        engine.backward(p, into: &g)
+        try engine.backward(p, into: &g)
 
         var reference = ReferenceLlama(p)
         let ids = tokens.map(Int.init)
@@ -87,11 +87,11 @@ struct BackwardFiniteDifferenceTests {
         let engine = Backward(config: c, seqlen: Self.seqlen, windows: 2)
         _ = try engine.forward(p, tokens: tokens[...])
         var both = LlamaParameters(zeros: c)
-        engine.backward(p, into: &both)
+        try engine.backward(p, into: &both)
         var single = LlamaParameters(zeros: c)
         for w in 0..<2 {
             _ = try engine.forward(p, tokens: tokens[w * Self.seqlen..<(w + 1) * Self.seqlen])
-            engine.backward(p, into: &single)   // accumulates
+            try engine.backward(p, into: &single)   // accumulates
         }
         for t in p.tensors {
             let a = both[t], b = single[t].map { $0 / 2 }
@@ -101,9 +101,9 @@ struct BackwardFiniteDifferenceTests {
         }
         // The last forward was window 1 alone: its block gradients both ways.
         var blocks: [Int: BlockWeights] = [:]
-        engine.backwardBlocks(p) { blocks[$0] = $1 }
+        try engine.backwardBlocks(p) { blocks[$0] = $1 }
         var alone = LlamaParameters(zeros: c)
-        engine.backward(p, into: &alone)
+        try engine.backward(p, into: &alone)
         #expect(blocks.keys.sorted() == Array(0..<c.layers))
         for l in 0..<c.layers { for t in BlockTensor.allCases { #expect(blocks[l]![t] == alone.blocks[l][t]) } }
     }
@@ -117,8 +117,8 @@ struct BackwardFiniteDifferenceTests {
         let a = Backward(config: c, seqlen: Self.seqlen, windows: 2)
         let b = Backward(config: c, seqlen: Self.seqlen, windows: 2, recomputeBlocks: true)
         #expect(try a.forward(p, tokens: tokens[...]) == b.forward(p, tokens: tokens[...]))
-        a.backward(p, into: &saved)
-        b.backward(p, into: &recomputed)
+        try a.backward(p, into: &saved)
+        try b.backward(p, into: &recomputed)
         #expect(b.tapeBytes < a.tapeBytes)
         for t in p.tensors { #expect(saved[t] == recomputed[t], "\(t.name)") }
     }

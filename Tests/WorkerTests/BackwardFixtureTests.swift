@@ -27,15 +27,16 @@ struct BackwardFixtureTests {
         let windows = Windows(stream: stream, offsets: EngineFixtures.referenceCalibrationOffsets, seqlen: 64)
         var reported: [Int] = []
         let start = DispatchTime.now().uptimeNanoseconds
-        let g = try GradientNorms.compute(model: model, windows: windows) { done, total in
+        let g = try GradientNorms.compute(model: model, windows: windows, plan: .inMemory) { done, total in
             #expect(total == 8)
             reported.append(done)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         #expect(reported == Array(1...8))
         #expect(g.count == 3 * 7)
-        // Activation checkpointing changes memory, not numbers.
-        #expect(try GradientNorms.compute(model: model, windows: windows, recomputeBlocks: true) == g)
+        // The lean plan (blocks widened on demand and recomputed) changes memory, not numbers.
+        #expect(GradientMemoryPlan.automatic(model.config, seqlen: 64) == .inMemory)
+        #expect(try GradientNorms.compute(model: model, windows: windows, plan: .lean) == g)
 
         let dump = try DumpFile(EngineFixtures.pruneDump!)
         var worstNorm = 0.0, worstElement = 0.0, worstName = ""
@@ -86,5 +87,27 @@ struct DumpFile {
             (0..<(offsets[1] - offsets[0]) / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
         }
         return (shape, values)
+    }
+}
+
+/// The two weight sources agree on the Hugging Face fixtures, tied and untied (streamed blocks are widened from
+/// the memory map at each use; the bf16 fixture exercises widening).
+@Suite("Backward weight sources", .enabled(if: EngineFixtures.available, "../shared/fixtures/hf-llama is absent"))
+struct BackwardWeightSourceTests {
+    @Test(arguments: ["tiny", "tiny-tied", "bf16"])
+    func streamedEqualsInMemory(_ name: String) throws {
+        let dir = EngineFixtures.directory(name)
+        let model = try ModelWeights(directory: dir)
+        let tokens = try EngineFixtures.tokens(dir.appendingPathComponent("tokens.bin"))
+        let t = tokens.count / 2
+        let memory = try LlamaParameters(model: model), streamed = try StreamedWeights(model)
+        let engine = Backward(config: model.config, seqlen: t, windows: 2)
+        var a = LlamaParameters(zeros: model.config), b = a
+        let la = try engine.forward(memory, tokens: tokens[0..<2 * t])
+        try engine.backward(memory, into: &a)
+        let lb = try engine.forward(streamed, tokens: tokens[0..<2 * t])
+        try engine.backward(streamed, into: &b)
+        #expect(la == lb)
+        for tensor in memory.tensors { #expect(a[tensor] == b[tensor], "\(tensor.name)") }
     }
 }

@@ -6,10 +6,27 @@
 // G = sqrt(sum), kept in float32 (the reference then stores float16; rounding is the caller's option). It does not
 // gather X statistics or prune; the calibrate command stores what this returns.
 //
-// Memory: the whole model in Float32 (LlamaParameters, 4 bytes per parameter), one window's saved activations
-// (Tape: L·T·(2C + 2HD + 2KD + 2F) floats, or with `recomputeBlocks` L·T·C + one block's), one block's
-// gradients, and G itself (4 bytes per linear weight).
+// Memory, beside G itself (4 bytes per linear weight) and one block's gradients, by plan:
+//   .inMemory — the whole model in Float32 (4 bytes per parameter) and every block's activations of one window
+//               (L·T·(2C + 2HD + 2KD + 2F) floats): fastest.
+//   .lean     — blocks widened from the memory map when used (one block of Float32), only block inputs kept
+//               (L·T·C floats) and each block's forward rerun before its backward (≈ +1/3 compute, +1 widening).
+// For LLaMA-7B at T = 2048: .inMemory ≈ 27 GB weights + 12.2 GB activations; .lean ≈ 0.8 GB + 1.1 GB (+ G 26 GB).
 import Foundation
+
+/// How G trades memory for compute (see the file header).
+enum GradientMemoryPlan {
+    case inMemory
+    case lean
+
+    /// .inMemory when the Float32 model and one window's activations fit in `budget` bytes, else .lean.
+    static func automatic(_ c: LlamaConfig, seqlen: Int, budget: Int = 8 << 30) -> GradientMemoryPlan {
+        let linear = c.layers * BlockTensor.allCases.reduce(0) { $0 + $1.shape(c).reduce(1, *) }
+        let weights = 4 * (linear + c.vocab * c.hidden * (c.tiedEmbeddings ? 1 : 2))
+        let tape = 4 * c.layers * seqlen * BlockTape.floatsPerRow(c)
+        return weights + tape <= budget ? .inMemory : .lean
+    }
+}
 
 /// Computes G for the seven linears of every block.
 enum GradientNorms {
@@ -25,19 +42,21 @@ enum GradientNorms {
     }
 
     /// G of every linear of `model` over `windows`: name → (out, in) row-major Float32.
-    /// `progress(windowsDone, windows)` after each window. `recomputeBlocks` trades one more forward per window
-    /// for keeping only block inputs instead of every block's activations (see Backward).
+    /// `progress(windowsDone, windows)` after each window. `plan` defaults to what fits in 8 GB.
     static func compute(
-        model: ModelWeights, windows: Windows, recomputeBlocks: Bool = false, progress: ((Int, Int) -> Void)? = nil
+        model: ModelWeights, windows: Windows, plan: GradientMemoryPlan? = nil, progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
-        try compute(parameters: LlamaParameters(model: model), windows: windows, recomputeBlocks: recomputeBlocks,
-                    progress: progress)
+        switch plan ?? .automatic(model.config, seqlen: windows.seqlen) {
+        case .inMemory:
+            return try compute(source: LlamaParameters(model: model), windows: windows, recomputeBlocks: false, progress: progress)
+        case .lean:
+            return try compute(source: StreamedWeights(model), windows: windows, recomputeBlocks: true, progress: progress)
+        }
     }
 
-    /// As `compute(model:…)`, from parameters already in memory.
+    /// As `compute(model:…)`, from any weight source; `recomputeBlocks` as in Backward.
     static func compute(
-        parameters p: LlamaParameters, windows: Windows, recomputeBlocks: Bool = false,
-        progress: ((Int, Int) -> Void)? = nil
+        source p: WeightSource, windows: Windows, recomputeBlocks: Bool = false, progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
         let c = p.config
         let engine = Backward(config: c, seqlen: windows.seqlen, windows: 1, recomputeBlocks: recomputeBlocks)
@@ -45,7 +64,7 @@ enum GradientNorms {
         var sums = (0..<c.layers).map { _ in linears.map { [Float](repeating: 0, count: $0.shape(c).reduce(1, *)) } }
         for w in 0..<windows.count {
             _ = try engine.forward(p, tokens: windows[w])
-            engine.backwardBlocks(p) { layer, grads in
+            try engine.backwardBlocks(p) { layer, grads in
                 for (i, t) in linears.enumerated() {
                     sums[layer][i].withUnsafeMutableBufferPointer { accumulateSquares($0, grads[t]) }
                 }

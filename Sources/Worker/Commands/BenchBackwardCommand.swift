@@ -4,7 +4,8 @@
 // 32 windows × 256 tokens, timed round by round so machine load affects all alike:
 //   forward   — Forward blocks + OutputHead NLL over all windows at once (the inference path);
 //   train fwd — Backward.forward, one window at a time, saving activations;
-//   G         — GradientNorms: forward + backward per window, (100·g)² accumulated (what calibration runs);
+//   G         — GradientNorms: forward + backward per window, (100·g)² accumulated (what calibration runs),
+//               with every block's activations saved, then with blocks recomputed (the lean plan's engine);
 //   batched   — Backward.forward + backward(into:) over all 32 windows in one call (a training step's shape).
 // With `--model DIR` it also times G on that model's `calib.bin` at the given offsets (the sharded fixture's by
 // default).
@@ -70,10 +71,11 @@ struct BenchBackwardCommand: ParsableCommand {
                 nll = head.windowNLL(hidden, tokens: tokens[...]).reduce(0, +) / Double(b)
             },
             { for w in 0..<b { trainLoss = try single.forward(p, tokens: stream[w]) } },
-            { _ = try GradientNorms.compute(parameters: p, windows: stream) },
+            { _ = try GradientNorms.compute(source: p, windows: stream) },
+            { _ = try GradientNorms.compute(source: p, windows: stream, recomputeBlocks: true) },
             {
                 trainLoss = try batched.forward(p, tokens: tokens[...])
-                batched.backward(p, into: &grads)
+                try batched.backward(p, into: &grads)
             },
         ]
         for body in bodies { try body() }   // warm-up
@@ -82,7 +84,8 @@ struct BenchBackwardCommand: ParsableCommand {
             for (i, body) in bodies.enumerated() { best[i] = min(best[i], try seconds(body)) }
         }
         let names = ["forward (inference, all windows)", "training forward (1 window/call)",
-                     "G: forward+backward (1 window/call)", "forward+backward (\(b) windows/call)"]
+                     "G: forward+backward (1 window/call)", "G, blocks recomputed (1 window/call)",
+                     "forward+backward (\(b) windows/call)"]
         print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens, mean NLL %.3f:", b, t, nll))
         for (name, s) in zip(names, best) {
             print(String(format: "  %-40@ %7.3f s  %8.0f tokens/s  (%.2f× forward time)", name as NSString, s, Double(n) / s, s / best[0]))
@@ -97,9 +100,13 @@ struct BenchBackwardCommand: ParsableCommand {
         let stream = try DatasetSource(path: dir.appendingPathComponent("calib.bin").path, kind: .tokens).readTokens()
         let offs = offsets.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
         let windows = Windows(stream: stream, offsets: offs, seqlen: calibSeqlen)
-        var best = Double.infinity
-        for _ in 0...repeats { best = min(best, try seconds { _ = try GradientNorms.compute(model: model, windows: windows) }) }
-        print(String(format: "G on %@ (%d windows × %d tokens, incl. widening the model): %.3f s, %.0f tokens/s",
-                     dir.lastPathComponent, windows.count, calibSeqlen, best, Double(windows.count * calibSeqlen) / best))
+        for (label, plan) in [("in memory", GradientMemoryPlan.inMemory), ("lean", .lean)] {
+            var best = Double.infinity
+            for _ in 0...repeats {
+                best = min(best, try seconds { _ = try GradientNorms.compute(model: model, windows: windows, plan: plan) })
+            }
+            print(String(format: "G on %@, plan %@ (%d windows × %d tokens, incl. widening): %.3f s, %.0f tokens/s",
+                         dir.lastPathComponent, label, windows.count, calibSeqlen, best, Double(windows.count * calibSeqlen) / best))
+        }
     }
 }

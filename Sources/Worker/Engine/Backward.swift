@@ -70,7 +70,7 @@ final class Backward {
     // MARK: Whole model
 
     /// Runs B = tokens.count / T windows through the model, saving activations; returns the mean loss.
-    func forward(_ p: LlamaParameters, tokens: ArraySlice<TokenID>) throws -> Float {
+    func forward(_ p: WeightSource, tokens: ArraySlice<TokenID>) throws -> Float {
         precondition(tokens.count % seqlen == 0 && tokens.count / seqlen <= maxWindows,
                      "\(tokens.count) tokens are not ≤ \(maxWindows) windows of \(seqlen)")
         windows = tokens.count / seqlen
@@ -81,19 +81,19 @@ final class Backward {
             }
             ids.append(Int(token))
         }
-        embedForward(p)
+        try embedForward(p)
         for layer in 0..<config.layers {
             if recomputeBlocks { blockInput(layer).update(from: ws.x, count: windows * seqlen * config.hidden) }
-            blockForward(p.blocks[layer], tape(layer))
+            try p.withBlock(layer) { blockForward($0, tape(layer)) }
         }
         return headForward(p)
     }
 
     /// Gradients of the last forward's loss with respect to every parameter, added to `g` (which must have `p`'s
     /// shapes; when tied, the embedding's gradient includes the output projection's).
-    func backward(_ p: LlamaParameters, into g: inout LlamaParameters) {
+    func backward(_ p: WeightSource, into g: inout LlamaParameters) throws {
         zero(&gradEmbedding); zero(&gradFinalNorm); zero(&gradHead)
-        run(p, all: true) { layer, gw in
+        try run(p, all: true) { layer, gw in
             for t in BlockTensor.allCases { g.blocks[layer].withMutableBuffer(t) { add($0, gw[t]) } }
         }
         g.embedding.withUnsafeMutableBufferPointer { add($0, gradEmbedding) }
@@ -108,22 +108,24 @@ final class Backward {
     /// Gradients of the last forward's loss for the blocks only, handed to `onBlock(layer, gradients)` from the
     /// last block to the first; the gradients are valid during the call. Skips the embedding, final-norm and
     /// lm_head weight gradients (what G needs, and one V×C product less).
-    func backwardBlocks(_ p: LlamaParameters, _ onBlock: (Int, BlockWeights) -> Void) {
-        run(p, all: false, onBlock)
+    func backwardBlocks(_ p: WeightSource, _ onBlock: (Int, BlockWeights) -> Void) throws {
+        try run(p, all: false, onBlock)
     }
 
     /// The backward in reverse order of `forward`: head, blocks L−1 … 0, embedding.
-    private func run(_ p: LlamaParameters, all: Bool, _ onBlock: (Int, BlockWeights) -> Void) {
+    private func run(_ p: WeightSource, all: Bool, _ onBlock: (Int, BlockWeights) -> Void) throws {
         precondition(windows > 0, "backward before forward")
         headBackward(p, all: all)
         for layer in (0..<config.layers).reversed() {
             for t in BlockTensor.allCases { gradBlock.withMutableBuffer(t) { $0.update(repeating: 0) } }
-            if recomputeBlocks {
-                // Rerun the block from its kept input to refill the tape (ws.x is free during the backward).
-                ws.x.update(from: blockInput(layer), count: windows * seqlen * config.hidden)
-                blockForward(p.blocks[layer], tape(layer))
+            try p.withBlock(layer) { w in
+                if recomputeBlocks {
+                    // Rerun the block from its kept input to refill the tape (ws.x is free during the backward).
+                    ws.x.update(from: blockInput(layer), count: windows * seqlen * config.hidden)
+                    blockForward(w, tape(layer))
+                }
+                blockBackward(w, tape(layer), &gradBlock)
             }
-            blockBackward(p.blocks[layer], tape(layer), &gradBlock)
             onBlock(layer, gradBlock)
         }
         if all { embedBackward() }
@@ -132,11 +134,8 @@ final class Backward {
     // MARK: Embedding
 
     /// x (R, C) = the embedding rows of the tokens.
-    private func embedForward(_ p: LlamaParameters) {
-        let c = config.hidden
-        p.embedding.withUnsafeBufferPointer { e in
-            for (r, id) in ids.enumerated() { (ws.x + r * c).update(from: e.baseAddress! + id * c, count: c) }
-        }
+    private func embedForward(_ p: WeightSource) throws {
+        try p.embed(ids, into: ws.x)
     }
 
     /// dE[token] += dx row, for every row (a token repeated in the window sums its rows).
@@ -254,11 +253,11 @@ final class Backward {
     // MARK: Output head
 
     /// Final norm, lm_head and the mean NLL over the B·(T−1) predictions; logits a chunk of rows at a time.
-    private func headForward(_ p: LlamaParameters) -> Float {
+    private func headForward(_ p: WeightSource) -> Float {
         let c = config, r = windows * seqlen
         // xL ← x: the final norm's input; xf = RMSNorm(xL)·w_final.
         ws.xL.update(from: ws.x, count: r * c.hidden)
-        p.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xf, ws.xL, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        p.withFinalNorm { Kernels.rmsNorm(ws.xf, ws.xL, $0, rows: r, width: c.hidden, eps: c.epsilon) }
         // logits = xf·W_headᵀ; row loss = logsumexp(logits) − logits[target].
         forEachLogitChunk(p) { r0, n in
             let lp = ws.logits, loss = ws.rowLoss
@@ -278,7 +277,7 @@ final class Backward {
 
     /// The backward of `headForward`: ws.dx (R, C) = ∂L/∂xL; with `all`, gradHead += dlogitsᵀ·xf and
     /// gradFinalNorm += its part.
-    private func headBackward(_ p: LlamaParameters, all: Bool) {
+    private func headBackward(_ p: WeightSource, all: Bool) {
         let c = config, r = windows * seqlen
         let scale = 1 / Float(windows * (seqlen - 1))
         // logits (recomputed) → dlogits = (softmax − onehot(target)) / (B·(T−1)); 0 on each window's last row.
@@ -304,15 +303,15 @@ final class Backward {
         // xf = RMSNorm(xL)·w_final: dx = ∂xf/∂xLᵀ·dxf, dw_final.
         ws.dx.update(repeating: 0, count: r * c.hidden)
         gradFinalNorm.withUnsafeMutableBufferPointer { gn in
-            p.finalNorm.withUnsafeBufferPointer {
-                Kernels.rmsNormBackward(ws.dx, all ? gn.baseAddress! : nil, ws.dxf, ws.xL, $0.baseAddress!, rows: r,
+            p.withFinalNorm {
+                Kernels.rmsNormBackward(ws.dx, all ? gn.baseAddress! : nil, ws.dxf, ws.xL, $0, rows: r,
                                         width: c.hidden, eps: c.epsilon)
             }
         }
     }
 
     /// Fills ws.logits with rows r0..<r0+n of xf·W_headᵀ, chunk by chunk, calling `body(r0, n)` after each.
-    private func forEachLogitChunk(_ p: LlamaParameters, _ body: (Int, Int) -> Void) {
+    private func forEachLogitChunk(_ p: WeightSource, _ body: (Int, Int) -> Void) {
         let c = config, r = windows * seqlen
         var r0 = 0
         while r0 < r {

@@ -88,8 +88,4 @@ struct LlamaParameters {
         }
     }
 
-    /// The output projection (V, C): lm_head, or the embedding when tied.
-    func withOutputProjection<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
-        try (config.tiedEmbeddings ? embedding : lmHead).withUnsafeBufferPointer { try body($0.baseAddress!) }
-    }
 }
