@@ -62,6 +62,9 @@ struct BackwardFixtureTests {
                 #expect(elem < 1e-4, "\(name).G: max element relative difference \(elem)")
             }
         }
+        // The float16 option rounds to nearest (the reference's .to(torch.float16)); 65504 is float16's largest.
+        let rounded = GradientNorms.float16Rounded(["x": [1, 1 + 1.0 / 4096, 1 + 3.0 / 2048, 1e-8, 65504, 7e4]])["x"]!
+        #expect(rounded == [1, 1, 1 + 1.0 / 512, 0, 65504, .infinity])
         print("G vs prune reference (21 linears, 8 windows × 64 tokens, \(String(format: "%.2f", seconds)) s debug): "
               + "max ‖ΔG‖/‖G‖ = \(worstNorm) (\(worstName)), max element relative (above 1e-3 of max) = \(worstElement)")
     }

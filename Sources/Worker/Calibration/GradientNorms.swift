@@ -71,13 +71,23 @@ enum GradientNorms {
             }
             progress?(w + 1, windows.count)
         }
+        // G = sqrt(sum), in place, each array moved into the result (no second copy of G).
         var result: [String: [Float]] = [:]
         for layer in 0..<c.layers {
             for (i, t) in linears.enumerated() {
-                result[name(layer: layer, t)] = sums[layer][i].map { $0.squareRoot() }
+                var g: [Float] = []
+                swap(&g, &sums[layer][i])
+                g.withUnsafeMutableBufferPointer { b in for j in b.indices { b[j] = b[j].squareRoot() } }
+                result[name(layer: layer, t)] = g
             }
         }
         return result
+    }
+
+    /// G rounded to float16 and back, as the reference stores it (`grad_sqrt.to(dtype=torch.float16)`): an option
+    /// for matching its masks bit for bit; rounding flips a few entries near the pruning threshold.
+    static func float16Rounded(_ g: [String: [Float]]) -> [String: [Float]] {
+        g.mapValues { $0.map { Float(Float16($0)) } }
     }
 
     /// sum += (scale·g)², in float32 as the reference: the product rounded, then squared, then added.

@@ -71,8 +71,9 @@ extension Attention {
     /// dk and dv (B·T, K·D) (overwritten). P is recomputed rather than saved (a (T, T) matrix per window and head
     /// would dominate the memory of a long window). Per (window b, head h) with kv head g:
     ///   dV_g += Pᵀ·dO,  dP = dO·V_gᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dQ_h = s·dS·K_g,  dK_g += s·dSᵀ·Q_h.
-    /// Heads sharing a kv head accumulate into the same dK_g, dV_g, so work is spread over (window, kv head)
-    /// pairs, each running its H/K query heads in turn. `scratch` holds `scratchBuffers` pairs of (T, T) buffers.
+    /// Query rows go in the forward's blocks of Tq, each against only the keys it sees. Heads sharing a kv head
+    /// accumulate into the same dK_g, dV_g, so work is spread over (window, kv head) pairs, each running its H/K
+    /// query heads in turn. `scratch` holds `scratchBuffers` pairs of (T, T) buffers.
     static func backward(
         _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
         dout: UnsafePointer<Float>,
@@ -94,7 +95,8 @@ extension Attention {
         BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
     }
 
-    /// One (window b, kv head g) and its query heads; `scratch` is 2 (T, T) buffers: P, then dP → dS.
+    /// One (window b, kv head g) and its query heads; `scratch` is 2 (T, T) buffers: P and dP → dS of one query
+    /// block, (Tq, ≤ T) each.
     static func groupBackward(
         _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
         dout: UnsafePointer<Float>,
@@ -109,26 +111,36 @@ extension Attention {
         for i in 0..<t { (dkg + i * kvWidth).update(repeating: 0, count: d); (dvg + i * kvWidth).update(repeating: 0, count: d) }
         for h in g * group..<(g + 1) * group {
             let qh = q + b * t * qWidth + h * d, doh = dout + b * t * qWidth + h * d, dqh = dq + b * t * qWidth + h * d
-            // P (T, T) = softmax over j ≤ i of s · Q_h · K_gᵀ, as the forward computed it; j > i exact zeros.
-            BLAS.gemm(m: t, n: t, k: d, alpha: scale, a: qh, lda: qWidth, b: kg, ldb: kvWidth, transB: true, c: p, ldc: t)
-            for i in 0..<t {
-                Kernels.softmax(p + i * t, count: i + 1)
-                (p + i * t + i + 1).update(repeating: 0, count: t - i - 1)
+            // Query rows in blocks of Tq, as the forward: rows i0..<i1 see keys 0..<i1 only.
+            var i0 = 0
+            while i0 < t {
+                let i1 = min(t, i0 + queryBlock), m = i1 - i0
+                // P (m, i1) = softmax over j ≤ i of s · Q_h[i0..<i1] · K_g[0..<i1]ᵀ, as the forward computed it.
+                BLAS.gemm(m: m, n: i1, k: d, alpha: scale, a: qh + i0 * qWidth, lda: qWidth, b: kg, ldb: kvWidth,
+                          transB: true, c: p, ldc: i1)
+                for i in i0..<i1 {
+                    let row = p + (i - i0) * i1
+                    Kernels.softmax(row, count: i + 1)
+                    (row + i + 1).update(repeating: 0, count: i1 - i - 1)
+                }
+                // O = P · V_g:  dV_g[0..<i1] (i1, D) += Pᵀ · dO_h[i0..<i1],  dP (m, i1) = dO_h[i0..<i1] · V_g[0..<i1]ᵀ.
+                BLAS.gemm(m: i1, n: d, k: m, a: p, lda: i1, transA: true, b: doh + i0 * qWidth, ldb: qWidth, transB: false,
+                          c: dvg, ldc: kvWidth, beta: 1)
+                BLAS.gemm(m: m, n: i1, k: d, a: doh + i0 * qWidth, lda: qWidth, b: vg, ldb: kvWidth, transB: true,
+                          c: dp, ldc: i1)
+                // P = softmax(S) row by row: dS = P ⊙ (dP − ⟨P, dP⟩); masked entries (P = 0) get 0.
+                for i in i0..<i1 {
+                    let row = dp + (i - i0) * i1
+                    Kernels.softmaxBackward(row, p + (i - i0) * i1, count: i + 1)
+                    (row + i + 1).update(repeating: 0, count: i1 - i - 1)
+                }
+                // S = s · Q_h · K_gᵀ:  dQ_h[i0..<i1] (m, D) = s · dS · K_g[0..<i1],  dK_g[0..<i1] (i1, D) += s · dSᵀ · Q_h[i0..<i1].
+                BLAS.gemm(m: m, n: d, k: i1, alpha: scale, a: dp, lda: i1, b: kg, ldb: kvWidth, transB: false,
+                          c: dqh + i0 * qWidth, ldc: qWidth)
+                BLAS.gemm(m: i1, n: d, k: m, alpha: scale, a: dp, lda: i1, transA: true, b: qh + i0 * qWidth, ldb: qWidth,
+                          transB: false, c: dkg, ldc: kvWidth, beta: 1)
+                i0 = i1
             }
-            // O_h = P · V_g:  dV_g (T, D) += Pᵀ · dO_h,  dP (T, T) = dO_h · V_gᵀ.
-            BLAS.gemm(m: t, n: d, k: t, a: p, lda: t, transA: true, b: doh, ldb: qWidth, transB: false,
-                      c: dvg, ldc: kvWidth, beta: 1)
-            BLAS.gemm(m: t, n: t, k: d, a: doh, lda: qWidth, b: vg, ldb: kvWidth, transB: true, c: dp, ldc: t)
-            // P = softmax(S) row by row: dS = P ⊙ (dP − ⟨P, dP⟩); masked entries (P = 0) get 0.
-            for i in 0..<t {
-                Kernels.softmaxBackward(dp + i * t, p + i * t, count: i + 1)
-                (dp + i * t + i + 1).update(repeating: 0, count: t - i - 1)
-            }
-            // S = s · Q_h · K_gᵀ:  dQ_h (T, D) = s · dS · K_g,  dK_g (T, D) += s · dSᵀ · Q_h.
-            BLAS.gemm(m: t, n: d, k: t, alpha: scale, a: dp, lda: t, b: kg, ldb: kvWidth, transB: false,
-                      c: dqh, ldc: qWidth)
-            BLAS.gemm(m: t, n: d, k: t, alpha: scale, a: dp, lda: t, transA: true, b: qh, ldb: qWidth, transB: false,
-                      c: dkg, ldc: kvWidth, beta: 1)
         }
     }
 }
