@@ -101,11 +101,36 @@ struct BackwardFiniteDifferenceTests {
         }
         // The last forward was window 1 alone: its block gradients both ways.
         var blocks: [Int: BlockWeights] = [:]
-        try engine.backwardBlocks(p) { blocks[$0] = $1 }
+        try engine.backwardBlocks(p) { layer, window, grads in
+            #expect(window == nil)
+            blocks[layer] = grads
+        }
         var alone = LlamaParameters(zeros: c)
         try engine.backward(p, into: &alone)
         #expect(blocks.keys.sorted() == Array(0..<c.layers))
         for l in 0..<c.layers { for t in BlockTensor.allCases { #expect(blocks[l]![t] == alone.blocks[l][t]) } }
+    }
+
+    /// Per-window block gradients of a batched call equal each window's gradients computed alone.
+    @Test func perWindowGradientsOfABatchEqualWindowsAlone() throws {
+        let c = TinyModels.config(tied: false)
+        let p = TinyModels.parameters(c, seed: 21)
+        let tokens = TinyModels.tokens(windows: 3, seqlen: Self.seqlen, vocab: c.vocab, seed: 22)
+        let batched = Backward(config: c, seqlen: Self.seqlen, windows: 3)
+        _ = try batched.forward(p, tokens: tokens[...])
+        var perWindow: [[Int: BlockWeights]] = Array(repeating: [:], count: 3)
+        try batched.backwardBlocks(p, perWindow: true) { layer, window, grads in perWindow[window!][layer] = grads }
+        let single = Backward(config: c, seqlen: Self.seqlen, windows: 1)
+        for w in 0..<3 {
+            _ = try single.forward(p, tokens: tokens[w * Self.seqlen..<(w + 1) * Self.seqlen])
+            try single.backwardBlocks(p) { layer, _, grads in
+                for t in BlockTensor.allCases {
+                    let scale = grads[t].map(abs).max()!
+                    let worst = zip(perWindow[w][layer]![t], grads[t]).map { abs($0 - $1) }.max()! / scale
+                    #expect(worst < 1e-5, "window \(w) layer \(layer) \(t): \(worst) of max")
+                }
+            }
+        }
     }
 
     /// Recomputing each block's forward in the backward gives the same gradients as saving every block.

@@ -7,8 +7,8 @@
 // gather X statistics or prune; the calibrate command stores what this returns.
 //
 // Memory, beside G itself (4 bytes per linear weight) and one block's gradients, by plan:
-//   .inMemory — the whole model in Float32 (4 bytes per parameter) and every block's activations of one window
-//               (L·T·(2C + 2HD + 2KD + 2F) floats): fastest.
+//   .inMemory — the whole model in Float32 (4 bytes per parameter) and every block's activations of up to 8
+//               windows run together (L·T·(2C + 2HD + 2KD + 2F) floats each, ≤ 1 GB in all): fastest.
 //   .lean     — blocks widened from the memory map when used (one block of Float32), only block inputs kept
 //               (L·T·C floats) and each block's forward rerun before its backward (≈ +1/3 compute, +1 widening).
 // For LLaMA-7B at T = 2048: .inMemory ≈ 27 GB weights + 12.2 GB activations; .lean ≈ 0.8 GB + 1.1 GB (+ G 26 GB).
@@ -42,34 +42,46 @@ enum GradientNorms {
     }
 
     /// G of every linear of `model` over `windows`: name → (out, in) row-major Float32.
-    /// `progress(windowsDone, windows)` after each window. `plan` defaults to what fits in 8 GB.
+    /// `progress(windowsDone, windows)` after each call of the engine (one window, or a batch of up to 8).
+    /// `plan` defaults to what fits in 8 GB.
     static func compute(
         model: ModelWeights, windows: Windows, plan: GradientMemoryPlan? = nil, progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
-        switch plan ?? .automatic(model.config, seqlen: windows.seqlen) {
+        let c = model.config, t = windows.seqlen
+        switch plan ?? .automatic(c, seqlen: t) {
         case .inMemory:
-            return try compute(source: LlamaParameters(model: model), windows: windows, recomputeBlocks: false, progress: progress)
+            // Windows batched up to 8, within 1 GB of activations.
+            let batch = max(1, min(8, (1 << 30) / max(1, 4 * c.layers * t * BlockTape.floatsPerRow(c))))
+            return try compute(source: LlamaParameters(model: model), windows: windows, recomputeBlocks: false,
+                               batchWindows: batch, progress: progress)
         case .lean:
             return try compute(source: StreamedWeights(model), windows: windows, recomputeBlocks: true, progress: progress)
         }
     }
 
-    /// As `compute(model:…)`, from any weight source; `recomputeBlocks` as in Backward.
+    /// As `compute(model:…)`, from any weight source; `recomputeBlocks` as in Backward. `batchWindows` windows go
+    /// through the engine together (bigger products; weight gradients still per window), at that many windows'
+    /// activations.
     static func compute(
-        source p: WeightSource, windows: Windows, recomputeBlocks: Bool = false, progress: ((Int, Int) -> Void)? = nil
+        source p: WeightSource, windows: Windows, recomputeBlocks: Bool = false, batchWindows: Int = 1,
+        progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
-        let c = p.config
-        let engine = Backward(config: c, seqlen: windows.seqlen, windows: 1, recomputeBlocks: recomputeBlocks)
-        // sums[layer][i]: Σ_windows (100·∂L/∂W)² for linears[i].
+        let c = p.config, t = windows.seqlen
+        let batch = max(1, min(windows.count, batchWindows))
+        let engine = Backward(config: c, seqlen: t, windows: batch, recomputeBlocks: recomputeBlocks)
+        // sums[layer][i]: Σ_windows (100·∂L_w/∂W)² for linears[i].
         var sums = (0..<c.layers).map { _ in linears.map { [Float](repeating: 0, count: $0.shape(c).reduce(1, *)) } }
-        for w in 0..<windows.count {
-            _ = try engine.forward(p, tokens: windows[w])
-            try engine.backwardBlocks(p) { layer, grads in
-                for (i, t) in linears.enumerated() {
-                    sums[layer][i].withUnsafeMutableBufferPointer { accumulateSquares($0, grads[t]) }
+        var w0 = 0
+        while w0 < windows.count {
+            let n = min(batch, windows.count - w0)
+            _ = try engine.forward(p, tokens: windows.tokens[w0 * t..<(w0 + n) * t])
+            try engine.backwardBlocks(p, perWindow: true) { layer, _, grads in
+                for (i, bt) in linears.enumerated() {
+                    sums[layer][i].withUnsafeMutableBufferPointer { accumulateSquares($0, grads[bt]) }
                 }
             }
-            progress?(w + 1, windows.count)
+            w0 += n
+            progress?(w0, windows.count)
         }
         // G = sqrt(sum), in place, each array moved into the result (no second copy of G).
         var result: [String: [Float]] = [:]

@@ -5,7 +5,8 @@
 //   forward   — Forward blocks + OutputHead NLL over all windows at once (the inference path);
 //   train fwd — Backward.forward, one window at a time, saving activations;
 //   G         — GradientNorms: forward + backward per window, (100·g)² accumulated (what calibration runs),
-//               with every block's activations saved, then with blocks recomputed (the lean plan's engine);
+//               with every block's activations saved one window at a time, then 8 windows per call (the
+//               in-memory plan's engine), then with blocks recomputed (the lean plan's engine);
 //   batched   — Backward.forward + backward(into:) over all 32 windows in one call (a training step's shape).
 // With `--model DIR` it also times G on that model's `calib.bin` at the given offsets (the sharded fixture's by
 // default).
@@ -72,6 +73,7 @@ struct BenchBackwardCommand: ParsableCommand {
             },
             { for w in 0..<b { trainLoss = try single.forward(p, tokens: stream[w]) } },
             { _ = try GradientNorms.compute(source: p, windows: stream) },
+            { _ = try GradientNorms.compute(source: p, windows: stream, batchWindows: 8) },
             { _ = try GradientNorms.compute(source: p, windows: stream, recomputeBlocks: true) },
             {
                 trainLoss = try batched.forward(p, tokens: tokens[...])
@@ -84,7 +86,7 @@ struct BenchBackwardCommand: ParsableCommand {
             for (i, body) in bodies.enumerated() { best[i] = min(best[i], try seconds(body)) }
         }
         let names = ["forward (inference, all windows)", "training forward (1 window/call)",
-                     "G: forward+backward (1 window/call)", "G, blocks recomputed (1 window/call)",
+                     "G: forward+backward (1 window/call)", "G, 8 windows/call", "G, blocks recomputed (1 window/call)",
                      "forward+backward (\(b) windows/call)"]
         print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens, mean NLL %.3f:", b, t, nll))
         for (name, s) in zip(names, best) {

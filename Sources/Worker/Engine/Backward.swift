@@ -6,8 +6,9 @@
 // The forward repeats Forward's block (same kernels, same order: transformers' LlamaDecoderLayer) but keeps what
 // the backward needs; each stage's backward sits right after its forward, in the same argument order, and
 // `blockBackward` runs the forward's steps in exact reverse. Every matrix product is sgemm (BLAS.linear /
-// linearBackward, Attention). Weight gradients sum over all rows of the call: for per-window gradients (G), call
-// with one window. It does not update parameters (an optimizer's job) nor compute G (GradientNorms).
+// linearBackward, Attention). Weight gradients sum over all rows of the call, or, for G, come per window
+// (`backwardBlocks(perWindow: true)`: data gradients batched over all windows, each weight gradient a product over
+// one window's rows). It does not update parameters (an optimizer's job) nor compute G (GradientNorms).
 //
 // Memory: by default every block's activations are saved (Tape: L·R·(2C + 2HD + 2KD + 2F) floats). With
 // `recomputeBlocks` only each block's input is kept (L·R·C floats) plus one block's tape, and each block's forward
@@ -30,7 +31,7 @@ final class Backward {
     private var ids: [Int] = []                 // (R) the last forward's tokens
     private var windows = 0                     // its B
     // Gradient scratch, refilled by each backward.
-    private var gradBlock: BlockWeights
+    private var gradBlocks: [BlockWeights]     // (1), or (B) for per-window gradients
     private var gradEmbedding: [Float]          // (V, C)
     private var gradFinalNorm: [Float]          // (C)
     private var gradHead: [Float]               // (V, C) the output projection's, tied or not
@@ -47,7 +48,7 @@ final class Backward {
         tapes = (0..<(recomputeBlocks ? 1 : c.layers)).map { _ in BlockTape(config: c, rows: windows * seqlen) }
         blockInputs = recomputeBlocks ? .allocate(capacity: c.layers * windows * seqlen * c.hidden) : nil
         ws = BackwardWorkspace(config: c, rows: windows * seqlen, seqlen: seqlen, logitsBytes: logitsBytes)
-        gradBlock = BlockWeights(zeros: c)
+        gradBlocks = [BlockWeights(zeros: c)]
         gradEmbedding = [Float](repeating: 0, count: c.vocab * c.hidden)
         gradFinalNorm = [Float](repeating: 0, count: c.hidden)
         gradHead = gradEmbedding
@@ -93,7 +94,7 @@ final class Backward {
     /// shapes; when tied, the embedding's gradient includes the output projection's).
     func backward(_ p: WeightSource, into g: inout LlamaParameters) throws {
         zero(&gradEmbedding); zero(&gradFinalNorm); zero(&gradHead)
-        try run(p, all: true) { layer, gw in
+        try run(p, all: true, perWindow: false) { layer, _, gw in
             for t in BlockTensor.allCases { g.blocks[layer].withMutableBuffer(t) { add($0, gw[t]) } }
         }
         g.embedding.withUnsafeMutableBufferPointer { add($0, gradEmbedding) }
@@ -105,28 +106,36 @@ final class Backward {
         }
     }
 
-    /// Gradients of the last forward's loss for the blocks only, handed to `onBlock(layer, gradients)` from the
-    /// last block to the first; the gradients are valid during the call. Skips the embedding, final-norm and
-    /// lm_head weight gradients (what G needs, and one V×C product less).
-    func backwardBlocks(_ p: WeightSource, _ onBlock: (Int, BlockWeights) -> Void) throws {
-        try run(p, all: false, onBlock)
+    /// Gradients of the last forward's loss for the blocks only, handed to `onBlock(layer, window, gradients)`
+    /// from the last block to the first; the gradients are valid during the call. Without `perWindow` they are of
+    /// the loss (window nil); with it, once per window b, of window b's own mean loss L_b (over its T−1
+    /// predictions: what one window alone would give). Skips the embedding, final-norm and lm_head weight gradients
+    /// (what G needs, and one V×C product less).
+    func backwardBlocks(
+        _ p: WeightSource, perWindow: Bool = false, _ onBlock: (Int, Int?, BlockWeights) -> Void
+    ) throws {
+        try run(p, all: false, perWindow: perWindow, onBlock)
     }
 
     /// The backward in reverse order of `forward`: head, blocks L−1 … 0, embedding.
-    private func run(_ p: WeightSource, all: Bool, _ onBlock: (Int, BlockWeights) -> Void) throws {
+    private func run(_ p: WeightSource, all: Bool, perWindow: Bool, _ onBlock: (Int, Int?, BlockWeights) -> Void) throws {
         precondition(windows > 0, "backward before forward")
-        headBackward(p, all: all)
+        let targets = perWindow ? windows : 1
+        while gradBlocks.count < targets { gradBlocks.append(BlockWeights(zeros: config)) }
+        headBackward(p, all: all, perWindow: perWindow)
         for layer in (0..<config.layers).reversed() {
-            for t in BlockTensor.allCases { gradBlock.withMutableBuffer(t) { $0.update(repeating: 0) } }
+            for j in 0..<targets {
+                for t in BlockTensor.allCases { gradBlocks[j].withMutableBuffer(t) { $0.update(repeating: 0) } }
+            }
             try p.withBlock(layer) { w in
                 if recomputeBlocks {
                     // Rerun the block from its kept input to refill the tape (ws.x is free during the backward).
                     ws.x.update(from: blockInput(layer), count: windows * seqlen * config.hidden)
                     blockForward(w, tape(layer))
                 }
-                blockBackward(w, tape(layer), &gradBlock)
+                blockBackward(w, tape(layer), targets: targets)
             }
-            onBlock(layer, gradBlock)
+            for j in 0..<targets { onBlock(layer, perWindow ? j : nil, gradBlocks[j]) }
         }
         if all { embedBackward() }
     }
@@ -184,47 +193,27 @@ final class Backward {
         w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.h, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
     }
 
-    /// The backward of `blockForward`, steps in reverse: ws.dx (R, C) holds ∂L/∂x2 and becomes ∂L/∂x0; weight
-    /// gradients are added to `gw`.
-    private func blockBackward(_ w: BlockWeights, _ tp: BlockTape, _ gw: inout BlockWeights) {
+    /// The backward of `blockForward`, steps in reverse: ws.dx (R, C) holds ∂L/∂x2 and becomes ∂L/∂x0. Weight
+    /// gradients are added to gradBlocks[0] over all rows (`targets` 1), or to gradBlocks[b] over window b's rows
+    /// (`targets` B); input gradients always run over all rows at once.
+    private func blockBackward(_ w: BlockWeights, _ tp: BlockTape, targets: Int) {
         let c = config, r = windows * seqlen, hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
         let dx = ws.dx
         // h = silu(gate)·up, recomputed.
         ws.h.update(from: tp.gate, count: r * f)
         Kernels.siluMul(ws.h, tp.up, count: r * f)
         // x2 = x1 + h·Wdᵀ: dWd += dxᵀ·h, dh = dx·Wd; the residual passes dx on to x1 unchanged.
-        gw.withMutableBuffer(.down) { g in
-            w.down.withUnsafeBufferPointer {
-                BLAS.linearBackward(ws.dh, g.baseAddress!, dx, ws.h, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f)
-            }
-        }
+        linearBackward(.down, ws.dh, dx, ws.h, w, outputs: c.hidden, inputs: f, targets: targets)
         // h = silu(gate)·up: dgate, dup.
         Kernels.siluMulBackward(ws.dgate, ws.dup, ws.dh, tp.gate, tp.up, count: r * f)
         // gate, up = xn·Wgᵀ, xn·Wuᵀ with xn = RMSNorm(x1)·w_post recomputed: dWg, dWu, dxn = dgate·Wg + dup·Wu.
         w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, tp.x1, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        gw.withMutableBuffer(.gate) { g in
-            w.gate.withUnsafeBufferPointer {
-                BLAS.linearBackward(ws.dxn, g.baseAddress!, ws.dgate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden)
-            }
-        }
-        gw.withMutableBuffer(.up) { g in
-            w.up.withUnsafeBufferPointer {
-                BLAS.linearBackward(ws.dxn, g.baseAddress!, ws.dup, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden,
-                                    accumulate: true)
-            }
-        }
+        linearBackward(.gate, ws.dxn, ws.dgate, ws.xn, w, outputs: f, inputs: c.hidden, targets: targets)
+        linearBackward(.up, ws.dxn, ws.dup, ws.xn, w, outputs: f, inputs: c.hidden, targets: targets, accumulate: true)
         // xn = RMSNorm(x1)·w_post: dx += ∂xn/∂x1ᵀ·dxn, dw_post.
-        gw.withMutableBuffer(.postNorm) { g in
-            w.postNorm.withUnsafeBufferPointer {
-                Kernels.rmsNormBackward(dx, g.baseAddress!, ws.dxn, tp.x1, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon)
-            }
-        }
+        rmsNormBackward(.postNorm, dx, ws.dxn, tp.x1, w, targets: targets)
         // x1 = x0 + att·Woᵀ: dWo += dxᵀ·att, datt = dx·Wo; the residual passes dx on to x0.
-        gw.withMutableBuffer(.o) { g in
-            w.o.withUnsafeBufferPointer {
-                BLAS.linearBackward(ws.datt, g.baseAddress!, dx, tp.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd)
-            }
-        }
+        linearBackward(.o, ws.datt, dx, tp.att, w, outputs: c.hidden, inputs: hd, targets: targets)
         // att = attention(q, k, v): dq, dk, dv.
         Attention.backward(ws.dq, ws.dk, ws.dv, dout: ws.datt, q: tp.q, k: tp.k, v: tp.v,
                            scratch: ws.attention, scratchBuffers: ws.attentionBuffers,
@@ -234,18 +223,43 @@ final class Backward {
         rope.applyBackward(ws.dk, rows: r, heads: c.kvHeads)
         // q, k, v = xn·W{q,k,v}ᵀ with xn = RMSNorm(x0)·w_in recomputed: dW{q,k,v}, dxn = dq·Wq + dk·Wk + dv·Wv.
         w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, tp.x0, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        for (t, dy, width, more) in [(BlockTensor.q, ws.dq, hd, false), (.k, ws.dk, kd, true), (.v, ws.dv, kd, true)] {
-            gw.withMutableBuffer(t) { g in
-                w[t].withUnsafeBufferPointer {
-                    BLAS.linearBackward(ws.dxn, g.baseAddress!, dy, ws.xn, $0.baseAddress!, rows: r, outputs: width,
-                                        inputs: c.hidden, accumulate: more)
+        linearBackward(.q, ws.dxn, ws.dq, ws.xn, w, outputs: hd, inputs: c.hidden, targets: targets)
+        linearBackward(.k, ws.dxn, ws.dk, ws.xn, w, outputs: kd, inputs: c.hidden, targets: targets, accumulate: true)
+        linearBackward(.v, ws.dxn, ws.dv, ws.xn, w, outputs: kd, inputs: c.hidden, targets: targets, accumulate: true)
+        // xn = RMSNorm(x0)·w_in: dx += ∂xn/∂x0ᵀ·dxn, dw_in.
+        rmsNormBackward(.inputNorm, dx, ws.dxn, tp.x0, w, targets: targets)
+    }
+
+    /// BLAS.linearBackward for linear `t` of a block: dx (R, inputs) over all rows, then dW into each target
+    /// (all R rows, or window b's T rows each).
+    private func linearBackward(
+        _ t: BlockTensor, _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+        _ w: BlockWeights, outputs: Int, inputs: Int, targets: Int, accumulate: Bool = false
+    ) {
+        let r = windows * seqlen, rows = r / targets
+        w[t].withUnsafeBufferPointer { wb in
+            BLAS.linearBackward(dx, nil, dy, x, wb.baseAddress!, rows: r, outputs: outputs, inputs: inputs, accumulate: accumulate)
+            for j in 0..<targets {
+                gradBlocks[j].withMutableBuffer(t) { g in
+                    BLAS.linearBackward(nil, g.baseAddress!, dy + j * rows * outputs, x + j * rows * inputs, wb.baseAddress!,
+                                        rows: rows, outputs: outputs, inputs: inputs)
                 }
             }
         }
-        // xn = RMSNorm(x0)·w_in: dx += ∂xn/∂x0ᵀ·dxn, dw_in.
-        gw.withMutableBuffer(.inputNorm) { g in
-            w.inputNorm.withUnsafeBufferPointer {
-                Kernels.rmsNormBackward(dx, g.baseAddress!, ws.dxn, tp.x0, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon)
+    }
+
+    /// Kernels.rmsNormBackward for norm `t` of a block, its weight gradient into each target's rows.
+    private func rmsNormBackward(
+        _ t: BlockTensor, _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+        _ w: BlockWeights, targets: Int
+    ) {
+        let c = config.hidden, rows = windows * seqlen / targets
+        w[t].withUnsafeBufferPointer { wb in
+            for j in 0..<targets {
+                gradBlocks[j].withMutableBuffer(t) { g in
+                    Kernels.rmsNormBackward(dx + j * rows * c, g.baseAddress!, dy + j * rows * c, x + j * rows * c, wb.baseAddress!,
+                                            rows: rows, width: c, eps: config.epsilon)
+                }
             }
         }
     }
@@ -276,10 +290,11 @@ final class Backward {
     }
 
     /// The backward of `headForward`: ws.dx (R, C) = ∂L/∂xL; with `all`, gradHead += dlogitsᵀ·xf and
-    /// gradFinalNorm += its part.
-    private func headBackward(_ p: WeightSource, all: Bool) {
+    /// gradFinalNorm += its part. With `perWindow`, each window's rows carry the gradient of its own mean loss
+    /// (the windows do not interact, so everything downstream is per window too).
+    private func headBackward(_ p: WeightSource, all: Bool, perWindow: Bool) {
         let c = config, r = windows * seqlen
-        let scale = 1 / Float(windows * (seqlen - 1))
+        let scale = 1 / Float((perWindow ? 1 : windows) * (seqlen - 1))
         // logits (recomputed) → dlogits = (softmax − onehot(target)) / (B·(T−1)); 0 on each window's last row.
         // logits = xf·W_headᵀ: dW_head += dlogitsᵀ·xf, dxf = dlogits·W_head.
         forEachLogitChunk(p) { r0, n in
