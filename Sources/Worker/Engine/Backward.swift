@@ -30,11 +30,11 @@ final class Backward {
     private let ws: BackwardWorkspace
     private var ids: [Int] = []                 // (R) the last forward's tokens
     private var windows = 0                     // its B
-    // Gradient scratch, refilled by each backward.
-    private var gradBlocks: [BlockWeights]     // (1), or (B) for per-window gradients
-    private var gradEmbedding: [Float]          // (V, C)
-    private var gradFinalNorm: [Float]          // (C)
-    private var gradHead: [Float]               // (V, C) the output projection's, tied or not
+    // Gradient scratch, refilled by each backward; the non-block ones allocated by the first backward(into:).
+    private var gradBlocks: [BlockWeights]      // (1), or (B) for per-window gradients
+    private var gradEmbedding: [Float] = []     // (V, C)
+    private var gradFinalNorm: [Float] = []     // (C)
+    private var gradHead: [Float] = []          // (V, C) the output projection's, tied or not
 
     /// Buffers for calls of up to `windows` windows of `seqlen` tokens; logits go in chunks of `logitsBytes`.
     /// With `recomputeBlocks`, keeps only block inputs and reruns each block's forward in the backward.
@@ -49,9 +49,6 @@ final class Backward {
         blockInputs = recomputeBlocks ? .allocate(capacity: c.layers * windows * seqlen * c.hidden) : nil
         ws = BackwardWorkspace(config: c, rows: windows * seqlen, seqlen: seqlen, logitsBytes: logitsBytes)
         gradBlocks = [BlockWeights(zeros: c)]
-        gradEmbedding = [Float](repeating: 0, count: c.vocab * c.hidden)
-        gradFinalNorm = [Float](repeating: 0, count: c.hidden)
-        gradHead = gradEmbedding
     }
 
     deinit { blockInputs?.deallocate() }
@@ -93,7 +90,15 @@ final class Backward {
     /// Gradients of the last forward's loss with respect to every parameter, added to `g` (which must have `p`'s
     /// shapes; when tied, the embedding's gradient includes the output projection's).
     func backward(_ p: WeightSource, into g: inout LlamaParameters) throws {
-        zero(&gradEmbedding); zero(&gradFinalNorm); zero(&gradHead)
+        let c = config
+        if gradEmbedding.isEmpty {
+            gradEmbedding = [Float](repeating: 0, count: c.vocab * c.hidden)
+            gradFinalNorm = [Float](repeating: 0, count: c.hidden)
+            gradHead = gradEmbedding
+        } else {
+            for i in gradEmbedding.indices { gradEmbedding[i] = 0; gradHead[i] = 0 }
+            for i in gradFinalNorm.indices { gradFinalNorm[i] = 0 }
+        }
         try run(p, all: true, perWindow: false) { layer, _, gw in
             for t in BlockTensor.allCases { g.blocks[layer].withMutableBuffer(t) { add($0, gw[t]) } }
         }
@@ -340,8 +345,6 @@ final class Backward {
     /// The next token row `row` predicts, or nil for a window's last row.
     private func target(_ row: Int) -> Int? { row % seqlen == seqlen - 1 ? nil : ids[row + 1] }
 }
-
-private func zero(_ a: inout [Float]) { a.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
 
 /// dst += src, element-wise.
 private func add(_ dst: UnsafeMutableBufferPointer<Float>, _ src: [Float]) {
