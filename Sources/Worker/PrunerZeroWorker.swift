@@ -8,7 +8,10 @@ struct PrunerZeroWorker: ParsableCommand {
         commandName: "prunerzero-worker",
         abstract: "Load, calibrate, prune and evaluate LLaMA-family models; serve fitness evaluations.",
         version: prunerZeroVersion,
-        subcommands: [ServeCommand.self, PruneCommand.self, EvalCommand.self, TokenizeCommand.self, BLASInfoCommand.self, BenchForwardCommand.self])
+        subcommands: [
+            CalibrateCommand.self, PruneCommand.self, EvalCommand.self, ServeCommand.self, TokenizeCommand.self,
+            BLASInfoCommand.self, BenchForwardCommand.self, BenchBackwardCommand.self,
+        ])
 
     /// Settles the OpenBLAS kernel (possibly re-executing the process) before any subcommand runs.
     static func main() {

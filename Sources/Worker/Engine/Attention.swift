@@ -65,3 +65,82 @@ enum Attention {
         }
     }
 }
+
+extension Attention {
+    /// The backward of `forward`, same argument order: given dout (B·T, H·D) = ∂L/∂out, writes dq (B·T, H·D),
+    /// dk and dv (B·T, K·D) (overwritten). P is recomputed rather than saved (a (T, T) matrix per window and head
+    /// would dominate the memory of a long window). Per (window b, head h) with kv head g:
+    ///   dV_g += Pᵀ·dO,  dP = dO·V_gᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dQ_h = s·dS·K_g,  dK_g += s·dSᵀ·Q_h.
+    /// Query rows go in the forward's blocks of Tq, each against only the keys it sees. Heads sharing a kv head
+    /// accumulate into the same dK_g, dV_g, so work is spread over (window, kv head) pairs, each running its H/K
+    /// query heads in turn. `scratch` holds `scratchBuffers` pairs of (T, T) buffers.
+    static func backward(
+        _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>, scratchBuffers: Int,
+        windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let pairs = windows * kvHeads
+        let workers = max(1, min(Parallel.workers, pairs, scratchBuffers))
+        let run = { (worker: Int) in
+            var p = worker
+            while p < pairs {
+                groupBackward(dq, dk, dv, dout: dout, q: q, k: k, v: v, scratch: scratch + worker * 2 * t * t,
+                              window: p / kvHeads, kvHead: p % kvHeads, seqlen: t, heads: heads, kvHeads: kvHeads, headDim: d)
+                p += workers
+            }
+        }
+        if workers == 1 { run(0); return }
+        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    }
+
+    /// One (window b, kv head g) and its query heads; `scratch` is 2 (T, T) buffers: P and dP → dS of one query
+    /// block, (Tq, ≤ T) each.
+    static func groupBackward(
+        _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        window b: Int, kvHead g: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let qWidth = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
+        let scale = Float(1 / Double(d).squareRoot())
+        let p = scratch, dp = scratch + t * t
+        let kg = k + b * t * kvWidth + g * d, vg = v + b * t * kvWidth + g * d
+        let dkg = dk + b * t * kvWidth + g * d, dvg = dv + b * t * kvWidth + g * d
+        for i in 0..<t { (dkg + i * kvWidth).update(repeating: 0, count: d); (dvg + i * kvWidth).update(repeating: 0, count: d) }
+        for h in g * group..<(g + 1) * group {
+            let qh = q + b * t * qWidth + h * d, doh = dout + b * t * qWidth + h * d, dqh = dq + b * t * qWidth + h * d
+            // Query rows in blocks of Tq, as the forward: rows i0..<i1 see keys 0..<i1 only.
+            var i0 = 0
+            while i0 < t {
+                let i1 = min(t, i0 + queryBlock), m = i1 - i0
+                // P (m, i1) = softmax over j ≤ i of s · Q_h[i0..<i1] · K_g[0..<i1]ᵀ, as the forward computed it.
+                BLAS.gemm(m: m, n: i1, k: d, alpha: scale, a: qh + i0 * qWidth, lda: qWidth, b: kg, ldb: kvWidth,
+                          transB: true, c: p, ldc: i1)
+                for i in i0..<i1 {
+                    let row = p + (i - i0) * i1
+                    Kernels.softmax(row, count: i + 1)
+                    (row + i + 1).update(repeating: 0, count: i1 - i - 1)
+                }
+                // O = P · V_g:  dV_g[0..<i1] (i1, D) += Pᵀ · dO_h[i0..<i1],  dP (m, i1) = dO_h[i0..<i1] · V_g[0..<i1]ᵀ.
+                BLAS.gemm(m: i1, n: d, k: m, a: p, lda: i1, transA: true, b: doh + i0 * qWidth, ldb: qWidth, transB: false,
+                          c: dvg, ldc: kvWidth, beta: 1)
+                BLAS.gemm(m: m, n: i1, k: d, a: doh + i0 * qWidth, lda: qWidth, b: vg, ldb: kvWidth, transB: true,
+                          c: dp, ldc: i1)
+                // P = softmax(S) row by row: dS = P ⊙ (dP − ⟨P, dP⟩); masked entries (P = 0) get 0.
+                for i in i0..<i1 {
+                    let row = dp + (i - i0) * i1
+                    Kernels.softmaxBackward(row, p + (i - i0) * i1, count: i + 1)
+                    (row + i + 1).update(repeating: 0, count: i1 - i - 1)
+                }
+                // S = s · Q_h · K_gᵀ:  dQ_h[i0..<i1] (m, D) = s · dS · K_g[0..<i1],  dK_g[0..<i1] (i1, D) += s · dSᵀ · Q_h[i0..<i1].
+                BLAS.gemm(m: m, n: d, k: i1, alpha: scale, a: dp, lda: i1, b: kg, ldb: kvWidth, transB: false,
+                          c: dqh + i0 * qWidth, ldc: qWidth)
+                BLAS.gemm(m: i1, n: d, k: m, alpha: scale, a: dp, lda: i1, transA: true, b: qh + i0 * qWidth, ldb: qWidth,
+                          transB: false, c: dkg, ldc: kvWidth, beta: 1)
+                i0 = i1
+            }
+        }
+    }
+}

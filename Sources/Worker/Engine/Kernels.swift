@@ -76,6 +76,53 @@ enum Kernels {
         }
     }
 
+    /// The backward of `rmsNorm`, same argument order: with y = x·r·w, r = (mean(x²) + eps)^−½, per row
+    ///   dx += r·(dy ⊙ w) − x·r³·⟨dy ⊙ w, x⟩ / C,   dw += Σ_rows dy ⊙ x·r   (dw nil: skipped).
+    /// Both accumulate. r is recomputed from x rather than saved.
+    static func rmsNormBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>?,
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        rows: Int, width c: Int, eps: Float
+    ) {
+        let full = c & ~15
+        // dx: rows are independent.
+        Parallel.chunked(rows, grain: max(1, 4096 / c)) { range in
+            for r in range {
+                let xr = x + r * c, dyr = dy + r * c, dxr = dx + r * c
+                var ss = F16(), dot = F16()
+                var i = 0
+                while i < full {
+                    let v = load16(xr + i)
+                    ss += v * v; dot += load16(dyr + i) * load16(weight + i) * v; i += 16
+                }
+                var s = ss.sum(), d = dot.sum()
+                while i < c { s += xr[i] * xr[i]; d += dyr[i] * weight[i] * xr[i]; i += 1 }
+                let inv = 1 / (s / Float(c) + eps).squareRoot()
+                let k = inv * inv * inv * d / Float(c)
+                i = 0
+                while i < full {
+                    store16(load16(dxr + i) + inv * load16(dyr + i) * load16(weight + i) - k * load16(xr + i), dxr + i)
+                    i += 16
+                }
+                while i < c { dxr[i] += inv * dyr[i] * weight[i] - k * xr[i]; i += 1 }
+            }
+        }
+        // dw: a sum over rows, kept serial so no two threads write one channel.
+        guard let dw else { return }
+        for r in 0..<rows {
+            let xr = x + r * c, dyr = dy + r * c
+            var ss = F16()
+            var i = 0
+            while i < full { let v = load16(xr + i); ss += v * v; i += 16 }
+            var s = ss.sum()
+            while i < c { s += xr[i] * xr[i]; i += 1 }
+            let inv = 1 / (s / Float(c) + eps).squareRoot()
+            i = 0
+            while i < full { store16(load16(dw + i) + load16(dyr + i) * load16(xr + i) * inv, dw + i); i += 16 }
+            while i < c { dw[i] += dyr[i] * xr[i] * inv; i += 1 }
+        }
+    }
+
     /// gate (count) ← silu(gate) · up = gate / (1 + e^−gate) · up: the MLP's gated activation, (N, F) flat.
     static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         Parallel.chunked(count, grain: 1 << 14) { range in
@@ -89,6 +136,29 @@ enum Kernels {
             if n > 0 {
                 let g = loadPartial(gate + i, n)
                 storePartial(g / (1 + exp16(-g)) * loadPartial(up + i, n), gate + i, n)
+            }
+        }
+    }
+
+    /// The backward of `siluMul`, same argument order: for h = silu(g)·u with σ = 1/(1 + e^−g),
+    ///   dgate = dh·u·σ·(1 + g·(1 − σ)),   dup = dh·g·σ   (written, not accumulated).
+    static func siluMulBackward(
+        _ dgate: UnsafeMutablePointer<Float>, _ dup: UnsafeMutablePointer<Float>,
+        _ dh: UnsafePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int
+    ) {
+        Parallel.chunked(count, grain: 1 << 14) { range in
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let n = min(16, range.upperBound - i)
+                let g = n == 16 ? load16(gate + i) : loadPartial(gate + i, n)
+                let u = n == 16 ? load16(up + i) : loadPartial(up + i, n)
+                let d = n == 16 ? load16(dh + i) : loadPartial(dh + i, n)
+                let s = 1 / (1 + exp16(-g))
+                let dg = d * u * s * (1 + g * (1 - s)), du = d * g * s
+                if n == 16 { store16(dg, dgate + i); store16(du, dup + i) } else {
+                    storePartial(dg, dgate + i, n); storePartial(du, dup + i, n)
+                }
+                i += n
             }
         }
     }
@@ -111,6 +181,21 @@ enum Kernels {
         i = 0
         while i + 16 <= n { store16(load16(row + i) * inv, row + i); i += 16 }
         while i < n { row[i] *= inv; i += 1 }
+    }
+
+    /// The backward of `softmax` on one row: dp (n) ← p ⊙ (dp − ⟨p, dp⟩), the gradient of the scores given
+    /// p = softmax(scores) and dp = ∂L/∂p. Single-threaded: called per row.
+    @inline(__always)
+    static func softmaxBackward(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, count n: Int) {
+        var acc = F16()
+        var i = 0
+        while i + 16 <= n { acc += load16(p + i) * load16(dp + i); i += 16 }
+        var dot = acc.sum()
+        let tail = i
+        while i < n { dot += p[i] * dp[i]; i += 1 }
+        i = 0
+        while i < tail { store16(load16(p + i) * (load16(dp + i) - dot), dp + i); i += 16 }
+        while i < n { dp[i] = p[i] * (dp[i] - dot); i += 1 }
     }
 
     /// log Σ exp(row) for a row of n logits, shifted by the maximum (the log-softmax denominator).

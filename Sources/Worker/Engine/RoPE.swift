@@ -30,6 +30,17 @@ struct RopeTable {
 
     /// Rotates x (N, heads·D) in place; row n is at position n mod T.
     func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
+        rotate(x, rows: rows, heads: heads, sign: 1)
+    }
+
+    /// The backward of `apply`, same arguments: the rotation is orthogonal, so dx is dy rotated by −angle:
+    /// dx[i] = dy[i]·cos + dy[i+D/2]·sin,  dx[i+D/2] = dy[i+D/2]·cos − dy[i]·sin. In place on dy.
+    func applyBackward(_ dy: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
+        rotate(dy, rows: rows, heads: heads, sign: -1)
+    }
+
+    /// x'[i] = x[i]·cos − x[i+D/2]·(sign·sin),  x'[i+D/2] = x[i+D/2]·cos + x[i]·(sign·sin).
+    private func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, sign: Float) {
         let half = self.half, d = 2 * half, width = heads * d, t = seqlen
         cos.withUnsafeBufferPointer { cosB in
             sin.withUnsafeBufferPointer { sinB in
@@ -40,9 +51,9 @@ struct RopeTable {
                         for h in 0..<heads {
                             let a = x + r * width + h * d, b = a + half
                             for i in 0..<half {
-                                let x1 = a[i], x2 = b[i]
-                                a[i] = x1 * cr[i] - x2 * sr[i]
-                                b[i] = x2 * cr[i] + x1 * sr[i]
+                                let x1 = a[i], x2 = b[i], s = sign * sr[i]
+                                a[i] = x1 * cr[i] - x2 * s
+                                b[i] = x2 * cr[i] + x1 * s
                             }
                         }
                     }

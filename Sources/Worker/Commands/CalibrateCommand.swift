@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `prunerzero-worker calibrate`: the once-per-model step every worker then shares — G (gradient norms over
+/// calibration windows), dense X, the calibration, fitness and test windows — written as a calibrated bundle.
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Compute G and X over calibration windows and write a calibrated bundle.",
+        discussion: """
+            Calibration offsets are drawn as the reference draws them (Python's random.seed(S), then \
+            random.randint(0, N − seqlen − 1) per window) or given explicitly, so runs can be matched with it.
+            """)
+
+    @Option(help: "Model directory (config.json, safetensors, tokenizer.json).")
+    var model: String
+
+    @Option(help: "Calibration corpus: text, JSON lines (.jsonl, .json.gz) or uint32 token ids (.bin).")
+    var data: String
+
+    @Option(help: "Number of calibration windows.")
+    var nsamples: Int
+
+    @Option(help: "Tokens per window, for calibration and evaluation.")
+    var seqlen: Int
+
+    @Option(help: "Seed of the calibration offsets (Python's random, as the reference).")
+    var seed: Int?
+
+    @Option(name: .customLong("calib-offsets"), help: "Explicit calibration window offsets, comma-separated.")
+    var calibOffsets: String?
+
+    @Option(name: .customLong("eval-data"), help: "Fitness corpus: consecutive windows, tail dropped.")
+    var evalData: String
+
+    @Option(name: .customLong("eval-windows"), help: "Keep at most this many fitness windows.")
+    var evalWindows: Int?
+
+    @Option(name: .customLong("test-data"), help: "Held-out test corpus for final reports.")
+    var testData: String?
+
+    @Option(name: .customLong("test-windows"), help: "Keep at most this many test windows.")
+    var testWindows: Int?
+
+    @Flag(name: .customLong("g-float16"), help: "Store G in float16, as the reference does (default float32).")
+    var gFloat16 = false
+
+    @Option(help: "Bundle directory to write.")
+    var out: String
+
+    @Flag(help: "Replace --out if it exists.")
+    var force = false
+
+    func validate() throws {
+        guard nsamples > 0 else { throw ValidationError("--nsamples must be positive") }
+        guard seqlen >= 2 else { throw ValidationError("--seqlen must be at least 2") }
+        guard (seed == nil) != (calibOffsets == nil) else {
+            throw ValidationError("give exactly one of --seed and --calib-offsets")
+        }
+    }
+
+    func run() throws {
+        let modelURL = URL(fileURLWithPath: model)
+        let weights = try ModelWeights(directory: modelURL)
+        let calibration = try Self.calibrationWindows(
+            Corpus.stream(data, modelDirectory: modelURL), seqlen: seqlen, nsamples: nsamples, seed: seed, offsets: calibOffsets)
+        let evaluation = try Corpus.stream(evalData, modelDirectory: modelURL).evaluationWindows(seqlen: seqlen, limit: evalWindows)
+        let test = try testData.map { try Corpus.stream($0, modelDirectory: modelURL).evaluationWindows(seqlen: seqlen, limit: testWindows) }
+        log("calibration: \(calibration.count) windows × \(seqlen); fitness: \(evaluation.count) windows"
+            + (test.map { "; test: \($0.count) windows" } ?? ""))
+
+        let start = Date()
+        let gradients = try GradientNorms.compute(model: weights, windows: calibration) { done, total in
+            ProgressLine.show("G: window \(done)/\(total)", done: done == total)
+        }
+        let activations = try DenseActivations.compute(model: weights, calibration: calibration.tokens, seqlen: seqlen) { done, total in
+            ProgressLine.show("X: block \(done)/\(total)", done: done == total)
+        }
+        let writer = BundleWriter(
+            modelDirectory: modelURL,
+            modelDirectoryAsGiven: Self.relativePath(from: URL(fileURLWithPath: out).deletingLastPathComponent(), to: modelURL),
+            config: weights.config, seqlen: seqlen,
+            calibration: .init(windows: calibration, corpusPath: data, seed: seed),
+            evaluation: .init(windows: evaluation, corpusPath: evalData),
+            test: test.map { .init(windows: $0, corpusPath: testData!) },
+            gradients: gradients, activations: activations, gradientsAsFloat16: gFloat16)
+        let outURL = URL(fileURLWithPath: out)
+        try writer.write(to: outURL, replace: force)
+        log(String(format: "wrote %@ in %.1f s", out, Date().timeIntervalSince(start)))
+        print("bundle \(out)\nidentity \(try BundleIdentity.of(directory: outURL))")
+    }
+
+    static func calibrationWindows(_ stream: TokenStream, seqlen: Int, nsamples: Int, seed: Int?,
+                                   offsets: String?) throws -> Windows {
+        if let offsets {
+            let parsed = try CalibrationOffsets.parse(offsets)
+            guard parsed.count == nsamples else {
+                throw ValidationError("--calib-offsets has \(parsed.count) offsets, --nsamples says \(nsamples)")
+            }
+            return try stream.calibrationWindows(seqlen: seqlen, offsets: parsed)
+        }
+        return try stream.calibrationWindows(seqlen: seqlen, nsamples: nsamples, seed: seed ?? 0)
+    }
+
+    /// The model directory as seen from the bundle's parent, so a bundle and model that move together (e.g. in one
+    /// checkout) keep finding each other; absolute when they share nothing but the root.
+    static func relativePath(from base: URL, to target: URL) -> String {
+        let from = base.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        let to = target.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        var common = 0
+        while common < min(from.count, to.count) && from[common] == to[common] { common += 1 }
+        guard common > 1 else { return target.standardizedFileURL.path }
+        // Relative to the bundle directory itself (one level below `base`), as CalibratedBundle resolves it.
+        let ups = Array(repeating: "..", count: from.count - common + 1)
+        return (ups + to[common...]).joined(separator: "/")
+    }
+
+    private func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+}
