@@ -42,6 +42,7 @@ enum FitnessFailure: Error, Equatable, CustomStringConvertible {
     case missingActivations(linear: String)
     case nonFiniteLoss
     case noEvaluationWindows
+    case noTestWindows
 
     var description: String {
         switch self {
@@ -52,6 +53,7 @@ enum FitnessFailure: Error, Equatable, CustomStringConvertible {
         case let .missingActivations(linear): "the bundle has no activation statistics X for \(linear)"
         case .nonFiniteLoss: "the pruned model's loss is not finite"
         case .noEvaluationWindows: "no evaluation windows"
+        case .noTestWindows: "the bundle has no held-out test windows (calibrate with --test-data)"
         }
     }
 }
@@ -173,7 +175,7 @@ final class FitnessEvaluator {
         let tokens = split == .test ? data.testTokens ?? [] : data.evaluationTokens
         let available = tokens.count / data.seqlen
         let n = min(windows ?? available, available)
-        guard n > 0 else { throw FitnessFailure.noEvaluationWindows }
+        guard n > 0 else { throw split == .test ? FitnessFailure.noTestWindows : FitnessFailure.noEvaluationWindows }
         return tokens[0..<n * data.seqlen]
     }
 
