@@ -29,3 +29,13 @@ enum BuiltBinary {
                        stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
+
+/// Fixtures beside the checkout (`../shared`).
+enum Fixtures {
+    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
+    static func url(_ relative: String) -> URL { shared.appendingPathComponent(relative) }
+    static var hfLlamaAvailable: Bool {
+        FileManager.default.fileExists(atPath: url("fixtures/hf-llama/sharded/config.json").path)
+    }
+}

@@ -172,10 +172,13 @@ struct WorkerSpawner {
         guard let bundle else { throw ValidationError("--spawn-workers needs --bundle") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("prunerzero-worker")
+        // Share the cores: K workers on C cores get ⌈C/K⌉ BLAS threads each, not C each.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = max(1, (cores + count - 1) / count)
         processes = try (0..<count).map { _ in
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["serve", "--connect", connect, "--bundle", bundle]
+            process.arguments = ["serve", "--connect", connect, "--bundle", bundle, "--threads", "\(threads)"]
             try process.run()
             return process
         }
