@@ -110,8 +110,9 @@ enum SearchBench {
 
     /// SYNTHETIC: a hash of the formula mapped to 10…30. Not a perplexity of anything.
     static func syntheticPerplexity(_ job: Job) -> Double {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in job.metricText.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var fnv = FNV1a()
+        fnv.add(job.metricText.utf8)
+        let hash = fnv.value
         return 10 + Double(hash % 20_000) / 1_000 + (job.request.windows == .cheap ? 0.5 : 0)
     }
 }

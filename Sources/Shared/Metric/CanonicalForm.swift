@@ -28,13 +28,9 @@ extension MetricExpression {
 
     /// A 64-bit FNV-1a hash of the canonical text, as 16 hex digits: the same on every machine and build.
     public var structuralHash: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonical.description.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        var hash = FNV1a()
+        hash.add(canonical.description.utf8)
+        return hash.hex
     }
 
     /// Operands of `add`/`mul` ordered by their text (children first, so the order is canonical all the way down).

@@ -100,7 +100,7 @@ final class FitnessEvaluator {
         var evaluation = try forward.embed(model, tokens: evalTokens)
         let collector = ScalerRowCollector()
         var selector = MaskSelector()
-        var fingerprint = Fingerprint()
+        var fingerprint = FNV1a()
         var layerSparsity: [String: Double] = [:]
         var pruned = 0, total = 0
         var dense = BlockWeights(zeros: config)
@@ -124,7 +124,7 @@ final class FitnessEvaluator {
                                              g: gradient(name, request), request: request,
                                              clock: &clock, inspector: inspector)
                 block.withMutableBuffer(linear.tensor) { mask.apply(to: $0.baseAddress!) }
-                fingerprint.add(mask.fingerprint)
+                fingerprint.add(word: mask.fingerprint)
                 layerSparsity[name] = mask.sparsity
                 pruned += mask.prunedCount
                 total += mask.rows * mask.cols
@@ -153,7 +153,7 @@ final class FitnessEvaluator {
         staticRequest.activationMode = .static
         var selector = MaskSelector()
         var clock = StageClock()
-        var fingerprint = Fingerprint()
+        var fingerprint = FNV1a()
         var dense = BlockWeights(zeros: model.config)
         for layer in 0..<model.config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
@@ -165,7 +165,7 @@ final class FitnessEvaluator {
                 let mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
                                              shape: linear.tensor.shape(model.config), x: x,
                                              g: gradient(name, staticRequest), request: staticRequest, clock: &clock, inspector: nil)
-                fingerprint.add(mask.fingerprint)
+                fingerprint.add(word: mask.fingerprint)
             }
         }
         return (fingerprint.value, !request.method.readsX || request.activationMode == .static)

@@ -1,3 +1,5 @@
+import Shared
+
 /// Which weights of one (out, in) matrix are pruned: one bit per weight, rows packed into 64-bit words.
 struct PruningMask: Equatable {
     let rows: Int
@@ -35,10 +37,10 @@ struct PruningMask: Equatable {
     /// A 64-bit fingerprint of the mask (FNV-1a over shape and words): equal masks have equal fingerprints, on every
     /// machine; the search uses it to recognise metrics that prune identically.
     var fingerprint: UInt64 {
-        var hash = Fingerprint()
-        hash.add(UInt64(rows))
-        hash.add(UInt64(cols))
-        for word in words { hash.add(word) }
+        var hash = FNV1a()
+        hash.add(word: UInt64(rows))
+        hash.add(word: UInt64(cols))
+        for word in words { hash.add(word: word) }
         return hash.value
     }
 
@@ -57,16 +59,3 @@ struct PruningMask: Equatable {
     }
 }
 
-/// FNV-1a over 64-bit words (byte by byte, little-endian), stable across machines and releases.
-struct Fingerprint {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ word: UInt64) {
-        var w = word
-        for _ in 0..<8 {
-            value ^= w & 0xff
-            value = value &* 0x0000_0100_0000_01b3
-            w >>= 8
-        }
-    }
-}
