@@ -8,5 +8,5 @@ struct PrunerZeroCoordinator: ParsableCommand {
         commandName: "prunerzero-coordinator",
         abstract: "Evolve symbolic pruning metrics for LLaMA-family models and inspect metric expressions.",
         version: prunerZeroVersion,
-        subcommands: [MetricCommand.self, SearchCommand.self])
+        subcommands: [SearchCommand.self, StatusCommand.self, ReportCommand.self, MetricCommand.self])
 }

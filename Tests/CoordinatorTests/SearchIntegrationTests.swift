@@ -51,6 +51,16 @@ struct SearchIntegrationTests {
         for baseline in baselines { #expect(bestFull <= (baseline["fullPerplexity"] as? Double ?? .infinity)) }
         #expect(report["evaluations"] as? Int == 16)
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("best_metric.json").path))
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("progress.svg").path))
+
+        // `report` rebuilds it all from the journal: one CSV row per accepted result, a plot, the same best metric.
+        try FileManager.default.removeItem(at: run.appendingPathComponent("history.csv"))
+        let rebuilt = try BuiltBinary.run("prunerzero-coordinator", ["report", run.path])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        let csv = try String(contentsOf: run.appendingPathComponent("history.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == results.count + 1)
+        let svg = try String(contentsOf: run.appendingPathComponent("progress.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("polyline"))
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("report.md").path))
     }
 }

@@ -68,7 +68,10 @@ struct SearchCommand: ParsableCommand {
         let address = listen ?? state.config.listen
         let server = try SearchServer(machine: machine, journal: journal, listen: address,
                                       log: { log.line($0) }, onFinish: { state in
-            do { try SearchReport(state: state, now: Date().timeIntervalSince1970).write(to: runURL) } catch {
+            do {
+                let events = try? JournalReader.read(url: journalURL).events
+                try SearchReport(state: state, now: Date().timeIntervalSince1970).write(to: runURL, events: events)
+            } catch {
                 log.line("cannot write the report: \(error)")
             }
         })

@@ -82,7 +82,16 @@ public struct SearchReport: Codable, Sendable {
     }
 
     /// Writes report.md, report.json and best_metric.json into `directory`.
-    public func write(to directory: URL) throws {
+    /// Writes report.md, report.json, best_metric.json and, given the journal's events, history.csv and
+    /// progress.svg (best and median fitness against evaluations).
+    public func write(to directory: URL, events: [SearchEvent]? = nil) throws {
+        var markdown = self.markdown
+        if let events, let history = try? SearchHistory(events: events) {
+            try Data(history.csv.utf8).write(to: directory.appendingPathComponent("history.csv"), options: .atomic)
+            try Data(ProgressPlot.svg(history, title: "Search \(searchID): \(sparsity)").utf8)
+                .write(to: directory.appendingPathComponent("progress.svg"), options: .atomic)
+            markdown += "\n![best and median perplexity against evaluations](progress.svg)\n\nPer-result history: `history.csv`.\n"
+        }
         try Data(markdown.utf8).write(to: directory.appendingPathComponent("report.md"), options: .atomic)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
