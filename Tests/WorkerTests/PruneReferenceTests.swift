@@ -75,6 +75,19 @@ struct PruneReferenceTests {
         }
     }
 
+    /// Exact pre-flight masks (no X, or static X) are the evaluation's masks: reusing them changes nothing.
+    @Test func preflightMasksAreExactWhereTheyClaimToBe() throws {
+        let evaluator = try PruneReference.evaluator()
+        let paper = PruningRequest(method: .paper, pattern: .unstructured(ratio: 0.5))
+        let preflight = try evaluator.preflight(paper)
+        #expect(preflight.exact && preflight.masks.count == 21)
+        let plain = try evaluator.evaluate(paper), reused = try evaluator.evaluate(paper, masks: preflight)
+        #expect(plain.maskFingerprint == preflight.fingerprint && reused.maskFingerprint == preflight.fingerprint)
+        #expect(plain.perplexity == reused.perplexity)
+        // Wanda reads X: with sequential X its pre-flight (dense X) is only an estimate.
+        #expect(!(try evaluator.preflight(PruningRequest(method: .wanda, pattern: .unstructured(ratio: 0.5)))).exact)
+    }
+
     @Test func cheapFidelityUsesTheFirstWindows() throws {
         let evaluator = try PruneReference.evaluator()
         let cheap = try evaluator.evaluate(PruningRequest(method: .magnitude, pattern: .nOfM(n: 2, m: 4),

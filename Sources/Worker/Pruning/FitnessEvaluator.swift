@@ -91,11 +91,15 @@ final class FitnessEvaluator {
         return Perplexity.result(head.windowNLL(hidden, tokens: tokens), seqlen: data.seqlen)
     }
 
-    func evaluate(_ request: PruningRequest, progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
+    /// `masks`: a pre-flight's exact masks (model order), used instead of recomputing them.
+    func evaluate(_ request: PruningRequest, masks precomputed: Preflight? = nil,
+                  progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
+        if let precomputed { precondition(precomputed.exact, "only exact pre-flight masks equal the evaluation's") }
         var clock = StageClock()
+        if let precomputed { clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds) }
         let config = model.config
         let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split)
-        let needsCalibration = request.method.readsX && request.activationMode == .sequential
+        let needsCalibration = request.method.readsX && request.activationMode == .sequential && precomputed == nil
         var calibration = needsCalibration ? try forward.embed(model, tokens: data.calibrationTokens[...]) : nil
         var evaluation = try forward.embed(model, tokens: evalTokens)
         let collector = ScalerRowCollector()
@@ -116,13 +120,18 @@ final class FitnessEvaluator {
                 clock.time("calibration (dense, for X)") { forward.runBlock(layer, weights: dense, hidden: &scratch) }
             }
             var block = dense
-            for linear in PrunableLinear.allCases {
+            for (index, linear) in PrunableLinear.allCases.enumerated() {
                 let name = linear.name(layer: layer)
-                let x = try activationRow(linear, name: name, collector: collector, request: request)
-                let mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
+                let mask: PruningMask
+                if let precomputed {
+                    mask = precomputed.masks[layer * PrunableLinear.allCases.count + index]
+                } else {
+                    let x = try activationRow(linear, name: name, collector: collector, request: request)
+                    mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
                                              shape: linear.tensor.shape(config), x: x,
                                              g: gradient(name, request), request: request,
                                              clock: &clock, inspector: inspector)
+                }
                 block.withMutableBuffer(linear.tensor) { mask.apply(to: $0.baseAddress!) }
                 fingerprint.add(word: mask.fingerprint)
                 layerSparsity[name] = mask.sparsity
@@ -148,12 +157,13 @@ final class FitnessEvaluator {
     /// degenerate metrics (as `evaluate` would at their first block) and fingerprints the masks. The fingerprint is
     /// `exact` — equal to what `evaluate` will report — when the masks cannot depend on pruned activations: the
     /// method reads no X, or X is static. The search uses an exact fingerprint to skip measuring masks it has seen.
-    func preflight(_ request: PruningRequest) throws -> (fingerprint: UInt64, exact: Bool) {
+    func preflight(_ request: PruningRequest) throws -> Preflight {
         var staticRequest = request
         staticRequest.activationMode = .static
         var selector = MaskSelector()
         var clock = StageClock()
         var fingerprint = FNV1a()
+        var masks: [PruningMask] = []
         var dense = BlockWeights(zeros: model.config)
         for layer in 0..<model.config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
@@ -166,9 +176,11 @@ final class FitnessEvaluator {
                                              shape: linear.tensor.shape(model.config), x: x,
                                              g: gradient(name, staticRequest), request: staticRequest, clock: &clock, inspector: nil)
                 fingerprint.add(word: mask.fingerprint)
+                masks.append(mask)
             }
         }
-        return (fingerprint.value, !request.method.readsX || request.activationMode == .static)
+        return Preflight(fingerprint: fingerprint.value, exact: !request.method.readsX || request.activationMode == .static,
+                         masks: masks, seconds: clock.seconds.values.reduce(0, +))
     }
 
     private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness) throws -> ArraySlice<TokenID> {
@@ -197,9 +209,21 @@ final class FitnessEvaluator {
     }
 }
 
+/// What a pre-flight found: every linear's mask from the bundle's dense X, their combined fingerprint, and whether
+/// they are exactly the masks an evaluation would use (then it may reuse them rather than compute them again).
+struct Preflight {
+    let fingerprint: UInt64
+    let exact: Bool
+    let masks: [PruningMask]
+    /// Metric and mask time it took.
+    let seconds: Double
+}
+
 /// Wall time per named stage.
 struct StageClock {
     private(set) var seconds: [String: Double] = [:]
+
+    mutating func add(_ stage: String, seconds value: Double) { seconds[stage, default: 0] += value }
 
     @discardableResult
     mutating func time<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {

@@ -24,6 +24,8 @@ final class BundleFitnessFunction: FitnessFunction {
         // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
         defer { evaluator.shouldStop = nil }
+        // The pre-flight rejects degenerate metrics before any forward pass; when its masks are exact (no X, or
+        // static X) the coordinator learns their fingerprint at once and the evaluation reuses them.
         var fingerprint: UInt64?
         let preflight = try evaluator.preflight(pruning)
         if preflight.exact {
@@ -31,7 +33,7 @@ final class BundleFitnessFunction: FitnessFunction {
             progress.masksReady(fingerprint: preflight.fingerprint)
         }
         do {
-            let outcome = try evaluator.evaluate(pruning)
+            let outcome = try evaluator.evaluate(pruning, masks: preflight.exact ? preflight : nil)
             let layers = (0..<bundle.model.config.layers).flatMap { layer in
                 PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
             }
