@@ -43,6 +43,8 @@ struct ServeMachine {
     private(set) var state: State
     private(set) var outstanding: WireMessage?
     private(set) var terminating = false
+    /// The coordinator's heartbeat period, from its welcome (5 s until then).
+    private(set) var heartbeatSeconds: UInt32 = 5
     var limits = MetricLimits.standard
 
     init(hello: WorkerHello) {
@@ -81,6 +83,7 @@ struct ServeMachine {
     private mutating func receive(_ message: WireMessage) -> [Action] {
         switch (message, state) {
         case (.welcome(let welcome), .introducing(let pending)):
+            heartbeatSeconds = max(1, welcome.heartbeatSeconds)
             let greeting = Action.log("joined search \(welcome.searchID) (heartbeat every \(welcome.heartbeatSeconds) s)")
             if let pending { return [greeting] + deliver(pending) }
             return [greeting, terminating ? leaveAction() : ask()]
