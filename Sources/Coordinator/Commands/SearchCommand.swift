@@ -51,9 +51,7 @@ struct SearchCommand: ParsableCommand {
 
     /// The secret (file or environment), TLS files and connection cap; refuses a non-loopback address without a
     /// secret, and TLS files with a plain address (or the reverse), saying why.
-    private func makeSecurity(listening address: String) throws -> ServerSecurity {
-        let secret: [UInt8]?
-        do { secret = try ClusterSecret.load(file: secretFile) } catch { throw ValidationError("\(error)") }
+    private func makeSecurity(listening address: String, secret: [UInt8]?) throws -> ServerSecurity {
         if let why = ListenPolicy.refusal(listen: address, hasSecret: secret != nil) { throw ValidationError(why) }
         let isTLS = address.hasPrefix("tls+")
         if isTLS != (tlsCert != nil) {
@@ -66,6 +64,9 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The secret first: a badly protected file stops the run before anything is written.
+        let secret: [UInt8]?
+        do { secret = try ClusterSecret.load(file: secretFile) } catch { throw ValidationError("\(error)") }
         let runURL = URL(fileURLWithPath: runDir)
         try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
         let journalURL = runURL.appendingPathComponent("events.jsonl")
@@ -86,12 +87,13 @@ struct SearchCommand: ParsableCommand {
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
             (machine, output) = SearchMachine.start(config: config, version: prunerZeroVersion, now: now)
         }
+        let state = machine.state
+        let address = listen ?? state.config.listen
+        // Refused (no secret beyond loopback, TLS files without tls+tcp) before the journal exists.
+        let security = try makeSecurity(listening: address, secret: secret)
         let journal = try JournalWriter(url: journalURL)
         try journal.append(output.events)
         output.log.forEach(log.line)
-        let state = machine.state
-        let address = listen ?? state.config.listen
-        let security = try makeSecurity(listening: address)
         let server = try SearchServer(machine: machine, journal: journal, listen: address, security: security,
                                       log: { log.line($0) }, onFinish: { state in
             do { try SearchReport(state: state, now: Date().timeIntervalSince1970).write(to: runURL) } catch {
