@@ -26,6 +26,8 @@ public final class SearchServer: @unchecked Sendable {
     public var lingerSeconds: Double = 2
 
     private let security: ServerSecurity
+    /// Refused requests and dropped connections are logged at most 20 a minute each (then counted).
+    private let refusalLog = LogThrottle()
 
     public init(machine: SearchMachine, journal: JournalWriter, listen url: String, contexts: Int = 8,
                 security: ServerSecurity = ServerSecurity(),
@@ -38,7 +40,10 @@ public final class SearchServer: @unchecked Sendable {
         // Twice our protocol's limit: a message up to that size reaches the decoder, which refuses it by name and
         // logs it; anything larger NNG drops (closing that connection) before it is buffered whole.
         try socket.setSize(NNGOption.receiveMaxSize, bytes: 2 * WireLimits.maxMessageBytes)
-        try socket.limitConnections(to: security.maxConnections, log: log)
+        let connectionLog = LogThrottle()
+        try socket.limitConnections(to: security.maxConnections, log: { line in
+            connectionLog.admit(line, now: Self.now()).forEach(log)
+        })
         try socket.listen(url, tls: security.tls)
         self.machine = machine
         self.journal = journal
@@ -116,7 +121,8 @@ public final class SearchServer: @unchecked Sendable {
                 // A client speaking garbage (or without our secret) is answered, logged and dropped; the others
                 // are unaffected.
                 let refusal = Self.refusal(for: error)
-                log("refused a request from \(pipe.remoteAddress) and dropped it: \(error)")
+                refusalLog.admit("refused a request from \(pipe.remoteAddress) and dropped it: \(error)", now: started)
+                    .forEach(log)
                 try? context.reply(Envelope.encodeData(.refusal(refusal), authenticator: authenticator))
                 // Closing at once could discard the queued refusal; a moment later the peer has it.
                 DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { pipe.close() }
