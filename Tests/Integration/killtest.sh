@@ -91,10 +91,13 @@ log "clean run: $(evaluations "$work/clean/events.jsonl") evaluations in $clean 
 faulty=$(run faulty 1)
 journal=$work/faulty/events.jsonl
 got=$(evaluations "$journal") dup=$(duplicates "$journal")
+# Jobs handed out again because their worker died (work thrown away, not evaluations lost).
+reissued=$(grep '"type":"dispatch"' "$journal" | grep -vc '"attempt":1,' || true)
 lost=$((budget - got)); [ $lost -ge 0 ] || lost=0
 extra=$((got > budget ? got - budget : 0))
 overhead=$(awk -v a="$clean" -v b="$faulty" 'BEGIN { printf "%.1f s (%.0f%%)", b - a, 100 * (b - a) / a }')
 echo "killtest: budget $budget, $workers workers, $kills worker kill -9s + 1 coordinator kill -9/--resume:" \
-     "evaluations $got, lost $lost, duplicated $dup, over budget $extra; wall $clean s clean, $faulty s faulty," \
+     "evaluations $got, lost $lost, duplicated $dup, over budget $extra, jobs re-issued $reissued;" \
+     "wall $clean s clean, $faulty s faulty," \
      "overhead $overhead"
 [ "$lost" = 0 ] && [ "$dup" = 0 ] && [ "$extra" = 0 ]
