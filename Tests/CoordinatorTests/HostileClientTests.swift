@@ -107,6 +107,7 @@ import Shared
             Issue.record("mismatch accepted"); return
         }
         #expect(mismatch.reason == .bundleMismatch)
+        #expect(running.logged("refused a request from 127.0.0.1:"))  // the peer's address, to find it
         #expect(running.logged("dropped it"))
 
         // Through all of it, the good worker still gets jobs.
