@@ -113,8 +113,25 @@ struct SearchCommand: ParsableCommand {
             log.line("this search has already finished; report rewritten")
             return
         }
+        // SIGTERM (systemd stop, Slurm's scancel and time limit) and SIGINT stop serving cleanly: spawned workers
+        // are told to leave (and say goodbye, abandoning their jobs), the journal is synchronised; `--resume`
+        // continues.
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [server] in
+                log.line("signal \(number): stopping; continue with --resume --run-dir \(runDir)")
+                spawned.terminate()  // while we still answer their goodbyes
+                server.stop()
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
         try server.run()
-        log.line("report: \(runURL.appendingPathComponent("report.md").path)")
+        if server.state.phase == .finished {
+            log.line("report: \(runURL.appendingPathComponent("report.md").path)")
+        }
     }
 
     private func makeConfig() throws -> SearchConfig {

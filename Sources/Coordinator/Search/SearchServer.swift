@@ -109,8 +109,10 @@ public final class SearchServer: @unchecked Sendable {
             let reply: WireMessage
             do {
                 let message = try Envelope.decode(request, authenticator: authenticator)
-                reply = step { $0.handle(message, now: Self.now()) } ?? .refusal(Refusal(reason: .malformed,
-                                                                                         detail: "server stopping"))
+                // Stopping (signal, or the journal failed): no answer at all. A refusal would make the worker give
+                // up; unanswered, it resends after its reply timeout, to the coordinator that resumes this search.
+                guard let answer = step({ $0.handle(message, now: Self.now()) }) else { continue }
+                reply = answer
                 if recordOverheads, case .result = message {
                     let encoded = Envelope.encodeData(reply, authenticator: authenticator)
                     lock.lock(); resultOverheads.append(Self.now() - started); lock.unlock()

@@ -26,6 +26,14 @@ final class ServeMachineTests: XCTestCase {
                        [.sleep(milliseconds: 100), .send(.jobRequest(JobRequest(workerID: "w1")))])
     }
 
+    func testHeartbeatsFollowTheCoordinatorsPeriod() {
+        var m = ServeMachine(hello: hello)
+        _ = m.start()
+        XCTAssertEqual(m.heartbeatSeconds, 5)  // until welcomed
+        _ = m.handle(.reply(.welcome(Welcome(searchID: "s", heartbeatSeconds: 1))))
+        XCTAssertEqual(m.heartbeatSeconds, 1)
+    }
+
     func testAnInvalidMetricBecomesAFailedResultNotACrash() {
         var m = ServeMachine(hello: hello)
         _ = m.start(); _ = m.handle(.reply(welcome()))
