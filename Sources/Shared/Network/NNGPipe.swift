@@ -27,9 +27,9 @@ public struct NNGPipe: Sendable, Hashable {
     }
 }
 
-/// Caps the connections a listening socket keeps: past `maximum`, a new connection is closed as soon as it is
-/// added (and logged), so a flood of clients costs a file descriptor for a moment, not a thread or a context.
-/// Each worker holds two connections (requests and heartbeats).
+/// Caps the connections a listening socket keeps: past `maximum`, a new connection is closed before the socket
+/// sees it (NNG's ADD_PRE event: no message of it is ever received) and logged, so a flood of clients costs a file
+/// descriptor for a moment, not a thread or a context. Each worker holds two connections (requests, heartbeats).
 final class ConnectionLimit: @unchecked Sendable {
     // @unchecked: `open` is only touched under `lock`; NNG calls `event` from its own threads.
     let maximum: Int
@@ -48,7 +48,7 @@ final class ConnectionLimit: @unchecked Sendable {
             guard let argument else { return }
             Unmanaged<ConnectionLimit>.fromOpaque(argument).takeUnretainedValue().event(pipe, event)
         }
-        try check(nng_pipe_notify(socket, NNG_PIPE_EV_ADD_POST, callback, me), "nng_pipe_notify(add)")
+        try check(nng_pipe_notify(socket, NNG_PIPE_EV_ADD_PRE, callback, me), "nng_pipe_notify(add)")
         try check(nng_pipe_notify(socket, NNG_PIPE_EV_REM_POST, callback, me), "nng_pipe_notify(remove)")
     }
 
