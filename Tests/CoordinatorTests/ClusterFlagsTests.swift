@@ -41,6 +41,17 @@ import Testing
         #expect(worker.status == 2 && worker.stderr.contains("chmod 600 \(s.secret)"))
     }
 
+    @Test func helpListsTheClusterFlags() throws {
+        let search = try BuiltBinary.run("prunerzero-coordinator", ["search", "--help"])
+        for flag in ["--secret-file", "--tls-cert", "--tls-key", "--tls-ca", "--max-connections", "PRUNERZERO_SECRET"] {
+            #expect(search.stdout.contains(flag), "search --help lacks \(flag)")
+        }
+        let serve = try BuiltBinary.run("prunerzero-worker", ["serve", "--help"])
+        for flag in ["--secret-file", "--tls-ca", "--tls-server-name", "--reply-timeout"] {
+            #expect(serve.stdout.contains(flag), "serve --help lacks \(flag)")
+        }
+    }
+
     @Test func tlsFlagsMustMatchTheAddress() throws {
         let worker = try BuiltBinary.run("prunerzero-worker", [
             "serve", "--connect", "tls+tcp://head:47200", "--bundle", "/nonexistent"])
