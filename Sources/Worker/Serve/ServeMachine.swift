@@ -64,6 +64,13 @@ struct ServeMachine {
             return terminate()
         case (.transportFailed(let why), _):
             if state == .leaving { return finish(0, "coordinator unreachable while leaving (\(why))") }
+            if terminating {
+                // Told to stop and nobody answers: waiting longer would only make systemd or Slurm kill us. A result
+                // not delivered is not lost: its lease lapses and the job runs elsewhere.
+                var dropped = ""
+                if case .delivering(let result) = state { dropped = "; job \(result.jobID)'s result is dropped" }
+                return finish(0, "coordinator unreachable while terminating (\(why))\(dropped)")
+            }
             guard let outstanding else { return [] }
             return [.log("no answer from the coordinator (\(why)); resending \(outstanding.name)"),
                     .sleep(milliseconds: 1_000), send(outstanding)]
