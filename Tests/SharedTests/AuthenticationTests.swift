@@ -91,6 +91,11 @@ import Testing
         #expect(ClusterSecret.Failure.tooOpen(path: path, mode: 0o644).description.contains("chmod 600"))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         #expect(try ClusterSecret.load(file: path, environment: [:]) == Array("s3cr3t-0123456789abcdef".utf8))
+        // Through a symbolic link (as secret mounts often are), the target's mode counts.
+        let link = path + ".link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        #expect(try ClusterSecret.load(file: link, environment: [:]) == Array("s3cr3t-0123456789abcdef".utf8))
     }
 
     @Test func theEnvironmentServesWhenNoFileIsGivenAndShortSecretsAreRefused() throws {

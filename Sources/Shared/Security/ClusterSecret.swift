@@ -29,8 +29,10 @@ public enum ClusterSecret {
         throws(Failure) -> [UInt8]?
     {
         if let file {
+            // The file a symbolic link points to is what must be private (a link's own mode is always 777).
+            let target = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
             let attributes: [FileAttributeKey: Any]
-            do { attributes = try FileManager.default.attributesOfItem(atPath: file) } catch {
+            do { attributes = try FileManager.default.attributesOfItem(atPath: target) } catch {
                 throw .unreadable(path: file, detail: "\(error.localizedDescription)")
             }
             let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0
