@@ -10,7 +10,8 @@ import Shared
 ///
 /// Reports results/s, the median coordinator overhead per result (decode → state machine → journal write →
 /// encode, measured inside the server) and the median dispatch latency seen by a worker (result sent → next job
-/// received, including NNG and loopback).
+/// received, including NNG and loopback). With `PRUNERZERO_SECRET` set, every message carries the HMAC-SHA256
+/// trailer both ways (what authentication costs).
 @main
 enum SearchBench {
     static func main() throws {
@@ -32,7 +33,9 @@ enum SearchBench {
         let journal = try JournalWriter(url: directory.appendingPathComponent("events.jsonl"))
         try journal.append(output.events)
         let url = "tcp://127.0.0.1:\(Int.random(in: 30_000..<60_000))"
+        let secret = try ClusterSecret.load(file: nil)
         let server = try SearchServer(machine: machine, journal: journal, listen: url, contexts: max(4, workers),
+                                      security: ServerSecurity(authenticator: ClusterSecret.authenticator(secret)),
                                       log: { _ in }, onFinish: { _ in })
         server.recordOverheads = true
         server.lingerSeconds = 0.5
@@ -40,7 +43,8 @@ enum SearchBench {
         serving.start()
 
         print("prunerzero-search-bench \(prunerZeroVersion): \(workers) load-generator workers, budget \(evaluations) "
-              + "evaluations, journal on disk, SYNTHETIC fitness")
+              + "evaluations, journal on disk, SYNTHETIC fitness"
+              + (secret != nil ? ", HMAC-SHA256 on every message" : ", no secret"))
         let latencies = Latencies()
         let group = DispatchGroup()
         let started = Date()
@@ -48,7 +52,10 @@ enum SearchBench {
             group.enter()
             Thread {
                 defer { group.leave() }
-                do { try loadGenerator(url: url, id: "load-\(index)", latencies: latencies) } catch {
+                do {
+                    try loadGenerator(url: url, id: "load-\(index)", latencies: latencies,
+                                      authenticator: ClusterSecret.authenticator(secret))
+                } catch {
                     print("load generator \(index): \(error)")
                 }
             }.start()
@@ -72,15 +79,16 @@ enum SearchBench {
     }
 
     /// A worker that answers every job immediately with the SYNTHETIC fitness.
-    static func loadGenerator(url: String, id: String, latencies: Latencies) throws {
+    static func loadGenerator(url: String, id: String, latencies: Latencies,
+                              authenticator: MessageAuthenticator) throws {
         let socket = try NNGSocket(.request)
         try socket.setDuration(NNGOption.requestResendTime, milliseconds: NNGOption.infinite)
         try socket.setDuration(NNGOption.receiveTimeout, milliseconds: 10_000)
         try socket.setSize(NNGOption.receiveMaxSize, bytes: WireLimits.maxMessageBytes)
         try socket.dial(url)
         func ask(_ message: WireMessage) throws -> WireMessage {
-            try socket.send(Envelope.encodeData(message))
-            return try Envelope.decode(socket.receive())
+            try socket.send(Envelope.encodeData(message, authenticator: authenticator))
+            return try Envelope.decode(socket.receive(), authenticator: authenticator)
         }
         var reply = try ask(.hello(WorkerHello(workerID: id, host: "bench", cores: 1, memoryBytes: 0,
                                                bundleIdentity: "synthetic", speed: 1)))

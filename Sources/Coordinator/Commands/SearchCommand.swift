@@ -13,6 +13,8 @@ struct SearchCommand: ParsableCommand {
                              [--sparsity 0.5 --type unstructured|2:4] [--listen ADDR]   (or --config FILE)
             Resume:   search --resume --run-dir DIR
             The run directory holds events.jsonl (the journal), search.log and the report.
+            Security: the cluster secret comes from --secret-file PATH (mode 600) or $PRUNERZERO_SECRET, never a flag;
+            listening beyond loopback requires it. TLS: --tls-cert/--tls-key with a tls+tcp:// address.
             """)
 
     @Option(help: "Model bundle directory (its identity is required of every worker).") var bundle: String?
@@ -29,6 +31,11 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Stop dispatching after this many seconds.") var wallSeconds: Double?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
     @Flag(help: "Continue the run in --run-dir from its journal.") var resume = false
+    @Option(help: "File holding the cluster secret (mode 600); else $PRUNERZERO_SECRET.") var secretFile: String?
+    @Option(help: "TLS certificate (PEM) for a tls+tcp:// address.") var tlsCert: String?
+    @Option(help: "TLS private key (PEM, unencrypted) for --tls-cert.") var tlsKey: String?
+    @Option(help: "CA file given to spawned workers with TLS (default: --tls-cert, when self-signed).") var tlsCa: String?
+    @Option(help: "Open connections kept at most (each worker holds two).") var maxConnections: Int = 1_024
 
     func validate() throws {
         if resume {
@@ -38,9 +45,28 @@ struct SearchCommand: ParsableCommand {
             throw ValidationError("give --bundle DIR (or --config FILE), or --resume")
         }
         guard (0...256).contains(spawnWorkers) else { throw ValidationError("--spawn-workers must be 0…256") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard maxConnections >= 2 else { throw ValidationError("--max-connections must be at least 2") }
+    }
+
+    /// The secret (file or environment), TLS files and connection cap; refuses a non-loopback address without a
+    /// secret, and TLS files with a plain address (or the reverse), saying why.
+    private func makeSecurity(listening address: String, secret: [UInt8]?) throws -> ServerSecurity {
+        if let why = ListenPolicy.refusal(listen: address, hasSecret: secret != nil) { throw ValidationError(why) }
+        let isTLS = address.hasPrefix("tls+")
+        if isTLS != (tlsCert != nil) {
+            throw ValidationError(isTLS ? "\(address) needs --tls-cert and --tls-key"
+                                        : "--tls-cert needs a tls+tcp:// address (not \(address))")
+        }
+        let tls = tlsCert.map { NNGTLS.Server(certificateFile: $0, keyFile: tlsKey ?? "") }
+        return ServerSecurity(authenticator: ClusterSecret.authenticator(secret), tls: tls,
+                              maxConnections: maxConnections)
     }
 
     func run() throws {
+        // The secret first: a badly protected file stops the run before anything is written.
+        let secret: [UInt8]?
+        do { secret = try ClusterSecret.load(file: secretFile) } catch { throw ValidationError("\(error)") }
         let runURL = URL(fileURLWithPath: runDir)
         try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
         let journalURL = runURL.appendingPathComponent("events.jsonl")
@@ -61,12 +87,14 @@ struct SearchCommand: ParsableCommand {
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
             (machine, output) = SearchMachine.start(config: config, version: prunerZeroVersion, now: now)
         }
+        let state = machine.state
+        let address = listen ?? state.config.listen
+        // Refused (no secret beyond loopback, TLS files without tls+tcp) before the journal exists.
+        let security = try makeSecurity(listening: address, secret: secret)
         let journal = try JournalWriter(url: journalURL)
         try journal.append(output.events)
         output.log.forEach(log.line)
-        let state = machine.state
-        let address = listen ?? state.config.listen
-        let server = try SearchServer(machine: machine, journal: journal, listen: address,
+        let server = try SearchServer(machine: machine, journal: journal, listen: address, security: security,
                                       log: { log.line($0) }, onFinish: { state in
             do {
                 let events = try? JournalReader.read(url: journalURL).events
@@ -75,16 +103,38 @@ struct SearchCommand: ParsableCommand {
                 log.line("cannot write the report: \(error)")
             }
         })
-        log.line("listening on \(address); bundle identity \(state.config.bundleIdentity)")
-        let spawned = try WorkerSpawner(count: spawnWorkers, connect: address, bundle: bundle)
+        let protection = (security.authenticator.isAuthenticating ? "HMAC-SHA256 with the cluster secret" : "no secret")
+            + (security.tls != nil ? ", TLS" : "")
+        log.line("listening on \(address) (\(protection)); bundle identity \(state.config.bundleIdentity)")
+        var workerFlags: [String] = []
+        if let secretFile { workerFlags += ["--secret-file", secretFile] }  // else the environment is inherited
+        if let ca = tlsCa ?? tlsCert { workerFlags += ["--tls-ca", ca] }
+        let spawned = try WorkerSpawner(count: spawnWorkers, connect: address, bundle: bundle, extra: workerFlags)
         defer { spawned.terminate() }
         if state.phase == .finished {
             try SearchReport(state: state, now: now).write(to: runURL)
             log.line("this search has already finished; report rewritten")
             return
         }
+        // SIGTERM (systemd stop, Slurm's scancel and time limit) and SIGINT stop serving cleanly: spawned workers
+        // are told to leave (and say goodbye, abandoning their jobs), the journal is synchronised; `--resume`
+        // continues.
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [server] in
+                log.line("signal \(number): stopping; continue with --resume --run-dir \(runDir)")
+                spawned.terminate()  // while we still answer their goodbyes
+                server.stop()
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
         try server.run()
-        log.line("report: \(runURL.appendingPathComponent("report.md").path)")
+        if server.state.phase == .finished {
+            log.line("report: \(runURL.appendingPathComponent("report.md").path)")
+        }
     }
 
     private func makeConfig() throws -> SearchConfig {
@@ -170,7 +220,7 @@ final class RunLog: @unchecked Sendable {
 struct WorkerSpawner {
     private let processes: [Process]
 
-    init(count: Int, connect: String, bundle: String?) throws {
+    init(count: Int, connect: String, bundle: String?, extra: [String] = []) throws {
         guard count > 0 else { processes = []; return }
         guard let bundle else { throw ValidationError("--spawn-workers needs --bundle") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -181,7 +231,7 @@ struct WorkerSpawner {
         processes = try (0..<count).map { _ in
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["serve", "--connect", connect, "--bundle", bundle, "--threads", "\(threads)"]
+            process.arguments = ["serve", "--connect", connect, "--bundle", bundle, "--threads", "\(threads)"] + extra
             try process.run()
             return process
         }

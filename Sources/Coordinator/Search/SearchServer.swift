@@ -4,6 +4,10 @@ import Shared
 /// The NNG edge of the search: one REP socket, `contexts` REP contexts each served by its own thread, all feeding
 /// one `SearchMachine` under a lock. For every request: decode (strictly), step the machine, append its events to
 /// the journal (before replying: write-ahead), print its log lines, reply. A tick thread lapses leases.
+///
+/// Hostile input: every message is authenticated when `security` has a secret (checked before its body is decoded);
+/// a message that fails to authenticate or decode is answered with a refusal, logged with the peer's address, and
+/// its connection dropped; the other connections are unaffected. Connections are capped (`maxConnections`).
 public final class SearchServer: @unchecked Sendable {
     // @unchecked: `machine`, `overheads` and `stopped` are only touched under `lock`.
     private let socket: NNGSocket
@@ -21,12 +25,26 @@ public final class SearchServer: @unchecked Sendable {
     /// How long to keep answering after the search finished, so workers learn it is over.
     public var lingerSeconds: Double = 2
 
+    private let security: ServerSecurity
+    /// Refused requests and dropped connections are logged at most 20 a minute each (then counted).
+    private let refusalLog = LogThrottle()
+
     public init(machine: SearchMachine, journal: JournalWriter, listen url: String, contexts: Int = 8,
+                security: ServerSecurity = ServerSecurity(),
                 log: @escaping @Sendable (String) -> Void, onFinish: @escaping @Sendable (SearchState) -> Void) throws {
+        if let why = ListenPolicy.refusal(listen: url, hasSecret: security.authenticator.isAuthenticating) {
+            throw ServerSetupError(description: why)
+        }
+        self.security = security
         socket = try NNGSocket(.reply)
-        // Bounded by our own protocol limit: NNG drops anything larger before it reaches Swift.
-        try socket.setSize(NNGOption.receiveMaxSize, bytes: WireLimits.maxMessageBytes)
-        try socket.listen(url)
+        // Twice our protocol's limit: a message up to that size reaches the decoder, which refuses it by name and
+        // logs it; anything larger NNG drops (closing that connection) before it is buffered whole.
+        try socket.setSize(NNGOption.receiveMaxSize, bytes: 2 * WireLimits.maxMessageBytes)
+        let connectionLog = LogThrottle()
+        try socket.limitConnections(to: security.maxConnections, log: { line in
+            connectionLog.admit(line, now: Self.now()).forEach(log)
+        })
+        try socket.listen(url, tls: security.tls)
         self.machine = machine
         self.journal = journal
         self.log = log
@@ -80,32 +98,50 @@ public final class SearchServer: @unchecked Sendable {
     }
 
     private func serve(_ context: NNGContext) {
+        let authenticator = security.authenticator
         while !isStopped {
-            let request: Data
-            do { request = try context.receive(timeout: 250) } catch {
+            let request: Data, pipe: NNGPipe
+            do { (request, pipe) = try context.receiveFrom(timeout: 250) } catch {
                 if error.isClosed { return }
                 continue  // timeout: check `stopped` again
             }
             let started = Self.now()
             let reply: WireMessage
             do {
-                let message = try Envelope.decode(request)
-                reply = step { $0.handle(message, now: Self.now()) } ?? .refusal(Refusal(reason: .malformed,
-                                                                                         detail: "server stopping"))
+                let message = try Envelope.decode(request, authenticator: authenticator)
+                // Stopping (signal, or the journal failed): no answer at all. A refusal would make the worker give
+                // up; unanswered, it resends after its reply timeout, to the coordinator that resumes this search.
+                guard let answer = step({ $0.handle(message, now: Self.now()) }) else { continue }
+                reply = answer
                 if recordOverheads, case .result = message {
-                    let encoded = Envelope.encodeData(reply)
+                    let encoded = Envelope.encodeData(reply, authenticator: authenticator)
                     lock.lock(); resultOverheads.append(Self.now() - started); lock.unlock()
                     try? context.reply(encoded)
                     continue
                 }
             } catch {
-                // A client speaking garbage is answered and logged; the others are unaffected.
-                let reason: Refusal.Reason = if case .unsupportedVersion = error.problem { .unsupportedVersion } else { .malformed }
-                log("refused a request: \(error)")
-                reply = .refusal(Refusal(reason: reason, detail: error.description))
+                // A client speaking garbage (or without our secret) is answered, logged and dropped; the others
+                // are unaffected.
+                let refusal = Self.refusal(for: error)
+                refusalLog.admit("refused a request from \(pipe.remoteAddress) and dropped it: \(error)", now: started)
+                    .forEach(log)
+                try? context.reply(Envelope.encodeData(.refusal(refusal), authenticator: authenticator))
+                // Closing at once could discard the queued refusal; a moment later the peer has it.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { pipe.close() }
+                continue
             }
-            try? context.reply(Envelope.encodeData(reply))
+            try? context.reply(Envelope.encodeData(reply, authenticator: authenticator))
         }
+    }
+
+    static func refusal(for error: ProtocolError) -> Refusal {
+        let reason: Refusal.Reason
+        switch error.problem {
+        case .unsupportedVersion: reason = .unsupportedVersion
+        case .authentication: reason = .unauthenticated
+        default: reason = .malformed
+        }
+        return Refusal(reason: reason, detail: error.description)
     }
 
     /// Runs one machine step under the lock; journals (write-ahead), logs, and reports the end.
@@ -132,4 +168,24 @@ public final class SearchServer: @unchecked Sendable {
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
+}
+
+/// How the coordinator's socket protects itself: the cluster secret's authenticator, optional TLS, a connection cap.
+public struct ServerSecurity: Sendable {
+    public var authenticator: MessageAuthenticator
+    public var tls: NNGTLS.Server?
+    /// Open connections kept at most (each worker holds two).
+    public var maxConnections: Int
+
+    public init(authenticator: MessageAuthenticator = Unauthenticated(), tls: NNGTLS.Server? = nil,
+                maxConnections: Int = 1_024) {
+        self.authenticator = authenticator
+        self.tls = tls
+        self.maxConnections = maxConnections
+    }
+}
+
+/// A server that cannot start, in words.
+public struct ServerSetupError: Error, CustomStringConvertible {
+    public let description: String
 }

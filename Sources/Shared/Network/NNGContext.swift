@@ -27,13 +27,20 @@ public final class NNGContext: @unchecked Sendable {
 
     /// Waits up to `timeout` ms (or forever) for the next request.
     public func receive(timeout milliseconds: Int32 = NNGOption.infinite) throws(NNGError) -> Data {
+        try receiveFrom(timeout: milliseconds).data
+    }
+
+    /// The next request and the connection it came from (to log the peer, or drop it).
+    public func receiveFrom(timeout milliseconds: Int32 = NNGOption.infinite) throws(NNGError)
+        -> (data: Data, pipe: NNGPipe)
+    {
         nng_aio_set_timeout(aio, milliseconds)
         nng_ctx_recv(context, aio)
         nng_aio_wait(aio)
         try check(nng_aio_result(aio), "nng_ctx_recv")
         let message = nng_aio_get_msg(aio)
         defer { nng_msg_free(message) }
-        return Data(bytes: nng_msg_body(message), count: nng_msg_len(message))
+        return (Data(bytes: nng_msg_body(message), count: nng_msg_len(message)), NNGPipe(nng_msg_get_pipe(message)))
     }
 
     /// Replies to the request this context last received.

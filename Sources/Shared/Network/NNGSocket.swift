@@ -11,6 +11,7 @@ public final class NNGSocket: @unchecked Sendable {
     let handle: nng_socket
     private var closed = false
     private let lock = NSLock()
+    private var connectionLimit: ConnectionLimit?
 
     public enum Kind: Sendable { case request, reply }
 
@@ -34,16 +35,56 @@ public final class NNGSocket: @unchecked Sendable {
         nng_close(handle)
     }
 
-    /// Listens on `url` (e.g. `tcp://0.0.0.0:5555`, `ipc:///tmp/x`, `tls+tcp://…`).
-    public func listen(_ url: String) throws(NNGError) {
-        try check(nng_listen(handle, url, nil, 0), "nng_listen(\(url))")
+    /// Listens on `url` (e.g. `tcp://0.0.0.0:5555`, `ipc:///tmp/x`, `tls+tcp://host:5555` with `tls`).
+    public func listen(_ url: String, tls: NNGTLS.Server? = nil) throws(NNGError) {
+        guard let tls else {
+            try check(nng_listen(handle, url, nil, 0), "nng_listen(\(url))")
+            return
+        }
+        var listener = nng_listener()
+        try check(nng_listener_create(&listener, handle, url), "nng_listener_create(\(url))")
+        do {
+            let config = try NNGTLS.Config.server(tls)
+            // The listener takes its own reference to the configuration.
+            try check(nng_listener_set_ptr(listener, NNG_OPT_TLS_CONFIG, UnsafeMutableRawPointer(config.pointer)),
+                      "nng_listener_set_ptr(tls-config)")
+            try check(nng_listener_start(listener, 0), "nng_listener_start(\(url))")
+        } catch {
+            nng_listener_close(listener)
+            throw error
+        }
     }
 
     /// Dials `url`. Non-blocking: NNG connects in the background and keeps redialling after failures, so a worker
-    /// may start before its coordinator.
-    public func dial(_ url: String) throws(NNGError) {
-        try check(nng_dial(handle, url, nil, Int32(NNG_FLAG_NONBLOCK)), "nng_dial(\(url))")
+    /// may start before its coordinator. With `tls`, the server's certificate is verified against its CA file.
+    public func dial(_ url: String, tls: NNGTLS.Client? = nil) throws(NNGError) {
+        guard let tls else {
+            try check(nng_dial(handle, url, nil, Int32(NNG_FLAG_NONBLOCK)), "nng_dial(\(url))")
+            return
+        }
+        var dialer = nng_dialer()
+        try check(nng_dialer_create(&dialer, handle, url), "nng_dialer_create(\(url))")
+        do {
+            let config = try NNGTLS.Config.client(tls, url: url)
+            try check(nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, UnsafeMutableRawPointer(config.pointer)),
+                      "nng_dialer_set_ptr(tls-config)")
+            try check(nng_dialer_start(dialer, Int32(NNG_FLAG_NONBLOCK)), "nng_dialer_start(\(url))")
+        } catch {
+            nng_dialer_close(dialer)
+            throw error
+        }
     }
+
+    /// Keeps at most `maximum` connections open; later ones are closed on arrival and reported through `log`.
+    /// Call before listening.
+    public func limitConnections(to maximum: Int, log: @escaping @Sendable (String) -> Void) throws(NNGError) {
+        let limit = ConnectionLimit(maximum: maximum, log: log)
+        try limit.register(on: handle)
+        connectionLimit = limit
+    }
+
+    /// Connections open now (only counted under `limitConnections`).
+    public var openConnections: Int { connectionLimit?.count ?? 0 }
 
     public func setDuration(_ option: String, milliseconds: Int32) throws(NNGError) {
         try check(nng_socket_set_ms(handle, option, milliseconds), "nng_socket_set_ms(\(option))")

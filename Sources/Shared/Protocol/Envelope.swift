@@ -10,10 +10,10 @@ import Foundation
 ///     8       4     body length B
 ///     12      B     body (the message's fields, see `Messages.swift`)
 ///     12+B    2     trailer length T
-///     14+B    T     authentication trailer: empty today; issue 7 puts nonce, timestamp and HMAC-SHA256 here
+///     14+B    T     authentication trailer: empty without a secret; with one, nonce, time and HMAC-SHA256
 ///
-/// The MAC (issue 7) will cover bytes 0 ..< 12+B plus the trailer's nonce and timestamp, so it can be added by
-/// implementing `MessageAuthenticator` without changing the frame or any message.
+/// The MAC (`HMACAuthenticator`) covers bytes 0 ..< 12+B plus the trailer's nonce and time, and is checked before
+/// the body is decoded.
 public enum Envelope {
     public static let magic: [UInt8] = Array("PZRO".utf8)
     public static let version: UInt16 = 1
@@ -67,9 +67,8 @@ public enum Envelope {
         guard bodyLength <= r.remaining else {
             throw ProtocolError(offset: 8, .truncated(field: "body", needed: bodyLength, available: r.remaining))
         }
-        var body = WireReader(bytes, from: bodyStart, to: bodyStart + bodyLength)
-        let message = try WireMessage.decodeBody(kind: kind, kindOffset: 6, from: &body)
-        try body.expectEnd()
+        // The trailer is checked before the body is decoded: with a secret, nothing from an unauthenticated
+        // sender reaches the message decoders.
         var tail = WireReader(bytes, from: bodyStart + bodyLength)
         let trailerOffset = tail.offset
         let trailer = try tail.blob("authentication trailer", limit: WireLimits.authTrailer)
@@ -77,9 +76,12 @@ public enum Envelope {
         if (flags & 1 == 1) != authenticator.isAuthenticating {
             throw ProtocolError(offset: 7, .authentication(flags & 1 == 1
                 ? "message carries a MAC but this side has no secret"
-                : "message carries no MAC but this side requires one"))
+                : "message carries no MAC but this side requires one (is the sender missing the secret?)"))
         }
         try authenticator.verify(Array(bytes[0..<trailerOffset]), trailer: trailer, trailerOffset: trailerOffset)
+        var body = WireReader(bytes, from: bodyStart, to: bodyStart + bodyLength)
+        let message = try WireMessage.decodeBody(kind: kind, kindOffset: 6, from: &body)
+        try body.expectEnd()
         return message
     }
 
@@ -90,8 +92,8 @@ public enum Envelope {
     }
 }
 
-/// Seals and verifies the envelope's trailer. Today only `Unauthenticated` exists; issue 7 adds an HMAC-SHA256
-/// authenticator (nonce + timestamp + MAC, constant-time comparison, replay window) behind this same interface.
+/// Seals and verifies the envelope's trailer: `Unauthenticated` (no secret) or `HMACAuthenticator` (nonce, time,
+/// HMAC-SHA256, replay window).
 public protocol MessageAuthenticator: Sendable {
     /// Whether messages carry a MAC (the envelope's flag bit 0).
     var isAuthenticating: Bool { get }

@@ -291,7 +291,7 @@ public struct Refusal: Sendable, Hashable {
         case unsupportedVersion = 3
         /// The request did not decode; `detail` has the ProtocolError.
         case malformed = 4
-        /// Issue 7: a bad or missing MAC.
+        /// A bad or missing MAC, a replay, or a clock beyond the skew limit (`HMACAuthenticator`).
         case unauthenticated = 5
     }
 

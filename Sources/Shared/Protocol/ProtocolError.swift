@@ -24,7 +24,7 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         case badValue(field: String, detail: String)
         /// Bytes left over after the last field: a different message version, or garbage.
         case trailingBytes(count: Int)
-        /// The envelope's authentication trailer did not verify (issue 7: HMAC; today only "must be empty").
+        /// The authentication trailer did not verify: wrong or missing MAC, replay, clock skew (`HMACAuthenticator`).
         case authentication(String)
         /// The metric text does not parse or breaks `MetricLimits`.
         case badMetric(MetricError)

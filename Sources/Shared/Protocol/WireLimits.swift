@@ -11,5 +11,5 @@ public enum WireLimits {
     static let stageName = 64
     static let stages = 64
     static let layers = 8_192         // per-layer sparsities: a 70B LLaMA has 80 × 7 = 560 linear layers
-    static let authTrailer = 1_024    // issue 7: nonce + timestamp + HMAC-SHA256 need 56 bytes
+    static let authTrailer = 1_024    // HMACAuthenticator: nonce + time + HMAC-SHA256 = 56 bytes
 }

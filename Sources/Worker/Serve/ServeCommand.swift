@@ -16,8 +16,27 @@ struct ServeCommand: ParsableCommand {
     var model: String?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Worker id (default: host-pid).") var id: String?
+    @Option(help: "File holding the cluster secret (mode 600); else $PRUNERZERO_SECRET.") var secretFile: String?
+    @Option(help: "CA certificate (PEM) to verify a tls+tcp:// coordinator with.") var tlsCa: String?
+    @Option(help: "Name the coordinator's certificate must carry (default: the address's host).")
+    var tlsServerName: String?
+    @Option(help: "Seconds to wait for the coordinator's reply before resending.") var replyTimeout: Double = 30
+
+    func validate() throws {
+        if connect.hasPrefix("tls+") && tlsCa == nil { throw ValidationError("\(connect) needs --tls-ca FILE") }
+        if tlsCa != nil && !connect.hasPrefix("tls+") { throw ValidationError("--tls-ca needs a tls+tcp:// address") }
+        guard replyTimeout >= 1 else { throw ValidationError("--reply-timeout must be at least 1 s") }
+    }
 
     func run() throws {
+        let secret: [UInt8]?
+        do { secret = try ClusterSecret.load(file: secretFile) } catch {
+            FileHandle.standardError.write(Data("prunerzero-worker serve: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let link = ServeLink(address: connect, authenticator: ClusterSecret.authenticator(secret),
+                             tls: tlsCa.map { NNGTLS.Client(caFile: $0, serverName: tlsServerName) },
+                             replyTimeoutMilliseconds: Int32(replyTimeout * 1000))
         let fitness: FitnessFunction
         do {
             guard let made = try FitnessFunctions.make(bundle: bundle, model: model, threads: threads) else {
@@ -35,8 +54,36 @@ struct ServeCommand: ParsableCommand {
             workerID: id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)", host: host,
             cores: UInt32(ProcessInfo.processInfo.activeProcessorCount),
             memoryBytes: ProcessInfo.processInfo.physicalMemory, bundleIdentity: fitness.bundleIdentity, speed: 1)
-        let code = try ServeLoop(address: connect, hello: hello, fitness: fitness).run()
+        let code = try ServeLoop(link: link, hello: hello, fitness: fitness).run()
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// How a worker reaches its coordinator: address, authenticator (cluster secret), TLS, reply timeout.
+struct ServeLink: Sendable {
+    let address: String
+    let authenticator: MessageAuthenticator
+    let tls: NNGTLS.Client?
+    let replyTimeoutMilliseconds: Int32
+
+    /// A REQ socket for our protocol: no automatic resend (it would hand one job to two workers), replies bounded
+    /// by the protocol's size limit, a receive timeout so a vanished coordinator is noticed (NNG keeps redialling).
+    func requestSocket() throws -> NNGSocket {
+        let socket = try NNGSocket(.request)
+        try socket.setDuration(NNGOption.requestResendTime, milliseconds: NNGOption.infinite)
+        try socket.setSize(NNGOption.receiveMaxSize, bytes: WireLimits.maxMessageBytes)
+        try socket.setDuration(NNGOption.receiveTimeout, milliseconds: replyTimeoutMilliseconds)
+        try socket.setDuration(NNGOption.sendTimeout, milliseconds: replyTimeoutMilliseconds)
+        try socket.setDuration(NNGOption.reconnectMin, milliseconds: 100)
+        try socket.setDuration(NNGOption.reconnectMax, milliseconds: 5_000)
+        try socket.dial(address, tls: tls)
+        return socket
+    }
+
+    /// One request and its reply, both authenticated.
+    func ask(_ socket: NNGSocket, _ message: WireMessage) throws -> WireMessage {
+        try socket.send(Envelope.encodeData(message, authenticator: authenticator))
+        return try Envelope.decode(socket.receive(), authenticator: authenticator)
     }
 }
 
@@ -45,30 +92,16 @@ final class ServeLoop {
     private var machine: ServeMachine
     private let fitness: FitnessFunction
     private let socket: NNGSocket
-    private let address: String
+    private let link: ServeLink
     private let terminate = DispatchSemaphore(value: 0)
     private var terminateRequested = ManagedFlag()
     private var signalSource: DispatchSourceSignal?
 
-    init(address: String, hello: WorkerHello, fitness: FitnessFunction) throws {
+    init(link: ServeLink, hello: WorkerHello, fitness: FitnessFunction) throws {
         machine = ServeMachine(hello: hello)
         self.fitness = fitness
-        self.address = address
-        socket = try Self.requestSocket(address)
-    }
-
-    /// A REQ socket for our protocol: no automatic resend (it would hand one job to two workers), replies bounded
-    /// by the protocol's size limit, a receive timeout so a vanished coordinator is noticed (NNG keeps redialling).
-    static func requestSocket(_ address: String) throws -> NNGSocket {
-        let socket = try NNGSocket(.request)
-        try socket.setDuration(NNGOption.requestResendTime, milliseconds: NNGOption.infinite)
-        try socket.setSize(NNGOption.receiveMaxSize, bytes: WireLimits.maxMessageBytes)
-        try socket.setDuration(NNGOption.receiveTimeout, milliseconds: 30_000)
-        try socket.setDuration(NNGOption.sendTimeout, milliseconds: 30_000)
-        try socket.setDuration(NNGOption.reconnectMin, milliseconds: 100)
-        try socket.setDuration(NNGOption.reconnectMax, milliseconds: 5_000)
-        try socket.dial(address)
-        return socket
+        self.link = link
+        socket = try link.requestSocket()
     }
 
     func run() throws -> Int32 {
@@ -96,9 +129,15 @@ final class ServeLoop {
                 return code
             case .send(let message):
                 do {
-                    try socket.send(Envelope.encodeData(message))
-                    let reply = try Envelope.decode(socket.receive())
-                    actions += machine.handle(.reply(reply))
+                    actions += machine.handle(.reply(try link.ask(socket, message)))
+                } catch let error as ProtocolError {
+                    if case .authentication = error.problem {
+                        // Resending cannot help: the secrets differ (or someone is injecting replies).
+                        FileHandle.standardError.write(Data(("[\(machine.workerID)] the coordinator's reply failed "
+                            + "authentication (is the cluster secret the same on both sides?): \(error)\n").utf8))
+                        return 3
+                    }
+                    actions += machine.handle(.transportFailed("\(error)"))
                 } catch {
                     actions += machine.handle(.transportFailed("\(error)"))
                 }
@@ -111,7 +150,8 @@ final class ServeLoop {
     /// Runs one evaluation with a heartbeat thread beside it.
     private func evaluate(_ job: Job, _ metric: MetricExpression) -> ServeMachine.Input {
         let progress = FitnessProgress()
-        let heartbeat = HeartbeatThread(address: address, workerID: machine.workerID, jobID: job.jobID,
+        let heartbeat = HeartbeatThread(link: link, workerID: machine.workerID, jobID: job.jobID,
+                                        interval: Double(machine.heartbeatSeconds),
                                         progress: progress, terminate: terminateRequested)
         heartbeat.start()
         defer { heartbeat.stop() }
@@ -140,15 +180,17 @@ final class ManagedFlag: @unchecked Sendable {
 /// Sends heartbeats on its own REQ socket every few seconds while a job runs; a lost lease or SIGTERM asks the
 /// evaluation to stop; a perplexity the coordinator already knows for the reported masks is handed to it.
 final class HeartbeatThread: @unchecked Sendable {
-    private let address: String, workerID: String, jobID: UInt64
+    private let link: ServeLink, workerID: String, jobID: UInt64
+    private let interval: Double
     private let progress: FitnessProgress
     private let terminate: ManagedFlag
     private let running = ManagedFlag()  // set = stop requested
     private var thread: Thread?
-    static let interval = 5.0
 
-    init(address: String, workerID: String, jobID: UInt64, progress: FitnessProgress, terminate: ManagedFlag) {
-        self.address = address; self.workerID = workerID; self.jobID = jobID
+    /// `interval`: the coordinator's heartbeat period (from its welcome).
+    init(link: ServeLink, workerID: String, jobID: UInt64, interval: Double, progress: FitnessProgress,
+         terminate: ManagedFlag) {
+        self.link = link; self.workerID = workerID; self.jobID = jobID; self.interval = max(0.5, interval)
         self.progress = progress; self.terminate = terminate
     }
 
@@ -161,16 +203,15 @@ final class HeartbeatThread: @unchecked Sendable {
     func stop() { running.set() }
 
     private func loop() {
-        guard let socket = try? ServeLoop.requestSocket(address) else { return }
+        guard let socket = try? link.requestSocket() else { return }
         defer { socket.close() }
         var last = Date.distantPast
         while !running.isSet {
             if terminate.isSet { progress.requestStop() }
-            if Date().timeIntervalSince(last) >= Self.interval {
+            if Date().timeIntervalSince(last) >= interval {
                 last = Date()
                 let beat = Heartbeat(workerID: workerID, jobID: jobID, maskFingerprint: progress.reportedFingerprint)
-                if (try? socket.send(Envelope.encodeData(.heartbeat(beat)))) != nil,
-                   let data = try? socket.receive(), case .heartbeatAck(let ack)? = try? Envelope.decode(data) {
+                if case .heartbeatAck(let ack)? = try? link.ask(socket, .heartbeat(beat)) {
                     if !ack.leaseValid { progress.requestStop() }
                     if let known = ack.knownPerplexity { progress.setKnownPerplexity(known) }
                 }

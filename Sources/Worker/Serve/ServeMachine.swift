@@ -43,6 +43,8 @@ struct ServeMachine {
     private(set) var state: State
     private(set) var outstanding: WireMessage?
     private(set) var terminating = false
+    /// The coordinator's heartbeat period, from its welcome (5 s until then).
+    private(set) var heartbeatSeconds: UInt32 = 5
     var limits = MetricLimits.standard
 
     init(hello: WorkerHello) {
@@ -62,6 +64,13 @@ struct ServeMachine {
             return terminate()
         case (.transportFailed(let why), _):
             if state == .leaving { return finish(0, "coordinator unreachable while leaving (\(why))") }
+            if terminating {
+                // Told to stop and nobody answers: waiting longer would only make systemd or Slurm kill us. A result
+                // not delivered is not lost: its lease lapses and the job runs elsewhere.
+                var dropped = ""
+                if case .delivering(let result) = state { dropped = "; job \(result.jobID)'s result is dropped" }
+                return finish(0, "coordinator unreachable while terminating (\(why))\(dropped)")
+            }
             guard let outstanding else { return [] }
             return [.log("no answer from the coordinator (\(why)); resending \(outstanding.name)"),
                     .sleep(milliseconds: 1_000), send(outstanding)]
@@ -81,6 +90,7 @@ struct ServeMachine {
     private mutating func receive(_ message: WireMessage) -> [Action] {
         switch (message, state) {
         case (.welcome(let welcome), .introducing(let pending)):
+            heartbeatSeconds = max(1, welcome.heartbeatSeconds)
             let greeting = Action.log("joined search \(welcome.searchID) (heartbeat every \(welcome.heartbeatSeconds) s)")
             if let pending { return [greeting] + deliver(pending) }
             return [greeting, terminating ? leaveAction() : ask()]

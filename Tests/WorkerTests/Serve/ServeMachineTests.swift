@@ -26,6 +26,14 @@ final class ServeMachineTests: XCTestCase {
                        [.sleep(milliseconds: 100), .send(.jobRequest(JobRequest(workerID: "w1")))])
     }
 
+    func testHeartbeatsFollowTheCoordinatorsPeriod() {
+        var m = ServeMachine(hello: hello)
+        _ = m.start()
+        XCTAssertEqual(m.heartbeatSeconds, 5)  // until welcomed
+        _ = m.handle(.reply(.welcome(Welcome(searchID: "s", heartbeatSeconds: 1))))
+        XCTAssertEqual(m.heartbeatSeconds, 1)
+    }
+
     func testAnInvalidMetricBecomesAFailedResultNotACrash() {
         var m = ServeMachine(hello: hello)
         _ = m.start(); _ = m.handle(.reply(welcome()))
@@ -63,6 +71,17 @@ final class ServeMachineTests: XCTestCase {
         _ = m.start(); _ = m.handle(.reply(welcome()))
         let actions = m.handle(.transportFailed("timed out"))
         XCTAssertEqual(actions.last, .send(.jobRequest(JobRequest(workerID: "w1"))))
+    }
+
+    func testSIGTERMWithNoCoordinatorLeavesAfterOneTimeout() {
+        var m = ServeMachine(hello: hello)
+        _ = m.start(); _ = m.handle(.reply(welcome())); _ = m.handle(.reply(.job(job(4))))
+        let result = JobResult(jobID: 4, workerID: "w1", status: .ok, perplexity: 12, maskFingerprint: 5)
+        _ = m.handle(.evaluated(result))
+        _ = m.handle(.terminate)
+        let actions = m.handle(.transportFailed("timed out"))
+        XCTAssertEqual(actions.last, .exit(0))
+        XCTAssertTrue(actions.contains(.log("coordinator unreachable while terminating (timed out); job 4's result is dropped")))
     }
 
     func testSIGTERMWhileEvaluatingSaysGoodbyeAbandoningTheJob() {
