@@ -22,14 +22,15 @@ now() { date +%s.%N; }
 mkdir -p "$work"
 if [ ! -f "$bundle/manifest.json" ] && [ -f "$bundle/config.json" ]; then
     model=$bundle bundle=$work/bundle
-    "$bin/prunerzero-worker" calibrate --model "$model" --data "$model/calib.bin" --nsamples 8 --seqlen 64 --seed 0 \
-        --eval-data "$model/eval.bin" --test-data "$model/eval.bin" --out "$bundle" --force > "$work/calibrate.log" 2>&1
+    "$bin/prunerzero-worker" calibrate --model "$model" --data "$model/calib.bin" --nsamples 4 --seqlen 64 --seed 0 \
+        --eval-data "$model/eval.bin" --eval-windows 4 --test-data "$model/eval.bin" --test-windows 2 \
+        --out "$bundle" --force > "$work/calibrate.log" 2>&1
 fi
 secret=$work/secret
 ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secret" )
 config() {  # config RUN_DIR
     printf '{"bundle": "%s", "budget": %d, "population": 8, "seed": 3, "leaseSeconds": 6, "heartbeatSeconds": 2,
-      "listen": "%s"}\n' "$bundle" "$budget" "$address" > "$1.json"
+      "testTopK": 0, "listen": "%s"}\n' "$bundle" "$budget" "$address" > "$1.json"
 }
 
 declare -A worker_pid

@@ -37,8 +37,9 @@ mkdir -p "$work"
 bundle=$work/bundle
 if [ ! -f "$bundle/manifest.json" ]; then
     log "calibrating a bundle from $model"
-    "$bin/prunerzero-worker" calibrate --model "$model" --data "$model/calib.bin" --nsamples 8 --seqlen 64 --seed 0 \
-        --eval-data "$model/eval.bin" --test-data "$model/eval.bin" --out "$bundle" > "$work/calibrate.log" 2>&1
+    "$bin/prunerzero-worker" calibrate --model "$model" --data "$model/calib.bin" --nsamples 4 --seqlen 64 --seed 0 \
+        --eval-data "$model/eval.bin" --eval-windows 4 --test-data "$model/eval.bin" --test-windows 2 \
+        --out "$bundle" > "$work/calibrate.log" 2>&1
 fi
 secret=$work/secret
 ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secret" )
@@ -89,7 +90,11 @@ has_result() { grep '"type":"result"' "$1" | grep -q "\"job\":$2,"; }
 s1=$work/scenario1
 rm -rf "$s1"
 started=$(now)
-run_search "$s1" --bundle "$bundle" --budget 12 --population 6 --seed 1 --listen tcp://0.0.0.0:47300
+# A small calibration, few windows per evaluation and no test phase keep this cheap (about 1 s per evaluation in a
+# debug build).
+printf '{"bundle": "%s", "budget": 12, "population": 6, "seed": 1, "testTopK": 0, "listen": "tcp://0.0.0.0:47300"}\n' \
+    "$bundle" > "$work/scenario1.json"
+run_search "$s1" --config "$work/scenario1.json"
 wait_coordinator "$s1"
 elapsed=$(awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 log "scenario 1: $(results "$s1/run/events.jsonl") results in $elapsed s"
@@ -105,7 +110,7 @@ last=$(grep '"type":"result"' "$j1" | grep -v '"windows":"test"' | tail -1 | sed
 rate=$(awk -v a="$first" -v b="$last" 'BEGIN { t = b - a; if (t < 0.1) t = 0.1; printf "%.2f", 12 / t }')
 budget=$(awk -v r="$rate" 'BEGIN { b = int(6 + r / 2 * 6 + r * 10); if (b < 12) b = 12; if (b > 600) b = 600; print b }')
 printf '{"bundle": "%s", "budget": %d, "population": 6, "seed": 2, "leaseSeconds": 3, "heartbeatSeconds": 1,
-  "listen": "tcp://0.0.0.0:47300"}\n' "$bundle" "$budget" > "$s2/config.json"
+  "testTopK": 0, "listen": "tcp://0.0.0.0:47300"}\n' "$bundle" "$budget" > "$s2/config.json"
 log "scenario 2: budget $budget (pace $rate eval/s), lease 3 s, heartbeat 1 s"
 run_search "$s2" --config "$s2/config.json"
 journal=$s2/run/events.jsonl
