@@ -231,7 +231,7 @@ struct WorkerSpawner {
         processes = try (0..<count).map { _ in
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["serve", "--connect", connect, "--bundle", bundle, "--threads", "\(threads)"] + extra
+            process.arguments = ["serve", "--connect", connect, "--bundle", bundle, "--threads", "\(threads)", "--exit-with-parent"] + extra
             try process.run()
             return process
         }

@@ -21,6 +21,17 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Name the coordinator's certificate must carry (default: the address's host).")
     var tlsServerName: String?
     @Option(help: "Seconds to wait for the coordinator's reply before resending.") var replyTimeout: Double = 30
+    @Flag(help: .hidden) var exitWithParent = false
+
+    /// Workers spawned by `search --spawn-workers` must not outlive a coordinator killed with -9 (which cannot
+    /// terminate them): when the parent goes away (we are re-parented), SIGTERM ourselves, which says goodbye.
+    static func terminateWhenOrphaned() {
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { Thread.sleep(forTimeInterval: 1) }
+            kill(getpid(), SIGTERM)
+        }
+    }
 
     func validate() throws {
         if connect.hasPrefix("tls+") && tlsCa == nil { throw ValidationError("\(connect) needs --tls-ca FILE") }
@@ -29,6 +40,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if exitWithParent { Self.terminateWhenOrphaned() }
         let secret: [UInt8]?
         do { secret = try ClusterSecret.load(file: secretFile) } catch {
             FileHandle.standardError.write(Data("prunerzero-worker serve: \(error)\n".utf8))
