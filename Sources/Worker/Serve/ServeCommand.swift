@@ -24,12 +24,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: .hidden) var exitWithParent = false
 
     /// Workers spawned by `search --spawn-workers` must not outlive a coordinator killed with -9 (which cannot
-    /// terminate them): when the parent goes away (we are re-parented), SIGTERM ourselves, which says goodbye.
+    /// terminate them): when the parent goes away (we are re-parented), the coordinator we serve is gone, so there
+    /// is nobody to say goodbye to and nothing of ours to save: exit at once (a resumed search spawns its own).
     static func terminateWhenOrphaned() {
         let parent = getppid()
         Thread.detachNewThread {
             while getppid() == parent { Thread.sleep(forTimeInterval: 1) }
-            kill(getpid(), SIGTERM)
+            FileHandle.standardError.write(Data("prunerzero-worker serve: the coordinator that started us is gone; exiting\n".utf8))
+            Foundation.exit(0)
         }
     }
 
