@@ -58,10 +58,11 @@ struct CalibratedBundle {
             return tokens
         }
         let (gradients, denseX) = try Self.readStatistics(directory, config: model.config)
+        testTokens = try manifest.test.map(windows)
+        // The test windows go into the pruning data too: `prune --test` evaluates on them.
         data = CalibrationData(seqlen: seqlen, gradients: gradients, denseX: denseX,
                                calibrationTokens: try windows(manifest.calibration),
-                               evaluationTokens: try windows(manifest.evaluation))
-        testTokens = try manifest.test.map(windows)
+                               evaluationTokens: try windows(manifest.evaluation), testTokens: testTokens)
     }
 
     /// Sizes always; hashes when asked, or by default when the files total under 1 GiB.
