@@ -10,7 +10,8 @@ struct PrunerZeroWorker: ParsableCommand {
         version: prunerZeroVersion,
         subcommands: [
             CalibrateCommand.self, PruneCommand.self, EvalCommand.self, ServeCommand.self, TokenizeCommand.self,
-            BLASInfoCommand.self, BenchForwardCommand.self, BenchBackwardCommand.self,
+            BLASInfoCommand.self, BenchForwardCommand.self, BenchBackwardCommand.self, TrainCommand.self,
+            SplitCorpusCommand.self, BaselinesCommand.self,
         ])
 
     /// Settles the OpenBLAS kernel (possibly re-executing the process) before any subcommand runs.

@@ -42,6 +42,7 @@ struct BundleTests {
         #expect(bundle.manifest == manifest)
         #expect(bundle.identity == (try BundleIdentity.of(directory: url)))
         #expect(bundle.data.calibrationWindows == 8 && bundle.data.evaluationWindows == 16 && bundle.testTokens?.count == 1024)
+        #expect(bundle.data.testTokens == bundle.testTokens, "prune --test reads the test windows from data")
         let outcome = try FitnessEvaluator(model: bundle.model, data: bundle.data)
             .evaluate(PruningRequest(method: .wanda, pattern: .unstructured(ratio: 0.5)))
         try PruneReference.expectClose(outcome.perplexity, PruneReference.result("wanda", "unstructured").ppl)

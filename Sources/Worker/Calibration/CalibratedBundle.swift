@@ -59,6 +59,7 @@ struct CalibratedBundle {
         }
         let (gradients, denseX) = try Self.readStatistics(directory, config: model.config)
         testTokens = try manifest.test.map(windows)
+        // The test windows go into the pruning data too: `prune --test` evaluates on them.
         data = CalibrationData(seqlen: seqlen, gradients: gradients, denseX: denseX,
                                calibrationTokens: try windows(manifest.calibration),
                                evaluationTokens: try windows(manifest.evaluation), testTokens: testTokens)
