@@ -27,6 +27,9 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Sparsity type: unstructured or N:M (e.g. 2:4).") var type: String?
     @Option(help: "NNG address to listen on (default tcp://127.0.0.1:47200).") var listen: String?
     @Option(help: "steady-state (default) or generational.") var mode: String?
+    @Option(name: .customLong("x-mode"),
+            help: "X during fitness: sequential (the reference's, exact) or static (the bundle's dense X, faster).")
+    var xMode: String?
     @Option(help: "Generations after the initial one (generational mode).") var generations: Int?
     @Option(help: "Stop dispatching after this many seconds.") var wallSeconds: Double?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
@@ -156,6 +159,12 @@ struct SearchCommand: ParsableCommand {
             }
             c.mode = parsed
         }
+        if let x = xMode ?? file.xMode {
+            guard let parsed = XMode.allCases.first(where: { "\($0)" == x }) else {
+                throw ValidationError("--x-mode must be sequential or static, not '\(x)'")
+            }
+            c.xMode = parsed
+        }
         c.budgetGenerations = generations ?? file.generations
         c.budgetWallSeconds = wallSeconds ?? file.wallSeconds
         c.listen = listen ?? file.listen ?? c.listen
@@ -179,6 +188,7 @@ struct SearchFile: Decodable {
     var sparsity: Double?
     var type: String?
     var mode: String?
+    var xMode: String?
     var generations: Int?
     var wallSeconds: Double?
     var listen: String?
