@@ -61,21 +61,24 @@ final class Forward {
     }
 
     /// Applies decoder block `layer` with `weights` to every window of `hidden`, in place.
-    func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations) {
+    /// With `observeOnly`, the block runs just far enough for the observer to see every linear's input (it skips
+    /// down_proj and its residual add): for passes whose output is thrown away, such as gathering X.
+    func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations, observeOnly: Bool = false) {
         precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
         let t = seqlen
         hidden.x.withUnsafeMutableBufferPointer { xb in
             var b0 = 0
             while b0 < hidden.windows {
                 let nb = min(windowsPerChunk, hidden.windows - b0)
-                blockChunk(layer, w, x: xb.baseAddress! + b0 * t * config.hidden, windows: nb)
+                blockChunk(layer, w, x: xb.baseAddress! + b0 * t * config.hidden, windows: nb, observeOnly: observeOnly)
                 b0 += nb
             }
         }
     }
 
     /// One block on x (R, C) = `windows` whole windows, in place.
-    private func blockChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int) {
+    private func blockChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int,
+                            observeOnly: Bool = false) {
         let c = config, r = windows * seqlen
         let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
         // Attention sub-layer.
@@ -97,6 +100,7 @@ final class Forward {
         w.up.withUnsafeBufferPointer { BLAS.linear(ws.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
         Kernels.siluMul(ws.gate, ws.up, count: r * f)
         observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f)
+        if observeOnly { return }
         w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.gate, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
     }
 }

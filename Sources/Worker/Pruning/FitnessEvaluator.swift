@@ -117,7 +117,9 @@ final class FitnessEvaluator {
                 collector.reset()
                 forward.observer = collector
                 defer { forward.observer = nil }
-                clock.time("calibration (dense, for X)") { forward.runBlock(layer, weights: dense, hidden: &scratch) }
+                clock.time("calibration (dense, for X)") {
+                    forward.runBlock(layer, weights: dense, hidden: &scratch, observeOnly: true)
+                }
             }
             var block = dense
             for (index, linear) in PrunableLinear.allCases.enumerated() {
