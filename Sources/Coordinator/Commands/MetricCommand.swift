@@ -16,19 +16,10 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 extension MetricExpression {
-    /// Reads a metric given on the command line: a formula, or a file holding a formula or a reference JSON tree.
+    /// Reads a metric given on the command line (see `MetricArgument`).
     static func load(argument: String, limits: MetricLimits = .standard) throws -> MetricExpression {
-        let isFile = argument.hasSuffix(".json") || FileManager.default.fileExists(atPath: argument)
-        do {
-            guard isFile else { return try MetricExpression(parsing: argument, limits: limits) }
-            guard let data = FileManager.default.contents(atPath: argument) else {
-                throw CommandFailure(description: "\(argument): cannot read the file")
-            }
-            let firstByte = data.first(where: { !" \t\r\n".utf8.contains($0) })
-            if firstByte == UInt8(ascii: "{") { return try MetricExpression(referenceJSON: data, limits: limits) }
-            return try MetricExpression(parsing: String(decoding: data, as: UTF8.self), limits: limits)
-        } catch let error as MetricError {
-            throw CommandFailure(description: "\(argument): \(error)")
+        do { return try MetricArgument.read(argument, limits: limits) } catch {
+            throw CommandFailure(description: error.description)
         }
     }
 }

@@ -66,18 +66,11 @@ struct PruneCommand: ParsableCommand {
         print(json ? report.json : report.text)
     }
 
-    /// `magnitude`, `wanda`, `paper`, a reference JSON tree file, or a formula.
+    /// `magnitude`, `wanda`, `paper`, or a metric argument (a formula, or a file with a formula or a JSON tree).
     static func method(_ text: String) throws -> PruningMethod {
-        if text.hasSuffix(".json") || FileManager.default.fileExists(atPath: text) {
-            guard let data = FileManager.default.contents(atPath: text) else {
-                throw ValidationError("\(text): cannot read the file")
-            }
-            do { return .metric(try MetricExpression(referenceJSON: data)) } catch {
-                throw ValidationError("\(text): \(error)")
-            }
-        }
-        do { return try PruningMethod(parsing: text) } catch {
-            throw ValidationError("--metric \(text): \(error)")
+        if let baseline = PruningMethod.baseline(named: text) { return baseline }
+        do { return .metric(try MetricArgument.read(text)) } catch {
+            throw ValidationError("--metric \(error.description)")
         }
     }
 }

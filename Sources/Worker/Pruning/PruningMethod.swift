@@ -13,14 +13,19 @@ enum PruningMethod: CustomStringConvertible {
     static let paper = PruningMethod.metric(.binary(.mul, .unary(.abs, .binary(.mul, .terminal(.W), .terminal(.W))),
                                                     .unary(.mms, .terminal(.G))))
 
-    /// `magnitude`, `wanda`, `paper`, or a formula.
-    init(parsing text: String, limits: MetricLimits = .standard) throws {
-        switch text {
-        case "magnitude": self = .magnitude
-        case "wanda": self = .wanda
-        case "paper", "pruner-zero": self = .paper
-        default: self = .metric(try MetricExpression(parsing: text, limits: limits))
+    /// The baseline called `name` (`magnitude`, `wanda`, `paper` or `pruner-zero`), or nil.
+    static func baseline(named name: String) -> PruningMethod? {
+        switch name {
+        case "magnitude": .magnitude
+        case "wanda": .wanda
+        case "paper", "pruner-zero": .paper
+        default: nil
         }
+    }
+
+    /// A baseline's name, or a formula.
+    init(parsing text: String, limits: MetricLimits = .standard) throws {
+        self = try Self.baseline(named: text) ?? .metric(MetricExpression(parsing: text, limits: limits))
     }
 
     /// Whether masks depend on activation statistics (else no calibration pass is needed).
