@@ -44,13 +44,13 @@ struct BackwardFixtureTests {
             #expect(worst < 1e-6, "\(name): one window per call differs by \(worst) of max")
         }
 
-        let dump = try DumpFile(EngineFixtures.pruneDump!)
+        let dump = try SafeTensorsFile(path: EngineFixtures.pruneDump!.path)
         var worstNorm = 0.0, worstElement = 0.0, worstName = ""
         for layer in 0..<model.config.layers {
-            for t in GradientNorms.linears {
-                let name = GradientNorms.name(layer: layer, t)
-                let (shape, expected) = try #require(dump.float32(name + ".G"))
-                #expect(shape == t.shape(model.config), "\(name).G shape \(shape)")
+            for linear in PrunableLinear.allCases {
+                let name = linear.name(layer: layer)
+                let shape = try dump.info(name + ".G").shape, expected = try dump.float32(name + ".G")
+                #expect(shape == linear.tensor.shape(model.config), "\(name).G shape \(shape)")
                 let actual = try #require(g[name])
                 #expect(actual.count == expected.count)
                 // ‖ΔG‖ / ‖G‖, and the max per-element relative difference over entries above 1e-3 of the max.
@@ -73,29 +73,6 @@ struct BackwardFixtureTests {
         #expect(rounded == [1, 1, 1 + 1.0 / 512, 0, 65504, .infinity])
         print("G vs prune reference (21 linears, 8 windows × 64 tokens, \(String(format: "%.2f", seconds)) s debug): "
               + "max ‖ΔG‖/‖G‖ = \(worstNorm) (\(worstName)), max element relative (above 1e-3 of max) = \(worstElement)")
-    }
-}
-
-/// The F32 tensors of a safetensors file; the dump also holds U8 masks, which the engine's reader rejects.
-struct DumpFile {
-    let header: [String: Any]
-    let data: Data
-
-    init(_ url: URL) throws {
-        let bytes = try Data(contentsOf: url)
-        let n = Int(bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
-        header = try JSONSerialization.jsonObject(with: bytes[8..<8 + n]) as! [String: Any]
-        data = bytes.subdata(in: 8 + n..<bytes.count)
-    }
-
-    /// Shape and values of F32 tensor `name`, or nil when absent or another dtype.
-    func float32(_ name: String) -> ([Int], [Float])? {
-        guard let entry = header[name] as? [String: Any], entry["dtype"] as? String == "F32",
-              let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int] else { return nil }
-        let values = data[offsets[0]..<offsets[1]].withUnsafeBytes { raw in
-            (0..<(offsets[1] - offsets[0]) / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        }
-        return (shape, values)
     }
 }
 

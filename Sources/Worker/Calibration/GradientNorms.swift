@@ -33,13 +33,8 @@ enum GradientNorms {
     /// The reference's `--scale`: gradients are multiplied by it before squaring.
     static let scale: Float = 100
 
-    /// The seven linears, in the order of `BlockTensor`.
-    static let linears: [BlockTensor] = [.q, .k, .v, .o, .gate, .up, .down]
-
-    /// `model.layers.{layer}.self_attn.q_proj` …: the HF tensor name without `.weight`.
-    static func name(layer: Int, _ t: BlockTensor) -> String {
-        String(TensorNames.block(layer, t).dropLast(".weight".count))
-    }
+    /// The seven linears, keyed in results by `PrunableLinear.name(layer:)` (the bundle's and the reference's names).
+    static let linears = PrunableLinear.allCases
 
     /// G of every linear of `model` over `windows`: name → (out, in) row-major Float32.
     /// `progress(windowsDone, windows)` after each call of the engine (one window, or a batch of up to 8).
@@ -70,14 +65,14 @@ enum GradientNorms {
         let batch = max(1, min(windows.count, batchWindows))
         let engine = Backward(config: c, seqlen: t, windows: batch, recomputeBlocks: recomputeBlocks)
         // sums[layer][i]: Σ_windows (100·∂L_w/∂W)² for linears[i].
-        var sums = (0..<c.layers).map { _ in linears.map { [Float](repeating: 0, count: $0.shape(c).reduce(1, *)) } }
+        var sums = (0..<c.layers).map { _ in linears.map { [Float](repeating: 0, count: $0.tensor.shape(c).reduce(1, *)) } }
         var w0 = 0
         while w0 < windows.count {
             let n = min(batch, windows.count - w0)
             _ = try engine.forward(p, tokens: windows.tokens[w0 * t..<(w0 + n) * t])
             try engine.backwardBlocks(p, perWindow: true) { layer, _, grads in
                 for (i, bt) in linears.enumerated() {
-                    sums[layer][i].withUnsafeMutableBufferPointer { accumulateSquares($0, grads[bt]) }
+                    sums[layer][i].withUnsafeMutableBufferPointer { accumulateSquares($0, grads[bt.tensor]) }
                 }
             }
             w0 += n
@@ -90,7 +85,7 @@ enum GradientNorms {
                 var g: [Float] = []
                 swap(&g, &sums[layer][i])
                 g.withUnsafeMutableBufferPointer { b in for j in b.indices { b[j] = b[j].squareRoot() } }
-                result[name(layer: layer, t)] = g
+                result[t.name(layer: layer)] = g
             }
         }
         return result
