@@ -49,9 +49,12 @@ let package = Package(
         // prunerzero-search-bench [WORKERS] [EVALUATIONS]`).
         .executableTarget(name: "SearchBench", dependencies: ["Shared", "Search"], path: "Benchmarks/SearchBench"),
 
+        // Helpers shared by the test targets (running the built binaries, locating ../shared).
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS"], path: "Tests/WorkerTests",
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS", "TestSupport"], path: "Tests/WorkerTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Search", "Shared"], path: "Tests/CoordinatorTests"),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Search", "Shared", "TestSupport"],
+                    path: "Tests/CoordinatorTests"),
     ]
 )

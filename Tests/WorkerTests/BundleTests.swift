@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Shared
 @testable import Worker
@@ -109,19 +110,10 @@ struct BundleTests {
         _ = try Self.writeBundle(to: url)
         let saved = Self.scratch()
         defer { try? FileManager.default.removeItem(at: saved) }
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("prunerzero-worker")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["prune", "--bundle", url.path, "--metric", "magnitude", "--type", "2:4", "--json",
-                             "--save", saved.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let run = try BuiltBinary.run("prunerzero-worker", [
+            "prune", "--bundle", url.path, "--metric", "magnitude", "--type", "2:4", "--json", "--save", saved.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let data = Data(run.stdout.utf8)
         let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         try PruneReference.expectClose(object["perplexity"] as! Double, PruneReference.result("magnitude", "2:4").ppl)
         try PruneReference.expectClose(object["dense_perplexity"] as! Double, PruneReference.result("dense", "unstructured").ppl)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Shared
 @testable import Worker
@@ -111,18 +112,10 @@ final class ServeMachineTests: XCTestCase {
     }
 
     func testServeRefusesAMissingBundleClearly() throws {
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("prunerzero-worker")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["serve", "--connect", "tcp://127.0.0.1:1", "--bundle", "some-bundle"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 2)
-        XCTAssertTrue(text.contains("prunerzero-worker serve: ") && text.contains("some-bundle/manifest.json: missing"), text)
+        let run = try BuiltBinary.run("prunerzero-worker", [
+            "serve", "--connect", "tcp://127.0.0.1:1", "--bundle", "some-bundle"])
+        XCTAssertEqual(run.status, 2)
+        XCTAssertTrue(run.stderr.contains("prunerzero-worker serve: ") && run.stderr.contains("some-bundle/manifest.json: missing"),
+                      run.stderr)
     }
 }

@@ -1,18 +1,19 @@
 import Foundation
 
-/// Runs a product built next to the test bundle (`swift test` builds every product of the package).
-enum BuiltBinary {
-    static var directory: URL {
+/// Runs a product built next to the test bundle (`swift test` builds every product of the package), reading both
+/// pipes before waiting so a chatty child cannot block. Shared by every test target that runs the binaries.
+public enum BuiltBinary {
+    public static var directory: URL {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     }
 
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+    public struct Outcome {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
-    static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = directory.appendingPathComponent(name)
         process.arguments = arguments
@@ -31,11 +32,11 @@ enum BuiltBinary {
 }
 
 /// Fixtures beside the checkout (`../shared`).
-enum Fixtures {
-    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+public enum Fixtures {
+    public static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
-    static func url(_ relative: String) -> URL { shared.appendingPathComponent(relative) }
-    static var hfLlamaAvailable: Bool {
+    public static func url(_ relative: String) -> URL { shared.appendingPathComponent(relative) }
+    public static var hfLlamaAvailable: Bool {
         FileManager.default.fileExists(atPath: url("fixtures/hf-llama/sharded/config.json").path)
     }
 }
