@@ -24,6 +24,9 @@ let package = Package(
         // mbedTLS's crypto (SHA-256, HMAC): Debian's libmbedtls-dev, which NNG's TLS already pulls in.
         .systemLibrary(name: "CMbedCrypto", path: "Sources/CMbedCrypto", providers: [.apt(["libmbedtls-dev"])]),
 
+        // The forward pass's element-wise kernels, compiled for several instruction sets and picked at run time.
+        .target(name: "CKernels", path: "Sources/CKernels"),
+
         // The metric language, GP operators, wire protocol, NNG wrapper and configuration.
         .target(name: "Shared", dependencies: ["CNNG", "CMbedCrypto"], path: "Sources/Shared"),
 
@@ -37,14 +40,14 @@ let package = Package(
         .executableTarget(
             name: "Worker",
             dependencies: [
-                "Shared", "COpenBLAS", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Shared", "COpenBLAS", "CZlib", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Worker",
             // Numeric kernels hand raw buffers to concurrent loops; Swift 5 mode keeps that readable.
             swiftSettings: [.swiftLanguageMode(.v5)]),
         // Throughput benchmarks (`swift run -c release prunerzero-bench`); no benchmark framework, so CI stays light.
         .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks",
-                          exclude: ["SearchBench"]),
+                          exclude: ["SearchBench", "Reference"]),
         // Coordinator throughput over real NNG with in-process load-generator workers (`swift run -c release
         // prunerzero-search-bench [WORKERS] [EVALUATIONS]`).
         .executableTarget(name: "SearchBench", dependencies: ["Shared", "Search"], path: "Benchmarks/SearchBench"),
@@ -52,7 +55,7 @@ let package = Package(
         // Helpers shared by the test targets (running the built binaries, locating ../shared).
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS", "TestSupport"], path: "Tests/WorkerTests",
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS", "CKernels", "TestSupport"], path: "Tests/WorkerTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Search", "Shared", "TestSupport"],
                     path: "Tests/CoordinatorTests"),

@@ -5,7 +5,7 @@ enum DenseActivations {
                         progress: ((Int, Int) -> Void)? = nil) throws -> [String: [Float]] {
         let windows = calibration.count / seqlen
         let forward = Forward(config: model.config, seqlen: seqlen, windows: windows)
-        let collector = ScalerRowCollector()
+        let collector = ScalerRowCollector(config: model.config, seqlen: seqlen, windows: windows)
         forward.observer = collector
         var hidden = try forward.embed(model, tokens: calibration[...])
         var weights = BlockWeights(zeros: model.config)
@@ -15,7 +15,7 @@ enum DenseActivations {
             collector.reset()
             forward.runBlock(layer, weights: weights, hidden: &hidden)
             for linear in PrunableLinear.allCases {
-                x[linear.name(layer: layer)] = collector.scalerRow(linear.input, windows: windows)
+                x[linear.name(layer: layer)] = collector.scalerRow(linear.input)
             }
             progress?(layer + 1, model.config.layers)
         }

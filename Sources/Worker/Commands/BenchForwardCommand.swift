@@ -125,16 +125,20 @@ struct BenchForwardCommand: ParsableCommand {
         let blocks = (0..<c.layers).map { Self.randomBlock(c, seed: UInt64(100 + $0)) }
         let head = OutputHead(config: c, norm: [Float](repeating: 1, count: c.hidden),
                               projection: Self.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7))
-        let forward = Forward(config: c, seqlen: t, windows: b)
+        // The engine as it runs (a lane per core, single-threaded sgemm in each) and, for comparison, one lane
+        // whose products use OpenBLAS's threads.
+        let variants: [(String, Forward)] = Array(Set([Parallel.workers, 1])).sorted(by: >).map { lanes in
+            (lanes == 1 ? "1 lane (OpenBLAS threads)" : "\(lanes) lanes", Forward(config: c, seqlen: t, windows: b, lanes: lanes))
+        }
         var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
         let embedding = Self.random(n * c.hidden, scale: 1, seed: 3)
         let tokens = Self.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
         var nll = 0.0
-        let runModel = {
+        let runs = variants.map { _, forward in {
             hidden.x = embedding
             for (i, w) in blocks.enumerated() { forward.runBlock(i, weights: w, hidden: &hidden) }
             nll = head.windowNLL(hidden, tokens: tokens[...]).reduce(0, +) / Double(b)
-        }
+        } }
         // The bound: only the model's linear products (7 per block and lm_head) as bare sgemm calls.
         let linears = BlockTensor.allCases.filter { $0 != .inputNorm && $0 != .postNorm }
         let x = Self.random(n * c.intermediate, scale: 1, seed: 5)
@@ -156,9 +160,12 @@ struct BenchForwardCommand: ParsableCommand {
                 }
             }
         }
-        let times = best([runModel, runGemms])
+        let times = best(runs + [runGemms])
         print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens: %.3f s, "
                      + "%.0f tokens/s (mean NLL %.3f); its linear products alone as sgemm: %.3f s, %.0f tokens/s",
-                     b, t, times[0], Double(n) / times[0], nll, times[1], Double(n) / times[1]))
+                     b, t, times[0], Double(n) / times[0], nll, times.last!, Double(n) / times.last!))
+        for (i, (label, _)) in variants.enumerated().dropFirst() {
+            print("  the same with \(label): " + String(format: "%.3f s, %.0f tokens/s", times[i], Double(n) / times[i]))
+        }
     }
 }

@@ -40,7 +40,7 @@ final class Workspace {
         c.hidden + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 2 * c.intermediate
     }
 
-    init(config c: LlamaConfig, rows: Int, seqlen: Int) {
+    init(config c: LlamaConfig, rows: Int, seqlen: Int, scoreBuffers: Int = Parallel.workers) {
         self.rows = rows
         func make(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
@@ -54,7 +54,7 @@ final class Workspace {
         att = make(rows * c.heads * c.headDim)
         gate = make(rows * c.intermediate)
         up = make(rows * c.intermediate)
-        scoreBuffers = Parallel.workers
+        self.scoreBuffers = scoreBuffers
         scores = make(scoreBuffers * seqlen * seqlen)
         all = [xn, q, k, v, att, gate, up, scores]
     }

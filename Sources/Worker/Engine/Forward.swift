@@ -7,6 +7,8 @@
 // each linear's input. Windows are processed in chunks sized by a memory budget, each chunk's products as one
 // sgemm over all its tokens. The final norm and lm_head live in OutputHead.
 
+import Foundation
+
 /// The input a group of linears reads, for observers (calibration statistics).
 enum LinearInput {
     case attention   // q, k, v read xn after input_layernorm (R, C)
@@ -15,9 +17,10 @@ enum LinearInput {
     case down        // down_proj reads silu(gate)·up (R, F)
 }
 
-/// Sees every linear's input as the block runs: rows (R, width) of one chunk.
+/// Sees every linear's input as the block runs: rows (count, width) holding whole windows, the first of them window
+/// `firstWindow` of the pass. Lanes call it concurrently, for disjoint windows.
 protocol BlockObserver: AnyObject {
-    func observe(layer: Int, input: LinearInput, rows: UnsafePointer<Float>, count: Int, width: Int)
+    func observe(layer: Int, input: LinearInput, rows: UnsafePointer<Float>, count: Int, width: Int, firstWindow: Int)
 }
 
 /// Runs decoder blocks over B windows of T tokens for one config.
@@ -26,18 +29,31 @@ final class Forward {
     let seqlen: Int                 // T
     let windowsPerChunk: Int
     let rope: RopeTable
-    private let ws: Workspace
+    /// One workspace per lane: lanes run chunks of windows side by side, each on single-threaded sgemm.
+    private let lanes: [Workspace]
     weak var observer: BlockObserver?
 
-    /// `windows` is the most windows one `Activations` will hold; the workspace holds
-    /// `min(windows, budget / row bytes / T)` of them (at least one).
-    init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30) {
+    /// Windows per chunk unless memory is short: 4 windows of 256 tokens make 1,024-row products, large enough for
+    /// sgemm's best rate and small enough to stay in cache between the steps of a block.
+    static let chunkWindows = 4
+
+    /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if all
+    /// lanes' workspaces would exceed `workspaceBytes`; at least one). The chunk size never depends on the lane
+    /// count: OpenBLAS's result for a row can depend on how many rows share its product (its small-matrix path),
+    /// so fixing the chunks makes a worker's numbers the same on 1 core or 64.
+    init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30,
+         lanes laneCount: Int = Parallel.workers, chunkWindows: Int = Forward.chunkWindows) {
         self.config = config
         self.seqlen = seqlen
         let perWindow = Workspace.floatsPerRow(config) * 4 * seqlen
-        windowsPerChunk = max(1, min(windows, workspaceBytes / max(1, perWindow)))
+        let laneCount = max(1, min(laneCount, windows))
+        let chunk = max(1, min(windows, chunkWindows, workspaceBytes / laneCount / max(1, perWindow)))
+        windowsPerChunk = chunk
         rope = RopeTable(seqlen: seqlen, headDim: config.headDim, theta: config.ropeTheta)
-        ws = Workspace(config: config, rows: windowsPerChunk * seqlen, seqlen: seqlen)
+        let scoreBuffers = laneCount > 1 ? 1 : Parallel.workers
+        lanes = (0..<laneCount).map { _ in
+            Workspace(config: config, rows: chunk * seqlen, seqlen: seqlen, scoreBuffers: scoreBuffers)
+        }
     }
 
     /// The embedding rows of `tokens` (B·T ids) as the residual stream (B, T, C).
@@ -65,25 +81,30 @@ final class Forward {
     /// down_proj and its residual add): for passes whose output is thrown away, such as gathering X.
     func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations, observeOnly: Bool = false) {
         precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
-        let t = seqlen
+        let t = seqlen, c = config.hidden, windows = hidden.windows
+        let chunks = (windows + windowsPerChunk - 1) / windowsPerChunk
         hidden.x.withUnsafeMutableBufferPointer { xb in
-            var b0 = 0
-            while b0 < hidden.windows {
-                let nb = min(windowsPerChunk, hidden.windows - b0)
-                blockChunk(layer, w, x: xb.baseAddress! + b0 * t * config.hidden, windows: nb, observeOnly: observeOnly)
-                b0 += nb
+            let x = xb.baseAddress!
+            // Chunk i runs in lane i mod L: a fixed assignment, and each window's arithmetic is the same in any lane.
+            Parallel.lanes(min(lanes.count, chunks)) { lane in
+                var chunk = lane
+                while chunk < chunks {
+                    let b0 = chunk * windowsPerChunk, nb = min(windowsPerChunk, windows - b0)
+                    blockChunk(layer, w, lanes[lane], x: x + b0 * t * c, windows: nb, firstWindow: b0, observeOnly: observeOnly)
+                    chunk += lanes.count
+                }
             }
         }
     }
 
     /// One block on x (R, C) = `windows` whole windows, in place.
-    private func blockChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int,
-                            observeOnly: Bool = false) {
+    private func blockChunk(_ layer: Int, _ w: BlockWeights, _ ws: Workspace, x: UnsafeMutablePointer<Float>, windows: Int,
+                            firstWindow: Int, observeOnly: Bool) {
         let c = config, r = windows * seqlen
         let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
         // Attention sub-layer.
         w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        observer?.observe(layer: layer, input: .attention, rows: ws.xn, count: r, width: c.hidden)
+        observer?.observe(layer: layer, input: .attention, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
         w.q.withUnsafeBufferPointer { BLAS.linear(ws.q, ws.xn, $0.baseAddress!, rows: r, outputs: hd, inputs: c.hidden) }
         w.k.withUnsafeBufferPointer { BLAS.linear(ws.k, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
         w.v.withUnsafeBufferPointer { BLAS.linear(ws.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
@@ -91,15 +112,15 @@ final class Forward {
         rope.apply(ws.k, rows: r, heads: c.kvHeads)
         Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
                           windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
-        observer?.observe(layer: layer, input: .output, rows: ws.att, count: r, width: hd)
+        observer?.observe(layer: layer, input: .output, rows: ws.att, count: r, width: hd, firstWindow: firstWindow)
         w.o.withUnsafeBufferPointer { BLAS.linear(x, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
         // MLP sub-layer.
         w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden)
+        observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
         w.gate.withUnsafeBufferPointer { BLAS.linear(ws.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
         w.up.withUnsafeBufferPointer { BLAS.linear(ws.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
         Kernels.siluMul(ws.gate, ws.up, count: r * f)
-        observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f)
+        observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f, firstWindow: firstWindow)
         if observeOnly { return }
         w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.gate, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
     }

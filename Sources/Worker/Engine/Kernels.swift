@@ -1,12 +1,16 @@
-// Kernels: the element-wise steps between matrix products, vectorized with SIMD16 and spread over cores.
+// Kernels: the element-wise steps between matrix products, vectorized and spread over cores.
 //
 // Each follows transformers' LlamaModel in float32: RMSNorm as x · rsqrt(mean(x²) + eps) · w; SiLU as x·σ(x);
 // softmax and log-sum-exp shifted by the row maximum. `exp` is a Cephes-style polynomial (≤ 2 ulp on the range
-// used), because libm's scalar expf would dominate softmax and SiLU. Plain scalar twins live in the tests.
+// used), because libm's scalar expf would dominate softmax and SiLU. The forward pass's kernels are C (CKernels),
+// compiled for AVX-512, AVX2 and the baseline and picked at run time — Swift's SIMD16 compiles for the baseline
+// only, a quarter of this CPU's vector width; the backward's kernels below are Swift SIMD16 (calibration runs them
+// once per model). Plain scalar twins live in the tests.
 //
 // Legend: B windows, T tokens per window, N = B·T rows, C hidden, H heads, K kv heads, D head dim,
 // F intermediate, V vocab.
 
+import CKernels
 import Foundation
 
 typealias F16 = SIMD16<Float>
@@ -59,20 +63,8 @@ enum Kernels {
         _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
         rows: Int, width c: Int, eps: Float
     ) {
-        let full = c & ~15
         Parallel.chunked(rows, grain: max(1, 8192 / c)) { range in
-            for r in range {
-                let xr = x + r * c, or = out + r * c
-                var acc = F16()
-                var i = 0
-                while i < full { let v = load16(xr + i); acc += v * v; i += 16 }
-                var ss = acc.sum()
-                while i < c { ss += xr[i] * xr[i]; i += 1 }
-                let inv = 1 / (ss / Float(c) + eps).squareRoot()
-                i = 0
-                while i < full { store16(load16(xr + i) * inv * load16(weight + i), or + i); i += 16 }
-                while i < c { or[i] = xr[i] * inv * weight[i]; i += 1 }
-            }
+            pz_rms_norm(out + range.lowerBound * c, x + range.lowerBound * c, weight, range.count, c, eps)
         }
     }
 
@@ -126,17 +118,7 @@ enum Kernels {
     /// gate (count) ← silu(gate) · up = gate / (1 + e^−gate) · up: the MLP's gated activation, (N, F) flat.
     static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         Parallel.chunked(count, grain: 1 << 14) { range in
-            var i = range.lowerBound
-            while i + 16 <= range.upperBound {
-                let g = load16(gate + i)
-                store16(g / (1 + exp16(-g)) * load16(up + i), gate + i)
-                i += 16
-            }
-            let n = range.upperBound - i
-            if n > 0 {
-                let g = loadPartial(gate + i, n)
-                storePartial(g / (1 + exp16(-g)) * loadPartial(up + i, n), gate + i, n)
-            }
+            pz_silu_mul(gate + range.lowerBound, up + range.lowerBound, range.count)
         }
     }
 
@@ -163,24 +145,11 @@ enum Kernels {
         }
     }
 
-    /// row (n) ← softmax(row) in place, shifted by the maximum for stability. Single-threaded: called per row.
+    /// row (n) ← softmax(row) in place, shifted by the maximum for stability, and zeros in row[n..<width] (the
+    /// masked positions a causal block multiplies by). Single-threaded: called per row.
     @inline(__always)
-    static func softmax(_ row: UnsafeMutablePointer<Float>, count n: Int) {
-        let m = maximum(row, n)
-        var acc = F16()
-        var i = 0
-        while i + 16 <= n {
-            let e = exp16(load16(row + i) - m)
-            store16(e, row + i); acc += e; i += 16
-        }
-        if i < n {
-            let e = exp16(loadPartial(row + i, n - i, fill: -.infinity) - m)
-            storePartial(e, row + i, n - i); acc += e
-        }
-        let inv = 1 / acc.sum()
-        i = 0
-        while i + 16 <= n { store16(load16(row + i) * inv, row + i); i += 16 }
-        while i < n { row[i] *= inv; i += 1 }
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count n: Int, zeroingTo width: Int? = nil) {
+        pz_softmax(row, n, width ?? n)
     }
 
     /// The backward of `softmax` on one row: dp (n) ← p ⊙ (dp − ⟨p, dp⟩), the gradient of the scores given
@@ -199,22 +168,5 @@ enum Kernels {
     }
 
     /// log Σ exp(row) for a row of n logits, shifted by the maximum (the log-softmax denominator).
-    static func logSumExp(_ row: UnsafePointer<Float>, count n: Int) -> Float {
-        let m = maximum(row, n)
-        var acc = F16()
-        var i = 0
-        while i + 16 <= n { acc += exp16(load16(row + i) - m); i += 16 }
-        if i < n { acc += exp16(loadPartial(row + i, n - i, fill: -.infinity) - m) }
-        return m + logf(acc.sum())
-    }
-
-    @inline(__always)
-    static func maximum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = F16(repeating: -.infinity)
-        var i = 0
-        while i + 16 <= n { acc = vmax(acc, load16(row + i)); i += 16 }
-        var m = acc.max()
-        while i < n { m = Swift.max(m, row[i]); i += 1 }
-        return m
-    }
+    static func logSumExp(_ row: UnsafePointer<Float>, count n: Int) -> Float { pz_log_sum_exp(row, n) }
 }

@@ -1,24 +1,52 @@
-// Parallel: splits a loop over the machine's cores for the non-BLAS kernels.
+// Parallel: splits work over the machine's cores, two ways.
 //
-// BLAS threads itself (OpenBLAS's own pool); the element-wise kernels (norms, RoPE, softmax, SiLU) use this so
-// they do not become the bottleneck between matrix products. Work is cut into contiguous ranges, one or a few per
-// core, never smaller than `grain` items, so tiny tensors run inline without dispatch overhead.
+// `chunked` splits one element-wise loop (norms, RoPE, softmax, SiLU) into contiguous ranges, one or a few per core,
+// never smaller than `grain` items, so tiny tensors run inline without dispatch overhead; BLAS threads itself.
+// `lanes` runs independent streams of work side by side — the forward pass gives each lane its own windows, and
+// every product in a lane is single-threaded sgemm. Inside a lane, `chunked` runs inline: the lanes already fill
+// the cores, and nesting would only add hand-offs.
 import Dispatch
 import Foundation
 
-/// Contiguous-range parallel loops over `DispatchQueue.concurrentPerform`.
+/// Contiguous-range parallel loops and lanes over `DispatchQueue.concurrentPerform`.
 enum Parallel {
-    /// How many ranges to run at once: the cores available to this process (cgroup- and affinity-aware on Linux),
-    /// lowered by commands that measure single-threaded speed. Set it before any kernel runs.
+    /// How many ranges or lanes to run at once: the cores available to this process (cgroup- and affinity-aware on
+    /// Linux), lowered by commands that measure single-threaded speed. Set it before any kernel runs.
     static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The workers a loop may use from the calling thread: 1 inside a lane.
+    static var available: Int { isInsideLane ? 1 : workers }
 
     /// Calls `body` on disjoint ranges covering 0..<n, concurrently when each range can hold `grain` items.
     static func chunked(_ n: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         guard n > 0 else { return }
-        let pieces = min(workers, max(1, n / max(1, grain)))
+        let pieces = min(available, max(1, n / max(1, grain)))
         if pieces == 1 { body(0..<n); return }
         DispatchQueue.concurrentPerform(iterations: pieces) { p in
             body(n * p / pieces..<n * (p + 1) / pieces)
         }
     }
+
+    /// Calls `body(lane)` for lanes 0..<count concurrently, with OpenBLAS single-threaded and every `chunked` loop
+    /// inside a lane run inline.
+    static func lanes(_ count: Int, _ body: (Int) -> Void) {
+        guard count > 1 else { body(0); return }
+        BLAS.singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: count) { lane in
+                let outer = pthread_getspecific(laneKey)
+                pthread_setspecific(laneKey, UnsafeRawPointer(bitPattern: 1))
+                defer { pthread_setspecific(laneKey, outer) }
+                body(lane)
+            }
+        }
+    }
+
+    private static var isInsideLane: Bool { pthread_getspecific(laneKey) != nil }
+
+    /// Marks the threads running a lane (non-nil while inside one).
+    private static let laneKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 }

@@ -102,7 +102,7 @@ final class FitnessEvaluator {
         let needsCalibration = request.method.readsX && request.activationMode == .sequential && precomputed == nil
         var calibration = needsCalibration ? try forward.embed(model, tokens: data.calibrationTokens[...]) : nil
         var evaluation = try forward.embed(model, tokens: evalTokens)
-        let collector = ScalerRowCollector()
+        let collector = ScalerRowCollector(config: config, seqlen: data.seqlen, windows: data.calibrationWindows)
         var selector = MaskSelector()
         var fingerprint = FNV1a()
         var layerSparsity: [String: Double] = [:]
@@ -196,10 +196,7 @@ final class FitnessEvaluator {
     private func activationRow(_ linear: PrunableLinear, name: String, collector: ScalerRowCollector,
                                request: PruningRequest) throws -> [Float]? {
         guard request.method.readsX else { return nil }
-        if request.activationMode == .sequential,
-           let x = collector.scalerRow(linear.input, windows: data.calibrationWindows) {
-            return x
-        }
+        if request.activationMode == .sequential { return collector.scalerRow(linear.input) }
         guard let x = data.denseX[name] else { throw FitnessFailure.missingActivations(linear: name) }
         return x
     }

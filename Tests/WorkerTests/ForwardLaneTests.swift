@@ -1,0 +1,39 @@
+import Testing
+@testable import Worker
+
+/// The forward pass splits windows into fixed-size chunks run by lanes side by side. A window's result must not
+/// depend on how many lanes there are or which lane ran its chunk — and neither may the activation statistics X
+/// gathered on the way. (It may depend on the chunk size, which is why that is fixed rather than derived from the
+/// core count: OpenBLAS can round a row differently when the product it is part of has more rows.)
+@Suite("Forward lanes")
+struct ForwardLaneTests {
+    @Test(arguments: [1, 2, 5])
+    func outputsAndXAreBitIdenticalForAnyLaneCount(chunkWindows: Int) {
+        let c = BenchForwardCommand.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 2, vocab: 50)
+        let windows = 5, t = 37
+        let blocks = (0..<c.layers).map { BenchForwardCommand.randomBlock(c, seed: UInt64(40 + $0)) }
+        let input = KernelTwinTests.random(windows * t * c.hidden, seed: 41)
+        func run(lanes: Int) -> (hidden: [UInt32], x: [UInt32]) {
+            let forward = Forward(config: c, seqlen: t, windows: windows, lanes: lanes, chunkWindows: chunkWindows)
+            let collector = ScalerRowCollector(config: c, seqlen: t, windows: windows)
+            forward.observer = collector
+            var hidden = Activations(windows: windows, seqlen: t, hidden: c.hidden)
+            hidden.x = input
+            var x: [Float] = []
+            for (layer, w) in blocks.enumerated() {
+                collector.reset()
+                forward.runBlock(layer, weights: w, hidden: &hidden)
+                for input in [LinearInput.attention, .output, .mlp, .down] { x += collector.scalerRow(input) }
+            }
+            return (hidden.x.map(\.bitPattern), x.map(\.bitPattern))
+        }
+        let reference = run(lanes: 1)
+        for lanes in [2, 3] {
+            let split = run(lanes: lanes)
+            let hiddenDiffer = zip(split.hidden, reference.hidden).filter { $0 != $1 }.count
+            let xDiffer = zip(split.x, reference.x).filter { $0 != $1 }.count
+            #expect(hiddenDiffer == 0, "\(lanes) lanes: \(hiddenDiffer) hidden values differ from 1 lane's")
+            #expect(xDiffer == 0, "\(lanes) lanes: \(xDiffer) X values differ from 1 lane's")
+        }
+    }
+}
