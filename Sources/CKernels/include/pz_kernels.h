@@ -28,4 +28,7 @@ float pz_log_sum_exp(const float *row, size_t n);
 /// out[r] = x[r] / sqrt(mean(x[r]²) + eps) ⊙ weight, for rows r < rows of width c; out may equal x.
 void pz_rms_norm(float *out, const float *x, const float *weight, size_t rows, size_t c, float eps);
 
+/// The CPUs this process may run on (its affinity mask on Linux; the online CPUs elsewhere), at least 1.
+int pz_usable_cpus(void);
+
 #endif

@@ -54,12 +54,14 @@ struct EvalCommand: ParsableCommand {
 struct EvalReport {
     let result: PerplexityResult
     let seconds: Double
+    let peakResidentBytes = PeakMemory.residentBytes
 
     var tokensPerSecond: Double { Double(result.tokens) / seconds }
 
     var text: String {
-        String(format: "perplexity %.6f (mean NLL %.6f) over %d windows × %d = %d tokens in %.2f s (%.0f tokens/s)",
+        String(format: "perplexity %.6f (mean NLL %.6f) over %d windows × %d = %d tokens in %.2f s (%.0f tokens/s), ",
                result.perplexity, result.meanNLL, result.windows, result.seqlen, result.tokens, seconds, tokensPerSecond)
+            + "peak resident memory " + PeakMemory.describe(peakResidentBytes)
     }
 
     /// Hand-written so a non-finite perplexity prints as null instead of failing serialisation.
@@ -67,6 +69,7 @@ struct EvalReport {
         func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
         return "{\"mean_nll\":\(number(result.meanNLL)),\"perplexity\":\(number(result.perplexity)),"
             + "\"seconds\":\(number(seconds)),\"seqlen\":\(result.seqlen),\"tokens\":\(result.tokens),"
-            + "\"tokens_per_second\":\(number(tokensPerSecond)),\"windows\":\(result.windows)}"
+            + "\"tokens_per_second\":\(number(tokensPerSecond)),\"windows\":\(result.windows),"
+            + "\"peak_resident_bytes\":\(peakResidentBytes)}"
     }
 }

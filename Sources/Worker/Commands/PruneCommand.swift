@@ -84,6 +84,7 @@ struct PruneReport {
     let outcome: PruningOutcome
     let config: LlamaConfig
     let seconds: Double
+    let peakResidentBytes = PeakMemory.residentBytes
 
     private var names: [String] {
         (0..<config.layers).flatMap { layer in PrunableLinear.allCases.map { $0.name(layer: layer) } }
@@ -100,7 +101,7 @@ struct PruneReport {
             .joined(separator: "\n            "))
         lines.append("stages      " + outcome.stageSeconds.sorted { $0.key < $1.key }
             .map { String(format: "%@ %.3f s", $0.key as NSString, $0.value) }.joined(separator: ", "))
-        lines.append(String(format: "total       %.2f s", seconds))
+        lines.append(String(format: "total       %.2f s, peak resident memory ", seconds) + PeakMemory.describe(peakResidentBytes))
         return lines.joined(separator: "\n")
     }
 
@@ -110,7 +111,7 @@ struct PruneReport {
             "dense_perplexity": dense, "perplexity": outcome.perplexity, "windows": outcome.windows,
             "overall_sparsity": outcome.overallSparsity, "layer_sparsity": outcome.layerSparsity,
             "mask_fingerprint": String(format: "%016llx", outcome.maskFingerprint),
-            "stage_seconds": outcome.stageSeconds, "seconds": seconds,
+            "stage_seconds": outcome.stageSeconds, "seconds": seconds, "peak_resident_bytes": peakResidentBytes,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)

@@ -5,14 +5,19 @@
 // `lanes` runs independent streams of work side by side — the forward pass gives each lane its own windows, and
 // every product in a lane is single-threaded sgemm. Inside a lane, `chunked` runs inline: the lanes already fill
 // the cores, and nesting would only add hand-offs.
+import CKernels
 import Dispatch
 import Foundation
 
 /// Contiguous-range parallel loops and lanes over `DispatchQueue.concurrentPerform`.
 enum Parallel {
-    /// How many ranges or lanes to run at once: the cores available to this process (cgroup- and affinity-aware on
-    /// Linux), lowered by commands that measure single-threaded speed. Set it before any kernel runs.
-    static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// How many ranges or lanes to run at once: the CPUs this process may run on, lowered by commands that measure
+    /// single-threaded speed. Set it before any kernel runs.
+    static var workers = usableCPUs
+
+    /// The CPUs in this process's affinity mask (`taskset`, Slurm's binding), as OpenBLAS counts them; Foundation's
+    /// `activeProcessorCount` reports every online CPU.
+    static var usableCPUs: Int { Int(pz_usable_cpus()) }
 
     /// The workers a loop may use from the calling thread: 1 inside a lane.
     static var available: Int { isInsideLane ? 1 : workers }

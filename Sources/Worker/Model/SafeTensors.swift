@@ -116,13 +116,15 @@ final class SafeTensorsFile {
     }
 
     /// Widens tensor `name` into `out` (which must hold `count` floats). Copies rather than aliases the map: data
-    /// offsets need not be 4-byte aligned, and callers (pruning) own and modify the result.
+    /// offsets need not be 4-byte aligned, and callers (pruning) own and modify the result. The tensor's pages are
+    /// then given back (see `release`).
     func readFloat32(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
         let t = try info(name)
         precondition(out.count >= t.count, "buffer of \(out.count) for \(t.count) elements of \(name)")
         let src = base + t.offset
         let n = t.count
         guard n > 0, let dst = out.baseAddress else { return }
+        defer { release(offset: t.offset, bytes: n * t.dtype.byteSize) }
         switch t.dtype {
         case .f32:
             memcpy(dst, src, n * 4)
@@ -159,6 +161,7 @@ final class SafeTensorsFile {
         let t = try info(name)
         precondition(t.shape.count == 2)
         let width = t.shape[1]
+        defer { release(offset: t.offset, bytes: t.count * t.dtype.byteSize) }
         for (r, row) in rows.enumerated() {
             precondition(row >= 0 && row < t.shape[0])
             let src = base + t.offset + row * width * t.dtype.byteSize
@@ -178,6 +181,19 @@ final class SafeTensorsFile {
                 for i in 0..<width { dst[i] = Float(src.load(fromByteOffset: i, as: UInt8.self)) }
             }
         }
+    }
+
+    /// Drops the mapped pages of bytes offset..<offset+bytes from this process's resident set. Every read widens
+    /// into a buffer the caller owns, so the map is a window onto the file, not a cache: without this, a pass over
+    /// a 13.5 GB bf16 checkpoint would leave all 13.5 GB resident (file-backed, but counted by RSS and by a job's
+    /// memory cgroup). The pages stay in the page cache; touching them again re-reads them from there. Pages at the
+    /// ends may hold a neighbouring tensor's bytes; dropping them is harmless for the same reason.
+    private func release(offset: Int, bytes: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = min(size, (offset + bytes + page - 1) / page * page)
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
     }
 
     // MARK: Header

@@ -66,7 +66,7 @@ struct ServeCommand: ParsableCommand {
         let host = ProcessInfo.processInfo.hostName
         let hello = WorkerHello(
             workerID: id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)", host: host,
-            cores: UInt32(ProcessInfo.processInfo.activeProcessorCount),
+            cores: UInt32(Parallel.usableCPUs),
             memoryBytes: ProcessInfo.processInfo.physicalMemory, bundleIdentity: fitness.bundleIdentity, speed: 1)
         let code = try ServeLoop(link: link, hello: hello, fitness: fitness).run()
         if code != 0 { throw ExitCode(code) }
