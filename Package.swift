@@ -47,7 +47,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         // Throughput benchmarks (`swift run -c release prunerzero-bench`); no benchmark framework, so CI stays light.
         .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks",
-                          exclude: ["SearchBench", "Reference"]),
+                          exclude: ["SearchBench", "Reference", "Memory"]),
         // Coordinator throughput over real NNG with in-process load-generator workers (`swift run -c release
         // prunerzero-search-bench [WORKERS] [EVALUATIONS]`).
         .executableTarget(name: "SearchBench", dependencies: ["Shared", "Search"], path: "Benchmarks/SearchBench"),

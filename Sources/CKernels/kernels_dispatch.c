@@ -7,10 +7,16 @@
     float pz_log_sum_exp_##suffix(const float *row, size_t n);                                       \
     void pz_rms_norm_##suffix(float *out, const float *x, const float *w, size_t rows, size_t c, float eps);
 
+#define PZ_DECLARE_ATTENTION(suffix)                                                                 \
+    void pz_attention_head_##suffix(float *out, const float *q, const float *k, const float *v, size_t t, size_t d, \
+                                    size_t q_stride, size_t kv_stride, float scale, float *scratch);
+
 PZ_DECLARE(baseline)
 #if defined(__x86_64__)
 PZ_DECLARE(avx2)
 PZ_DECLARE(avx512)
+PZ_DECLARE_ATTENTION(avx2)
+PZ_DECLARE_ATTENTION(avx512)
 #endif
 
 typedef struct {
@@ -18,15 +24,19 @@ typedef struct {
     void (*softmax)(float *, size_t, size_t);
     float (*log_sum_exp)(const float *, size_t);
     void (*rms_norm)(float *, const float *, const float *, size_t, size_t, float);
+    // NULL where the instruction set has no FMA (the baseline): attention then stays on sgemm.
+    void (*attention_head)(float *, const float *, const float *, const float *, size_t, size_t, size_t, size_t, float,
+                           float *);
 } pz_kernel_table;
 
-#define PZ_TABLE(suffix) {pz_silu_mul_##suffix, pz_softmax_##suffix, pz_log_sum_exp_##suffix, pz_rms_norm_##suffix}
+#define PZ_TABLE(suffix, attention) \
+    {pz_silu_mul_##suffix, pz_softmax_##suffix, pz_log_sum_exp_##suffix, pz_rms_norm_##suffix, attention}
 
 static const pz_kernel_table tables[] = {
-    PZ_TABLE(baseline),
+    PZ_TABLE(baseline, 0),
 #if defined(__x86_64__)
-    PZ_TABLE(avx2),
-    PZ_TABLE(avx512),
+    PZ_TABLE(avx2, pz_attention_head_avx2),
+    PZ_TABLE(avx512, pz_attention_head_avx512),
 #endif
 };
 
@@ -34,9 +44,9 @@ static int supported(pz_kernels_isa isa) {
     switch (isa) {
     case PZ_KERNELS_BASELINE: return 1;
 #if defined(__x86_64__)
-    case PZ_KERNELS_AVX2: return __builtin_cpu_supports("avx2");
+    case PZ_KERNELS_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case PZ_KERNELS_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        return __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 #endif
     default: return 0;
@@ -49,19 +59,24 @@ static pz_kernels_isa widest(void) {
     return PZ_KERNELS_BASELINE;
 }
 
-// -1 until the first call; then the variant in use. A benign race: every thread computes the same value.
-static int active = -1;
+// -1 until the first call; then the widest variant. A benign race: every thread computes the same value.
+static int widest_supported = -1;
+// A variant chosen for the calling thread only (tests compare variants without disturbing other threads), or -1.
+static _Thread_local int thread_choice = -1;
 
 pz_kernels_isa pz_kernels_active(void) {
-    if (active < 0) active = widest();
-    return (pz_kernels_isa)active;
+    if (thread_choice >= 0) return (pz_kernels_isa)thread_choice;
+    if (widest_supported < 0) widest_supported = widest();
+    return (pz_kernels_isa)widest_supported;
 }
 
-int pz_kernels_use(pz_kernels_isa isa) {
+int pz_kernels_use_on_this_thread(pz_kernels_isa isa) {
     if (!supported(isa)) return 0;
-    active = isa;
+    thread_choice = isa;
     return 1;
 }
+
+void pz_kernels_use_default_on_this_thread(void) { thread_choice = -1; }
 
 const char *pz_kernels_name(pz_kernels_isa isa) {
     switch (isa) {
@@ -78,4 +93,15 @@ void pz_softmax(float *row, size_t n, size_t width) { table()->softmax(row, n, w
 float pz_log_sum_exp(const float *row, size_t n) { return table()->log_sum_exp(row, n); }
 void pz_rms_norm(float *out, const float *x, const float *w, size_t rows, size_t c, float eps) {
     table()->rms_norm(out, x, w, rows, c, eps);
+}
+
+int pz_attention_supported(size_t d) {
+    return table()->attention_head != 0 && d % 16 == 0 && d >= 16 && d <= 128;
+}
+
+size_t pz_attention_scratch(size_t t, size_t d) { return (d + 4) * ((t + 15) / 16 * 16); }
+
+void pz_attention_head(float *out, const float *q, const float *k, const float *v, size_t t, size_t d, size_t q_stride,
+                       size_t kv_stride, float scale, float *scratch) {
+    table()->attention_head(out, q, k, v, t, d, q_stride, kv_stride, scale, scratch);
 }

@@ -64,16 +64,23 @@ struct KernelTwinTests {
         #expect(abs(Double(lse) - (Double(m) + Foundation.log(z))) < 1e-5)
     }
 
-    /// Causal GQA attention from its definition, one (window, head, query) at a time.
-    @Test(arguments: [(2, 7, 6, 2, 6), (1, 33, 4, 4, 8), (3, 5, 3, 1, 2), (2, 150, 4, 2, 4)])   // 150 > 2 query blocks
+    /// Causal GQA attention from its definition, one (window, head, query) at a time. Head dimensions that are
+    /// multiples of 16 run the fused C kernel (on CPUs with FMA); the test runs each case a second time with the
+    /// baseline kernels, which send every head dimension down the sgemm path.
+    @Test(arguments: [(2, 7, 6, 2, 6), (1, 33, 4, 4, 8), (3, 5, 3, 1, 2), (2, 150, 4, 2, 4),   // 150 > 2 query blocks
+                      (2, 37, 4, 2, 16), (1, 150, 2, 1, 32), (2, 70, 2, 2, 64), (1, 41, 2, 1, 80), (1, 23, 2, 1, 128)])
     func attention(windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int) {
         let n = windows * t, hd = heads * d, kd = kvHeads * d
         let q = Self.random(n * hd, seed: 7), k = Self.random(n * kd, seed: 8), v = Self.random(n * kd, seed: 9)
-        var fast = [Float](repeating: 0, count: n * hd)
-        var scores = [Float](repeating: 0, count: 2 * t * t)
-        Attention.forward(&fast, q: q, k: k, v: v, scores: &scores, scoreBuffers: 2, windows: windows, seqlen: t,
-                          heads: heads, kvHeads: kvHeads, headDim: d)
-        var plain = fast
+        // One score buffer: the pairs run on this thread, under the variant chosen for it.
+        let paths = KernelVariantTests.underEachVariant { () -> [Float] in
+            var out = [Float](repeating: 0, count: n * hd)
+            var scores = [Float](repeating: 0, count: Attention.scoreFloats(seqlen: t, headDim: d))
+            Attention.forward(&out, q: q, k: k, v: v, scores: &scores, scoreBuffers: 1, windows: windows, seqlen: t,
+                              heads: heads, kvHeads: kvHeads, headDim: d)
+            return out
+        }
+        var plain = paths[0].1
         let scale = 1 / Double(d).squareRoot()
         for b in 0..<windows {
             for h in 0..<heads {
@@ -92,7 +99,14 @@ struct KernelTwinTests {
                 }
             }
         }
-        #expect(Self.maxRelative(fast, plain) < 1e-4)
+        for (variant, fast) in paths {
+            #expect(Self.maxRelative(fast, plain) < 1e-4, "kernels \(variant)")
+        }
+        // Every variant with the fused kernel computes the same bits (FMA in key order).
+        let fused = paths.filter { $0.0 != "baseline" }
+        for (variant, out) in fused.dropFirst() {
+            #expect(out.map(\.bitPattern) == fused[0].1.map(\.bitPattern), "kernels \(variant) differ from \(fused[0].0)")
+        }
     }
 }
 

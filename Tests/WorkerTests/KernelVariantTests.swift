@@ -4,14 +4,15 @@ import Testing
 
 /// The C kernels come in one variant per instruction set; the forward pass must not depend on which one a machine
 /// picks. Every variant this CPU runs is checked bit for bit against the baseline, on sizes with SIMD tails.
-@Suite("Kernel variants", .serialized)
+/// Variants are chosen per thread, so these tests do not change what concurrently running tests compute.
+@Suite("Kernel variants")
 struct KernelVariantTests {
-    /// Runs `body` under each variant this CPU supports, restoring the active one after.
+    /// Runs `body` on this thread under each variant this CPU supports (kernel calls `body` spreads over other
+    /// threads use the default variant).
     static func underEachVariant<T>(_ body: () -> T) -> [(String, T)] {
-        let active = pz_kernels_active()
-        defer { _ = pz_kernels_use(active) }
+        defer { pz_kernels_use_default_on_this_thread() }
         return [PZ_KERNELS_BASELINE, PZ_KERNELS_AVX2, PZ_KERNELS_AVX512].compactMap { isa in
-            pz_kernels_use(isa) == 1 ? (String(cString: pz_kernels_name(isa)), body()) : nil
+            pz_kernels_use_on_this_thread(isa) == 1 ? (String(cString: pz_kernels_name(isa)), body()) : nil
         }
     }
 
@@ -56,12 +57,12 @@ struct KernelVariantTests {
     }
 
     @Test func theWidestSupportedVariantIsActive() {
+        defer { pz_kernels_use_default_on_this_thread() }
         let active = pz_kernels_active()
-        #expect(pz_kernels_use(PZ_KERNELS_BASELINE) == 1)
-        _ = pz_kernels_use(active)
+        #expect(pz_kernels_use_on_this_thread(PZ_KERNELS_BASELINE) == 1)
+        #expect(pz_kernels_active() == PZ_KERNELS_BASELINE)
         for wider in [PZ_KERNELS_AVX2, PZ_KERNELS_AVX512] where wider.rawValue > active.rawValue {
-            #expect(pz_kernels_use(wider) == 0, "\(String(cString: pz_kernels_name(wider))) is supported but not active")
+            #expect(pz_kernels_use_on_this_thread(wider) == 0, "\(String(cString: pz_kernels_name(wider))) is supported but not active")
         }
-        _ = pz_kernels_use(active)
     }
 }

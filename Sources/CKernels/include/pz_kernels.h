@@ -3,7 +3,7 @@
 // Swift compiles for the baseline only (SSE2 on x86-64), which left these loops at a quarter of the vector width.
 //
 // Every variant performs the same IEEE operations in the same order (no FMA contraction), so their results are
-// bit-identical; `pz_kernels_use` lets tests check that. All pointers are to row-major float32 data.
+// bit-identical; `pz_kernels_use_on_this_thread` lets tests check that. All pointers are to row-major float32 data.
 #ifndef PZ_KERNELS_H
 #define PZ_KERNELS_H
 
@@ -12,10 +12,12 @@
 /// The instruction sets a variant may be compiled for, widest last.
 typedef enum { PZ_KERNELS_BASELINE = 0, PZ_KERNELS_AVX2 = 1, PZ_KERNELS_AVX512 = 2 } pz_kernels_isa;
 
-/// The variant in use (the widest this CPU supports, unless `pz_kernels_use` chose another).
+/// The variant the calling thread uses: the widest this CPU supports, unless it chose another.
 pz_kernels_isa pz_kernels_active(void);
-/// Selects a variant; returns 0 if this CPU or build lacks it (the active one is unchanged).
-int pz_kernels_use(pz_kernels_isa isa);
+/// Selects a variant for the calling thread only; returns 0 if this CPU or build lacks it (nothing changes).
+int pz_kernels_use_on_this_thread(pz_kernels_isa isa);
+/// Returns the calling thread to the widest variant.
+void pz_kernels_use_default_on_this_thread(void);
 /// "avx512", "avx2" or "baseline".
 const char *pz_kernels_name(pz_kernels_isa isa);
 
@@ -27,6 +29,16 @@ void pz_softmax(float *row, size_t n, size_t width);
 float pz_log_sum_exp(const float *row, size_t n);
 /// out[r] = x[r] / sqrt(mean(x[r]²) + eps) ⊙ weight, for rows r < rows of width c; out may equal x.
 void pz_rms_norm(float *out, const float *x, const float *weight, size_t rows, size_t c, float eps);
+
+/// Whether `pz_attention_head` handles head dimension d here: a multiple of 16 up to 128, on a variant with FMA.
+int pz_attention_supported(size_t d);
+/// Floats of scratch `pz_attention_head` needs for t tokens and head dimension d.
+size_t pz_attention_scratch(size_t t, size_t d);
+/// Causal attention of one (window, head): out[i] = Σ_{j ≤ i} softmax_j(scale · q[i]·k[j]) · v[j] for i < t, rows of
+/// q and out `q_stride` floats apart, of k and v `kv_stride` apart (one head inside (T, H·D) buffers). Only where
+/// pz_attention_supported(d). Products are fused multiply-adds in key order: the same bits in every variant.
+void pz_attention_head(float *out, const float *q, const float *k, const float *v, size_t t, size_t d, size_t q_stride,
+                       size_t kv_stride, float scale, float *scratch);
 
 /// The CPUs this process may run on (its affinity mask on Linux; the online CPUs elsewhere), at least 1.
 int pz_usable_cpus(void);

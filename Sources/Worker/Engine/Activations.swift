@@ -31,7 +31,7 @@ final class Workspace {
     let att: UnsafeMutablePointer<Float>     // (R, H·D) attention output, o_proj's input
     let gate: UnsafeMutablePointer<Float>    // (R, F), then silu(gate)·up: down_proj's input
     let up: UnsafeMutablePointer<Float>      // (R, F)
-    let scores: UnsafeMutablePointer<Float>  // (scoreBuffers, T, T), one per core
+    let scores: UnsafeMutablePointer<Float>  // (scoreBuffers, Attention.scoreFloats), one per lane or core
     let scoreBuffers: Int
     private var all: [UnsafeMutablePointer<Float>] = []
 
@@ -55,7 +55,7 @@ final class Workspace {
         gate = make(rows * c.intermediate)
         up = make(rows * c.intermediate)
         self.scoreBuffers = scoreBuffers
-        scores = make(scoreBuffers * seqlen * seqlen)
+        scores = make(scoreBuffers * Attention.scoreFloats(seqlen: seqlen, headDim: c.headDim))
         all = [xn, q, k, v, att, gate, up, scores]
     }
 

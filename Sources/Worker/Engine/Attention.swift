@@ -1,5 +1,9 @@
 // Attention: causal scaled-dot-product attention with grouped-query heads, per window.
 //
+// Where the CPU has FMA and the head dimension is a multiple of 16 up to 128, one (window, head) is a single C call
+// (CKernels' pz_attention_head: scores, softmax and weighted values in registers, 3× the rate of the sgemm calls at
+// head dimension 32); otherwise it is the sgemm path described next.
+//
 // For window b and query head h (kv head g = h / (H/K), as transformers' repeat_kv):
 //   S (T, T) = Q_bh · K_bgᵀ · D^−0.5,   P = softmax over j ≤ i of S[i, j] (j > i masked),   O_bh = P · V_bg.
 // Query rows go in blocks of Tq, each against only the keys it can see. Both products go through sgemm with
@@ -7,6 +11,7 @@
 // The (window, head) pairs are independent: they are spread over the cores, each core running single-threaded
 // sgemm on its own score buffer, because these products are too small for OpenBLAS's own threading to pay off.
 // Windows never see each other. The scale is multiplied, as transformers 5 does (reference rule 10).
+import CKernels
 import Dispatch
 
 /// Causal grouped-query attention over B windows of T tokens.
@@ -14,8 +19,11 @@ enum Attention {
     /// Query rows per causal block (Tq): small enough to skip most of the masked triangle, large enough for sgemm.
     static let queryBlock = 64
 
+    /// Floats of one score buffer: a (T, T) matrix for the sgemm path, or the fused kernel's scratch.
+    static func scoreFloats(seqlen t: Int, headDim d: Int) -> Int { max(t * t, pz_attention_scratch(t, d)) }
+
     /// out (B·T, H·D) = attention(q (B·T, H·D), k (B·T, K·D), v (B·T, K·D)); `scores` holds `scoreBuffers`
-    /// (T, T) buffers, which bounds how many pairs run at once.
+    /// buffers of `scoreFloats` each, which bounds how many pairs run at once.
     static func forward(
         _ out: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -24,10 +32,11 @@ enum Attention {
     ) {
         let pairs = windows * heads
         let workers = max(1, min(Parallel.available, pairs, scoreBuffers))
+        let stride = scoreFloats(seqlen: t, headDim: d)
         let run = { (worker: Int) in
             var p = worker
             while p < pairs {
-                head(out, q: q, k: k, v: v, scores: scores + worker * t * t, window: p / heads, head: p % heads,
+                head(out, q: q, k: k, v: v, scores: scores + worker * stride, window: p / heads, head: p % heads,
                      seqlen: t, heads: heads, kvHeads: kvHeads, headDim: d)
                 p += workers
             }
@@ -46,6 +55,10 @@ enum Attention {
         let scale = Float(1 / Double(d).squareRoot())
         let qh = q + b * t * qWidth + h * d, kh = k + b * t * kvWidth + g * d, vh = v + b * t * kvWidth + g * d
         let oh = out + b * t * qWidth + h * d
+        if pz_attention_supported(d) != 0 {
+            pz_attention_head(oh, qh, kh, vh, t, d, qWidth, kvWidth, scale, s)
+            return
+        }
         var i0 = 0
         while i0 < t {
             let i1 = min(t, i0 + queryBlock), m = i1 - i0

@@ -78,7 +78,7 @@ final class BackwardWorkspace {
         logitRows = max(1, min(r, logitsBytes / (4 * c.vocab)))
         logits = make(logitRows * c.vocab)
         attentionBuffers = Parallel.workers
-        attention = make(attentionBuffers * 2 * t * t)
+        attention = make(attentionBuffers * 2 * Attention.scoreFloats(seqlen: t, headDim: c.headDim))
         all = [x, dx, xn, dxn, dq, dk, dv, datt, h, dh, dgate, dup, xL, xf, dxf, rowLoss, logits, attention]
     }
 
