@@ -5,7 +5,7 @@
 // For query rows i0 … i0+R−1 (R rows share every load of K and V):
 //   1. s[r][j] = scale · Σ_d q[i0+r][d] · k[j][d] for keys j < i0+R, from Kᵀ (D, Tp) laid out once per call, two
 //      16-key segments at a time so 2R independent FMA chains hide the FMA latency;
-//   2. s[r] = softmax over j ≤ i0+r (pz_softmax, exact zeros after);
+//   2. s[r] = softmax over j ≤ i0+r (exact zeros after), the causal mask as a lane predicate;
 //   3. out[i0+r] = Σ_j s[r][j] · v[j], D/16 accumulators per row.
 // Products accumulate in key (or d) order with fused multiply-adds, identically in every variant that has this file.
 
@@ -67,6 +67,31 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(weighted_values)(
         for (size_t c = 0; c < D / 16; c++) PZ_VARIANT(store)(out + r * out_stride + c * 16, acc[r][c]);
 }
 
+// softmax over row[0..<valid] in place, exact zeros in row[valid..<width] (width a multiple of 16 that the scores
+// phase filled). Whole vectors with the causal mask as a lane predicate, instead of pz_softmax's partial-vector
+// tail, which dominated short rows. Same operations on the visible entries as pz_softmax, so the same bits.
+static inline __attribute__((always_inline)) void PZ_VARIANT(causal_softmax)(float *row, size_t valid, size_t width) {
+    const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const v16 minus_inf = -__builtin_inff();
+    v16 mx = minus_inf;
+    for (size_t j = 0; j < width; j += 16) {
+        const v16i visible = (lane + (int)j) < (int)valid;
+        const v16 x = PZ_VARIANT(select)(visible, minus_inf, PZ_VARIANT(load)(row + j));
+        mx = PZ_VARIANT(select)(mx < x, mx, x);
+    }
+    float m = -__builtin_inff();
+    for (int i = 0; i < 16; i++) m = mx[i] > m ? mx[i] : m;
+    v16 acc = 0;
+    for (size_t j = 0; j < width; j += 16) {
+        const v16i visible = (lane + (int)j) < (int)valid;
+        const v16 e = PZ_VARIANT(select)(visible, (v16)0.0f, PZ_VARIANT(exp)(PZ_VARIANT(load)(row + j) - m));
+        PZ_VARIANT(store)(row + j, e);
+        acc += e;
+    }
+    const float inv = 1.0f / PZ_VARIANT(hsum)(acc);
+    for (size_t j = 0; j < width; j += 16) PZ_VARIANT(store)(row + j, PZ_VARIANT(load)(row + j) * inv);
+}
+
 // All query rows with R rows per block (a tail block of fewer rows goes one row at a time), for a constant D.
 static inline __attribute__((always_inline)) void PZ_VARIANT(attention_d)(
     float *out, const float *q, const float *k, const float *v, size_t t, const size_t D, size_t q_stride,
@@ -81,13 +106,13 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(attention_d)(
     for (; i0 + R <= t; i0 += R) {
         const size_t keys = i0 + R;
         PZ_VARIANT(scores)(s, tp, q + i0 * q_stride, q_stride, kt, keys, D, R, scale);
-        for (int r = 0; r < R; r++) PZ_VARIANT(pz_softmax)(s + r * tp, i0 + r + 1, keys);
+        for (int r = 0; r < R; r++) PZ_VARIANT(causal_softmax)(s + r * tp, i0 + r + 1, (keys + 15) / 16 * 16);
         PZ_VARIANT(weighted_values)(out + i0 * q_stride, q_stride, s, tp, v, kv_stride, keys, D, R);
     }
     for (; i0 < t; i0++) {
         const size_t keys = i0 + 1;
         PZ_VARIANT(scores)(s, tp, q + i0 * q_stride, q_stride, kt, keys, D, 1, scale);
-        PZ_VARIANT(pz_softmax)(s, keys, keys);
+        PZ_VARIANT(causal_softmax)(s, keys, (keys + 15) / 16 * 16);
         PZ_VARIANT(weighted_values)(out + i0 * q_stride, q_stride, s, tp, v, kv_stride, keys, D, 1);
     }
 }
