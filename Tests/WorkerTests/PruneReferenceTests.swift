@@ -53,6 +53,22 @@ struct PruneReferenceTests {
         print("prune-reference dump: X within \(worstX), metric within \(worstMetric), \(maskDifferences) mask entries differ")
     }
 
+    /// Block 0's X is computed once per evaluator and reused: a second evaluation sees the same X in every linear
+    /// and gives the same perplexity, bit for bit.
+    @Test func laterEvaluationsReuseBlockZeroXExactly() throws {
+        let evaluator = try PruneReference.evaluator()
+        var seen: [[String: [Float]]] = [[:], [:]]
+        var run = 0
+        evaluator.inspector = { name, x, _, _ in seen[run][name] = x }
+        let request = PruningRequest(method: .wanda, pattern: .unstructured(ratio: 0.5))
+        let first = try evaluator.evaluate(request)
+        run = 1
+        let second = try evaluator.evaluate(request)
+        #expect(second.perplexity.bitPattern == first.perplexity.bitPattern)
+        #expect(second.maskFingerprint == first.maskFingerprint)
+        #expect(seen[0].count == 21 && seen[0] == seen[1])
+    }
+
     @Test func staticModeNeedsNoCalibrationPassAndStaysClose() throws {
         let evaluator = try PruneReference.evaluator()
         let sequential = try evaluator.evaluate(PruningRequest(method: .wanda, pattern: .unstructured(ratio: 0.5)))

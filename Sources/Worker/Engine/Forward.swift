@@ -10,7 +10,7 @@
 import Foundation
 
 /// The input a group of linears reads, for observers (calibration statistics).
-enum LinearInput {
+enum LinearInput: CaseIterable {
     case attention   // q, k, v read xn after input_layernorm (R, C)
     case output      // o_proj reads att (R, H·D)
     case mlp         // gate, up read xn after post_attention_layernorm (R, C)

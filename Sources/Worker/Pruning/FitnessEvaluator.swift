@@ -73,6 +73,9 @@ final class FitnessEvaluator {
     var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
     /// Asked between blocks; true stops the evaluation with `FitnessCancelled` (lease lost, SIGTERM).
     var shouldStop: (() -> Bool)?
+    /// X of block 0's linears from the dense calibration pass: block 0 reads the embeddings, which no metric
+    /// changes, so the first sequential evaluation computes it for all the others.
+    private var firstBlockX: [LinearInput: [Float]]?
     /// Receives every pruned block (`prune --save` writes them out).
     var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
 
@@ -112,13 +115,21 @@ final class FitnessEvaluator {
         for layer in 0..<config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
+            var sequentialX: [LinearInput: [Float]] = [:]
             if var scratch = calibration {
-                // The dense block sees the pruned earlier blocks' activations; its output is discarded.
-                collector.reset()
-                forward.observer = collector
-                defer { forward.observer = nil }
-                clock.time("calibration (dense, for X)") {
-                    forward.runBlock(layer, weights: dense, hidden: &scratch, observeOnly: true)
+                if layer == 0, let cached = firstBlockX {
+                    sequentialX = cached
+                } else {
+                    // The dense block sees the pruned earlier blocks' activations; its output is discarded.
+                    collector.reset()
+                    forward.observer = collector
+                    defer { forward.observer = nil }
+                    clock.time("calibration (dense, for X)") {
+                        forward.runBlock(layer, weights: dense, hidden: &scratch, observeOnly: true)
+                    }
+                    for input in LinearInput.allCases { sequentialX[input] = collector.scalerRow(input) }
+                    // Block 0 sees the embeddings whatever the metric, so its X is the same in every evaluation.
+                    if layer == 0 { firstBlockX = sequentialX }
                 }
             }
             var block = dense
@@ -128,7 +139,7 @@ final class FitnessEvaluator {
                 if let precomputed {
                     mask = precomputed.masks[layer * PrunableLinear.allCases.count + index]
                 } else {
-                    let x = try activationRow(linear, name: name, collector: collector, request: request)
+                    let x = try activationRow(linear, name: name, sequentialX: sequentialX, request: request)
                     mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
                                              shape: linear.tensor.shape(config), x: x,
                                              g: gradient(name, request), request: request,
@@ -140,7 +151,8 @@ final class FitnessEvaluator {
                 pruned += mask.prunedCount
                 total += mask.rows * mask.cols
             }
-            if calibration != nil {
+            // The pruned block's calibration output feeds the next block's X; after the last block nothing reads it.
+            if calibration != nil && layer + 1 < config.layers {
                 clock.time("calibration (pruned)") { forward.runBlock(layer, weights: block, hidden: &calibration!) }
             }
             clock.time("evaluation") { forward.runBlock(layer, weights: block, hidden: &evaluation) }
@@ -193,10 +205,10 @@ final class FitnessEvaluator {
         return tokens[0..<n * data.seqlen]
     }
 
-    private func activationRow(_ linear: PrunableLinear, name: String, collector: ScalerRowCollector,
+    private func activationRow(_ linear: PrunableLinear, name: String, sequentialX: [LinearInput: [Float]],
                                request: PruningRequest) throws -> [Float]? {
         guard request.method.readsX else { return nil }
-        if request.activationMode == .sequential { return collector.scalerRow(linear.input) }
+        if request.activationMode == .sequential, let x = sequentialX[linear.input] { return x }
         guard let x = data.denseX[name] else { throw FitnessFailure.missingActivations(linear: name) }
         return x
     }
