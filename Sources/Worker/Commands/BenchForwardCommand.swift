@@ -6,6 +6,7 @@
 // It does not choose OpenBLAS kernels (OPENBLAS_CORETYPE is the caller's); `--threads` sets OpenBLAS's and the
 // kernels' thread counts.
 import ArgumentParser
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -29,7 +30,7 @@ struct BenchForwardCommand: ParsableCommand {
             Parallel.workers = max(1, threads)
         }
         print("OpenBLAS core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) BLAS threads, "
-              + "\(Parallel.workers) kernel workers")
+              + "\(Parallel.workers) lanes, element-wise and attention kernels \(String(cString: pz_kernels_name(pz_kernels_active())))")
         if !skipBig { benchBlock() }
         if !skipSmall { benchSmallModel() }
     }
