@@ -1,9 +1,10 @@
-// The forward pass's element-wise kernels, in C so that one source compiles to several instruction sets
-// (AVX-512, AVX2, the architecture's baseline) and the widest the CPU supports is picked at run time.
-// Swift compiles for the baseline only (SSE2 on x86-64), which left these loops at a quarter of the vector width.
+// The forward pass's element-wise kernels and causal attention, in C so that one source compiles to several
+// instruction sets (AVX-512, AVX2 with FMA, the architecture's baseline) and the widest the CPU supports is picked
+// at run time. Swift compiles for the baseline only (SSE2 on x86-64), a quarter of this CPU's vector width.
 //
 // Every variant performs the same IEEE operations in the same order (no FMA contraction), so their results are
-// bit-identical; `pz_kernels_use_on_this_thread` lets tests check that. All pointers are to row-major float32 data.
+// bit-identical; attention, written with fused multiply-adds, exists only in the FMA variants, which agree with each
+// other. `pz_kernels_use_on_this_thread` lets tests check both. All pointers are to row-major float32 data.
 #ifndef PZ_KERNELS_H
 #define PZ_KERNELS_H
 
