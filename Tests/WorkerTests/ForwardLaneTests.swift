@@ -36,4 +36,27 @@ struct ForwardLaneTests {
             #expect(xDiffer == 0, "\(lanes) lanes: \(xDiffer) X values differ from 1 lane's")
         }
     }
+
+    /// An observe-only pass (gathering X) sees exactly what a full pass sees and leaves the activations unchanged.
+    @Test func observingLeavesTheActivationsAndSeesTheSameX() {
+        let c = BenchForwardCommand.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 1, vocab: 50)
+        let windows = 3, t = 21
+        let w = BenchForwardCommand.randomBlock(c, seed: 44)
+        var hidden = Activations(windows: windows, seqlen: t, hidden: c.hidden)
+        hidden.x = KernelTwinTests.random(windows * t * c.hidden, seed: 45)
+        let before = hidden.x.map(\.bitPattern)
+        let forward = Forward(config: c, seqlen: t, windows: windows, lanes: 2, chunkWindows: 2)
+        func x(_ collector: ScalerRowCollector) -> [UInt32] {
+            LinearInput.allCases.flatMap { collector.scalerRow($0) }.map(\.bitPattern)
+        }
+        let observed = ScalerRowCollector(config: c, seqlen: t, windows: windows)
+        forward.observer = observed
+        forward.observeBlock(0, weights: w, hidden: hidden)
+        #expect(hidden.x.map(\.bitPattern) == before, "an observe-only pass wrote to the activations")
+        let full = ScalerRowCollector(config: c, seqlen: t, windows: windows)
+        forward.observer = full
+        forward.runBlock(0, weights: w, hidden: &hidden)
+        #expect(x(observed) == x(full))
+        #expect(hidden.x.map(\.bitPattern) != before)
+    }
 }

@@ -151,7 +151,7 @@ enum PruneReference {
                 layerZeroX[name] = try dump.float32(name + ".X")  // X of the pruned run: stands in for dense X
             }
         }
-        let data = CalibrationData(seqlen: seqlen, gradients: gradients, denseX: layerZeroX,
+        let data = CalibrationData(seqlen: seqlen, gradients: GradientTable(gradients), denseX: layerZeroX,
                                    calibrationTokens: offsets.flatMap { calib[$0..<$0 + seqlen] },
                                    evaluationTokens: Array(eval))
         return try FitnessEvaluator(model: model, data: data)

@@ -84,20 +84,19 @@ struct CalibratedBundle {
         }
     }
 
-    /// G (out, in) and dense X (in) for every linear, checked against the model's shapes.
-    static func readStatistics(_ directory: URL, config: LlamaConfig) throws -> ([String: [Float]], [String: [Float]]) {
+    /// G (out, in), read on demand, and dense X (in) for every linear, checked against the model's shapes.
+    static func readStatistics(_ directory: URL, config: LlamaConfig) throws -> (GradientTable, [String: [Float]]) {
         let gURL = directory.appendingPathComponent("gradients.safetensors")
         let xURL = directory.appendingPathComponent("activations.safetensors")
         let gFile = try SafeTensorsFile(path: gURL.path), xFile = try SafeTensorsFile(path: xURL.path)
-        var gradients: [String: [Float]] = [:], activations: [String: [Float]] = [:]
+        var activations: [String: [Float]] = [:]
         for layer in 0..<config.layers {
             for linear in PrunableLinear.allCases {
                 let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
-                gradients[name] = try read(gFile, name, shape: shape)
                 activations[name] = try read(xFile, name, shape: [shape[1]])
             }
         }
-        return (gradients, activations)
+        return (try GradientTable(file: gFile, config: config), activations)
     }
 
     private static func read(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws -> [Float] {

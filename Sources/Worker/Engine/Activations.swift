@@ -25,6 +25,7 @@ struct Activations {
 final class Workspace {
     let rows: Int          // R
     let xn: UnsafeMutablePointer<Float>      // (R, C) normed input of the current sub-layer
+    let residual: UnsafeMutablePointer<Float> // (R, C) the residual stream after attention, in observe-only passes
     let q: UnsafeMutablePointer<Float>       // (R, H·D)
     let k: UnsafeMutablePointer<Float>       // (R, K·D)
     let v: UnsafeMutablePointer<Float>       // (R, K·D)
@@ -37,7 +38,7 @@ final class Workspace {
 
     /// Floats per row, for sizing chunks against a memory budget.
     static func floatsPerRow(_ c: LlamaConfig) -> Int {
-        c.hidden + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 2 * c.intermediate
+        2 * c.hidden + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 2 * c.intermediate
     }
 
     init(config c: LlamaConfig, rows: Int, seqlen: Int, scoreBuffers: Int = Parallel.workers) {
@@ -48,6 +49,7 @@ final class Workspace {
             return p
         }
         xn = make(rows * c.hidden)
+        residual = make(rows * c.hidden)
         q = make(rows * c.heads * c.headDim)
         k = make(rows * c.kvHeads * c.headDim)
         v = make(rows * c.kvHeads * c.headDim)
@@ -56,7 +58,7 @@ final class Workspace {
         up = make(rows * c.intermediate)
         self.scoreBuffers = scoreBuffers
         scores = make(scoreBuffers * Attention.scoreFloats(seqlen: seqlen, headDim: c.headDim))
-        all = [xn, q, k, v, att, gate, up, scores]
+        all = [xn, residual, q, k, v, att, gate, up, scores]
     }
 
     deinit { for p in all { p.deallocate() } }

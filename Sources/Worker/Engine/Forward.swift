@@ -77,27 +77,41 @@ final class Forward {
     }
 
     /// Applies decoder block `layer` with `weights` to every window of `hidden`, in place.
-    /// With `observeOnly`, the block runs just far enough for the observer to see every linear's input (it skips
-    /// down_proj and its residual add): for passes whose output is thrown away, such as gathering X.
-    func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations, observeOnly: Bool = false) {
+    func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations) {
         precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
-        let t = seqlen, c = config.hidden, windows = hidden.windows
-        let chunks = (windows + windowsPerChunk - 1) / windowsPerChunk
+        let windows = hidden.windows
         hidden.x.withUnsafeMutableBufferPointer { xb in
-            let x = xb.baseAddress!
-            // Chunk i runs in lane i mod L: a fixed assignment, and each window's arithmetic is the same in any lane.
-            Parallel.lanes(min(lanes.count, chunks)) { lane in
-                var chunk = lane
-                while chunk < chunks {
-                    let b0 = chunk * windowsPerChunk, nb = min(windowsPerChunk, windows - b0)
-                    blockChunk(layer, w, lanes[lane], x: x + b0 * t * c, windows: nb, firstWindow: b0, observeOnly: observeOnly)
-                    chunk += lanes.count
-                }
+            eachChunk(layer, w, x: xb.baseAddress!, windows: windows, observeOnly: false)
+        }
+    }
+
+    /// Runs block `layer` over `hidden` just far enough for the observer to see every linear's input, leaving
+    /// `hidden` as it was (it skips down_proj, and o_proj's residual add goes into a workspace copy): for passes
+    /// whose output is thrown away, such as gathering X, without copying the activations first.
+    func observeBlock(_ layer: Int, weights w: BlockWeights, hidden: Activations) {
+        precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
+        hidden.x.withUnsafeBufferPointer { xb in
+            // Never written through: blockChunk writes only to its workspace when observeOnly.
+            eachChunk(layer, w, x: UnsafeMutablePointer(mutating: xb.baseAddress!), windows: hidden.windows, observeOnly: true)
+        }
+    }
+
+    /// blockChunk over every chunk of `windows` windows at x, chunk i in lane i mod L: a fixed assignment, and each
+    /// window's arithmetic is the same in any lane.
+    private func eachChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int, observeOnly: Bool) {
+        let t = seqlen, c = config.hidden
+        let chunks = (windows + windowsPerChunk - 1) / windowsPerChunk
+        Parallel.lanes(min(lanes.count, chunks)) { lane in
+            var chunk = lane
+            while chunk < chunks {
+                let b0 = chunk * windowsPerChunk, nb = min(windowsPerChunk, windows - b0)
+                blockChunk(layer, w, lanes[lane], x: x + b0 * t * c, windows: nb, firstWindow: b0, observeOnly: observeOnly)
+                chunk += lanes.count
             }
         }
     }
 
-    /// One block on x (R, C) = `windows` whole windows, in place.
+    /// One block on x (R, C) = `windows` whole windows, in place; with `observeOnly`, x is only read.
     private func blockChunk(_ layer: Int, _ w: BlockWeights, _ ws: Workspace, x: UnsafeMutablePointer<Float>, windows: Int,
                             firstWindow: Int, observeOnly: Bool) {
         let c = config, r = windows * seqlen
@@ -113,9 +127,12 @@ final class Forward {
         Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
                           windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
         observer?.observe(layer: layer, input: .output, rows: ws.att, count: r, width: hd, firstWindow: firstWindow)
-        w.o.withUnsafeBufferPointer { BLAS.linear(x, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
+        // o_proj's residual add: into x, or into a copy when the pass must leave x as it found it.
+        let residual = observeOnly ? ws.residual : x
+        if observeOnly { ws.residual.update(from: x, count: r * c.hidden) }
+        w.o.withUnsafeBufferPointer { BLAS.linear(residual, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
         // MLP sub-layer.
-        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, residual, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
         w.gate.withUnsafeBufferPointer { BLAS.linear(ws.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
         w.up.withUnsafeBufferPointer { BLAS.linear(ws.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }

@@ -3,7 +3,7 @@ struct CalibrationData {
     /// Tokens per window (T), for calibration and evaluation alike.
     let seqlen: Int
     /// G per linear, keyed by `PrunableLinear.name(layer:)`: (out, in) row-major.
-    let gradients: [String: [Float]]
+    let gradients: GradientTable
     /// X of the dense model per linear (the `static` mode's X and the pre-flight's): (in).
     let denseX: [String: [Float]]
     /// Calibration windows, (nsamples, T) flattened.
@@ -19,4 +19,40 @@ struct CalibrationData {
     /// Windows a search scores children on first (the cheap fidelity): the first quarter of the fitness windows,
     /// at least one. Fixed by the bundle, so every worker uses the same ones and cheap scores are paired.
     var cheapWindows: Int { max(1, evaluationWindows / 4) }
+}
+
+/// G per linear. From a bundle it is read from the memory-mapped safetensors file one linear at a time, when a
+/// metric asks for it: a 7B model's G is 13–26 GB, which held whole would not fit beside the model on a 24 GB node,
+/// while one linear's is at most 180 MB. Tests and fixtures hold it in memory.
+struct GradientTable {
+    private let file: SafeTensorsFile?
+    private let values: [String: [Float]]
+
+    init(_ values: [String: [Float]]) {
+        file = nil
+        self.values = values
+    }
+
+    /// Checks now that every linear of `config` is in `file` with its weight's shape, so a bad bundle fails at
+    /// load, not in the middle of an evaluation.
+    init(file: SafeTensorsFile, config: LlamaConfig) throws {
+        for layer in 0..<config.layers {
+            for linear in PrunableLinear.allCases {
+                let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
+                guard let info = file.tensors[name] else { throw BundleError.missingTensor(path: file.path, tensor: name) }
+                guard info.shape == shape else {
+                    throw BundleError.wrongShape(path: file.path, tensor: name, expected: shape, found: info.shape)
+                }
+            }
+        }
+        self.file = file
+        values = [:]
+    }
+
+    /// G of linear `name` in Float32, or nil when there is none.
+    func values(of name: String) throws -> [Float]? {
+        guard let file else { return values[name] }
+        guard file.tensors[name] != nil else { return nil }
+        return try file.float32(name)
+    }
 }

@@ -116,16 +116,16 @@ final class FitnessEvaluator {
             if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
             var sequentialX: [LinearInput: [Float]] = [:]
-            if var scratch = calibration {
+            if let calibration {
                 if layer == 0, let cached = firstBlockX {
                     sequentialX = cached
                 } else {
-                    // The dense block sees the pruned earlier blocks' activations; its output is discarded.
+                    // The dense block sees the pruned earlier blocks' activations; it leaves them unchanged.
                     collector.reset()
                     forward.observer = collector
                     defer { forward.observer = nil }
                     clock.time("calibration (dense, for X)") {
-                        forward.runBlock(layer, weights: dense, hidden: &scratch, observeOnly: true)
+                        forward.observeBlock(layer, weights: dense, hidden: calibration)
                     }
                     for input in LinearInput.allCases { sequentialX[input] = collector.scalerRow(input) }
                     // Block 0 sees the embeddings whatever the metric, so its X is the same in every evaluation.
@@ -215,7 +215,7 @@ final class FitnessEvaluator {
 
     private func gradient(_ name: String, _ request: PruningRequest) throws -> [Float]? {
         guard request.method.readsG else { return nil }
-        guard let g = data.gradients[name] else { throw FitnessFailure.missingGradient(linear: name) }
+        guard let g = try data.gradients.values(of: name) else { throw FitnessFailure.missingGradient(linear: name) }
         return g
     }
 }
