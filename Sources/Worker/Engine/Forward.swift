@@ -37,18 +37,21 @@ final class Forward {
     /// sgemm's best rate and small enough to stay in cache between the steps of a block.
     static let chunkWindows = 4
 
-    /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if all
-    /// lanes' workspaces would exceed `workspaceBytes`; at least one). The chunk size never depends on the lane
-    /// count: OpenBLAS's result for a row can depend on how many rows share its product (its small-matrix path),
-    /// so fixing the chunks makes a worker's numbers the same on 1 core or 64.
+    /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if one
+    /// chunk's workspace would exceed `workspaceBytes`; at least one). Lanes run side by side while all their
+    /// workspaces fit the budget; otherwise one lane runs, its products on OpenBLAS's threads (large models, where
+    /// those products are big enough to share). The chunk size never depends on the lane count: OpenBLAS's result
+    /// for a row can depend on how many rows share its product (its small-matrix path), so fixing the chunks makes
+    /// a worker's numbers the same on 1 core or 64.
     init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30,
          lanes laneCount: Int = Parallel.workers, chunkWindows: Int = Forward.chunkWindows) {
         self.config = config
         self.seqlen = seqlen
         let perWindow = Workspace.floatsPerRow(config) * 4 * seqlen
-        let laneCount = max(1, min(laneCount, windows))
-        let chunk = max(1, min(windows, chunkWindows, workspaceBytes / laneCount / max(1, perWindow)))
+        let chunk = max(1, min(windows, chunkWindows, workspaceBytes / max(1, perWindow)))
         windowsPerChunk = chunk
+        let wanted = max(1, min(laneCount, (windows + chunk - 1) / chunk))
+        let laneCount = wanted * chunk * perWindow <= workspaceBytes ? wanted : 1
         rope = RopeTable(seqlen: seqlen, headDim: config.headDim, theta: config.ropeTheta)
         let scoreBuffers = laneCount > 1 ? 1 : Parallel.workers
         lanes = (0..<laneCount).map { _ in
