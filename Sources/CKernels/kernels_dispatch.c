@@ -1,4 +1,6 @@
 // Picks the widest kernel variant this CPU runs, once, and forwards every call to it.
+#include <stdlib.h>
+#include <string.h>
 #include "pz_kernels.h"
 
 #define PZ_DECLARE(suffix)                                                                           \
@@ -53,21 +55,36 @@ static int supported(pz_kernels_isa isa) {
     }
 }
 
+// The widest supported variant, or the one PRUNERZERO_KERNELS names (baseline, avx2, avx512) if this CPU has it:
+// for comparing variants on a whole run, or sidestepping one suspected of a fault.
 static pz_kernels_isa widest(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();   // normally run by a constructor already; cheap and safe to repeat
+#endif
+    const char *asked = getenv("PRUNERZERO_KERNELS");
+    if (asked)
+        for (int isa = PZ_KERNELS_BASELINE; isa <= PZ_KERNELS_AVX512; isa++)
+            if (strcmp(asked, pz_kernels_name((pz_kernels_isa)isa)) == 0 && supported((pz_kernels_isa)isa))
+                return (pz_kernels_isa)isa;
     for (int isa = PZ_KERNELS_AVX512; isa > PZ_KERNELS_BASELINE; isa--)
         if (supported((pz_kernels_isa)isa)) return (pz_kernels_isa)isa;
     return PZ_KERNELS_BASELINE;
 }
 
-// -1 until the first call; then the widest variant. A benign race: every thread computes the same value.
+// -1 until the first call; then the widest variant. Threads may race to set it, all to the same value; the
+// atomic accesses make that race well-defined.
 static int widest_supported = -1;
 // A variant chosen for the calling thread only (tests compare variants without disturbing other threads), or -1.
 static _Thread_local int thread_choice = -1;
 
 pz_kernels_isa pz_kernels_active(void) {
     if (thread_choice >= 0) return (pz_kernels_isa)thread_choice;
-    if (widest_supported < 0) widest_supported = widest();
-    return (pz_kernels_isa)widest_supported;
+    int isa = __atomic_load_n(&widest_supported, __ATOMIC_RELAXED);
+    if (isa < 0) {
+        isa = widest();
+        __atomic_store_n(&widest_supported, isa, __ATOMIC_RELAXED);
+    }
+    return (pz_kernels_isa)isa;
 }
 
 int pz_kernels_use_on_this_thread(pz_kernels_isa isa) {

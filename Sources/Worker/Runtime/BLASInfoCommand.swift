@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -22,6 +23,8 @@ struct BLASInfoCommand: ParsableCommand {
         var chosenBy: String
         var detail: String
         var cpuFlags: [String: Bool]
+        /// The CKernels variant in use: "avx512", "avx2" or "baseline".
+        var kernels: String
         var selfCheckPassed: Bool
         var selfCheckWorstRatio: Double
         var sgemmSize: Int
@@ -40,6 +43,7 @@ struct BLASInfoCommand: ParsableCommand {
             print("threads:    \(report.threads)")
             print("config:     \(report.config)")
             print("chosen by:  \(report.chosenBy) (\(report.detail))")
+            print("kernels:    \(report.kernels) (element-wise and attention; PRUNERZERO_KERNELS=baseline|avx2|avx512 chooses)")
             print("cpu flags:  " + CPUFlags.relevant.map { "\($0)=\(report.cpuFlags[$0]! ? 1 : 0)" }.joined(separator: " "))
             print("self-check: \(report.selfCheckPassed ? "passed" : "FAILED"), worst error "
                   + String(format: "%.3g", report.selfCheckWorstRatio) + "× tolerance")
@@ -69,6 +73,7 @@ struct BLASInfoCommand: ParsableCommand {
             chosenBy: outcome?.chosenBy ?? "openblas",
             detail: outcome?.detail ?? "start-up selection did not run",
             cpuFlags: Dictionary(uniqueKeysWithValues: CPUFlags.relevant.map { ($0, flags.contains($0)) }),
+            kernels: String(cString: pz_kernels_name(pz_kernels_active())),
             selfCheckPassed: check.passed,
             selfCheckWorstRatio: check.worstRatio,
             sgemmSize: size,

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Worker
@@ -24,7 +25,7 @@ import Testing
         process.executableURL = binary
         process.arguments = ["blas-info", "--json", "--size", "0"]
         var environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("OPENBLAS_") && !$0.key.hasPrefix("PRUNERZERO_BLAS")
+            !$0.key.hasPrefix("OPENBLAS_") && !$0.key.hasPrefix("PRUNERZERO_BLAS") && $0.key != "PRUNERZERO_KERNELS"
         }
         environment.merge(extra) { $1 }
         process.environment = environment
@@ -70,5 +71,17 @@ import Testing
         #expect(BLASKernelChoice.rank(of: report.corename) == BLASKernelChoice.rank(of: best))
         #expect(run.stderr.split(separator: "\n").count == 1)  // one log line, from the re-executed process
         #expect(run.stderr.contains("OpenBLAS's default was Prescott; self-check passed"))
+    }
+
+    /// The CKernels variant: the widest this CPU runs, unless PRUNERZERO_KERNELS names a supported one.
+    @Test(.enabled(if: worker != nil, "prunerzero-worker is not built next to the test bundle"))
+    func kernelVariantFollowsTheCPUOrTheEnvironment() throws {
+        let widest = String(cString: pz_kernels_name(pz_kernels_active()))
+        let chosen = try #require(Self.run([:]).report)
+        #expect(chosen.kernels == widest)
+        let baseline = try #require(Self.run(["PRUNERZERO_KERNELS": "baseline"]).report)
+        #expect(baseline.kernels == "baseline")
+        let unknown = try #require(Self.run(["PRUNERZERO_KERNELS": "sse9"]).report)
+        #expect(unknown.kernels == widest)
     }
 }
