@@ -93,17 +93,22 @@ struct CalibratedBundle {
         for layer in 0..<config.layers {
             for linear in PrunableLinear.allCases {
                 let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
+                try checkShape(gFile, name, shape: shape)   // G is read when a metric asks; a bad file fails now
                 activations[name] = try read(xFile, name, shape: [shape[1]])
             }
         }
-        return (try GradientTable(file: gFile, config: config), activations)
+        return (GradientTable(file: gFile), activations)
     }
 
-    private static func read(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws -> [Float] {
+    private static func checkShape(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws {
         guard let info = file.tensors[name] else { throw BundleError.missingTensor(path: file.path, tensor: name) }
         guard info.shape == shape else {
             throw BundleError.wrongShape(path: file.path, tensor: name, expected: shape, found: info.shape)
         }
+    }
+
+    private static func read(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws -> [Float] {
+        try checkShape(file, name, shape: shape)
         return try file.float32(name)
     }
 }

@@ -14,9 +14,8 @@ enum DenseActivations {
             try model.block(layer, into: &weights)
             collector.reset()
             forward.runBlock(layer, weights: weights, hidden: &hidden)
-            for linear in PrunableLinear.allCases {
-                x[linear.name(layer: layer)] = collector.scalerRow(linear.input)
-            }
+            let rows = Dictionary(uniqueKeysWithValues: LinearInput.allCases.map { ($0, collector.scalerRow($0)) })
+            for linear in PrunableLinear.allCases { x[linear.name(layer: layer)] = rows[linear.input] }
             progress?(layer + 1, model.config.layers)
         }
         return x

@@ -33,18 +33,8 @@ struct GradientTable {
         self.values = values
     }
 
-    /// Checks now that every linear of `config` is in `file` with its weight's shape, so a bad bundle fails at
-    /// load, not in the middle of an evaluation.
-    init(file: SafeTensorsFile, config: LlamaConfig) throws {
-        for layer in 0..<config.layers {
-            for linear in PrunableLinear.allCases {
-                let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
-                guard let info = file.tensors[name] else { throw BundleError.missingTensor(path: file.path, tensor: name) }
-                guard info.shape == shape else {
-                    throw BundleError.wrongShape(path: file.path, tensor: name, expected: shape, found: info.shape)
-                }
-            }
-        }
+    /// G read from `file` on demand (the bundle checks names and shapes when it opens).
+    init(file: SafeTensorsFile) {
         self.file = file
         values = [:]
     }

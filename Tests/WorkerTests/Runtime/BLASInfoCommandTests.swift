@@ -1,14 +1,14 @@
 import CKernels
 import Foundation
 import Testing
+import TestSupport
 @testable import Worker
 
 /// `prunerzero-worker blas-info` run as a child process of the built binary, with controlled environments.
 @Suite struct BLASInfoCommandTests {
-    /// The worker binary next to the test bundle (`swift test` builds every product into the same directory).
+    /// The worker binary next to the test bundle, if `swift test` built it.
     static let worker: URL? = {
-        let dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        let binary = dir.appendingPathComponent("prunerzero-worker")
+        let binary = BuiltBinary.directory.appendingPathComponent("prunerzero-worker")
         return FileManager.default.isExecutableFile(atPath: binary.path) ? binary : nil
     }()
 
@@ -18,27 +18,18 @@ import Testing
         let stderr: String
     }
 
-    /// Runs `blas-info --json --size 0` with this process's environment minus the BLAS variables, plus `extra`.
+    /// Runs `blas-info --json --size 0` with this process's environment minus the BLAS and kernel variables,
+    /// plus `extra`.
     static func run(_ extra: [String: String]) throws -> Run {
-        let process = Process()
-        let binary: URL = try #require(worker)
-        process.executableURL = binary
-        process.arguments = ["blas-info", "--json", "--size", "0"]
         var environment = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("OPENBLAS_") && !$0.key.hasPrefix("PRUNERZERO_BLAS") && $0.key != "PRUNERZERO_KERNELS"
         }
         environment.merge(extra) { $1 }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   report: try? JSONDecoder().decode(BLASInfoCommand.Report.self, from: stdout),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        let outcome = try BuiltBinary.run("prunerzero-worker", ["blas-info", "--json", "--size", "0"],
+                                          environment: environment)
+        return Run(status: outcome.status,
+                   report: try? JSONDecoder().decode(BLASInfoCommand.Report.self, from: Data(outcome.stdout.utf8)),
+                   stderr: outcome.stderr)
     }
 
     @Test(.enabled(if: worker != nil, "prunerzero-worker is not built next to the test bundle"))
