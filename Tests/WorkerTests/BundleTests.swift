@@ -23,7 +23,7 @@ struct BundleTests {
             for linear in PrunableLinear.allCases { gradients[linear.name(layer: layer)] = try dump.float32(linear.name(layer: layer) + ".G") }
         }
         let writer = BundleWriter(
-            modelDirectory: modelDir, modelDirectoryAsGiven: modelDir.path, config: model.config, seqlen: 64,
+            model: try ModelPath(modelDir), modelDirectoryAsGiven: modelDir.path, config: model.config, seqlen: 64,
             calibration: .init(windows: calib, corpusPath: calibPath, seed: nil),
             evaluation: .init(windows: eval, corpusPath: evalPath), test: .init(windows: eval, corpusPath: evalPath),
             gradients: gradients,

@@ -11,7 +11,8 @@ struct BundleWriter {
         var seed: Int?
     }
 
-    var modelDirectory: URL
+    /// The model calibrated: a Hugging Face directory or a GGUF file.
+    var model: ModelPath
     /// As recorded in the manifest (e.g. relative, as typed): a hint for workers.
     var modelDirectoryAsGiven: String
     var config: LlamaConfig
@@ -66,7 +67,7 @@ struct BundleWriter {
             files[name] = try .of(partial.appendingPathComponent(name))
         }
         let manifest = BundleManifest(
-            modelDirectory: modelDirectoryAsGiven, modelFiles: try Self.modelFiles(modelDirectory), seqlen: seqlen,
+            modelDirectory: modelDirectoryAsGiven, modelFiles: try Self.modelFiles(model), seqlen: seqlen,
             calibration: calibrationSet, evaluation: evaluationSet, test: testSet,
             gradientDType: gradientsAsFloat16 ? "F16" : "F32", files: files)
         try manifest.encoded().write(to: partial.appendingPathComponent("manifest.json"))
@@ -83,13 +84,12 @@ struct BundleWriter {
         return manifest
     }
 
-    /// The model files a fitness depends on: config, tokenizer, safetensors index and shards.
-    static func modelFiles(_ directory: URL) throws -> [String: BundleManifest.FileDigest] {
+    /// The model files a fitness depends on (config, tokenizer, safetensors index and shards; or the GGUF file),
+    /// by name in `model.filesDirectory`.
+    static func modelFiles(_ model: ModelPath) throws -> [String: BundleManifest.FileDigest] {
         var files: [String: BundleManifest.FileDigest] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        where name == "config.json" || name == "tokenizer.json" || name.hasSuffix(".safetensors")
-            || name == "model.safetensors.index.json" {
-            files[name] = try .of(directory.appendingPathComponent(name))
+        for name in try model.identifyingFiles() {
+            files[name] = try .of(model.filesDirectory.appendingPathComponent(name))
         }
         return files
     }

@@ -19,7 +19,9 @@ struct CalibratedBundle {
     let directory: URL
     let manifest: BundleManifest
     let identity: String
-    let modelDirectory: URL
+    /// The model as found: a Hugging Face directory or a GGUF file.
+    let modelPath: ModelPath
+    var modelDirectory: URL { modelPath.url }
     let model: ModelWeights
     let data: CalibrationData
     let testTokens: [TokenID]?
@@ -43,10 +45,10 @@ struct CalibratedBundle {
         identity = BundleIdentity.of(manifestBytes: bytes)
 
         let modelURL = modelOverride ?? URL(fileURLWithPath: manifest.modelDirectory, relativeTo: directory).standardizedFileURL
-        modelDirectory = modelURL
+        modelPath = try ModelPath(modelURL)
         try Self.check(manifest.files, in: directory, verify: verifyHashes)
-        try Self.check(manifest.modelFiles, in: modelURL, verify: verifyHashes)
-        model = try ModelWeights(directory: modelURL)
+        try Self.check(manifest.modelFiles, in: modelPath.filesDirectory, verify: verifyHashes)
+        model = try modelPath.weights()
 
         let seqlen = manifest.seqlen
         func windows(_ set: BundleManifest.WindowSet) throws -> [TokenID] {

@@ -13,7 +13,7 @@ struct CalibrateCommand: ParsableCommand {
             random.randint(0, N − seqlen − 1) per window) or given explicitly, so runs can be matched with it.
             """)
 
-    @Option(help: "Model directory (config.json, safetensors, tokenizer.json).")
+    @Option(help: "Model: a directory (config.json, safetensors, tokenizer.json) or a GGUF file.")
     var model: String
 
     @Option(help: "Calibration corpus: text, JSON lines (.jsonl, .json.gz) or uint32 token ids (.bin).")
@@ -62,11 +62,12 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let modelURL = URL(fileURLWithPath: model)
-        let weights = try ModelWeights(directory: modelURL)
+        let modelPath = try ModelPath(modelURL)
+        let weights = try modelPath.weights()
         let calibration = try Self.calibrationWindows(
-            Corpus.stream(data, modelDirectory: modelURL), seqlen: seqlen, nsamples: nsamples, seed: seed, offsets: calibOffsets)
-        let evaluation = try Corpus.stream(evalData, modelDirectory: modelURL).evaluationWindows(seqlen: seqlen, limit: evalWindows)
-        let test = try testData.map { try Corpus.stream($0, modelDirectory: modelURL).evaluationWindows(seqlen: seqlen, limit: testWindows) }
+            Corpus.stream(data, model: modelPath), seqlen: seqlen, nsamples: nsamples, seed: seed, offsets: calibOffsets)
+        let evaluation = try Corpus.stream(evalData, model: modelPath).evaluationWindows(seqlen: seqlen, limit: evalWindows)
+        let test = try testData.map { try Corpus.stream($0, model: modelPath).evaluationWindows(seqlen: seqlen, limit: testWindows) }
         log("calibration: \(calibration.count) windows × \(seqlen); fitness: \(evaluation.count) windows"
             + (test.map { "; test: \($0.count) windows" } ?? ""))
 
@@ -78,7 +79,7 @@ struct CalibrateCommand: ParsableCommand {
             ProgressLine.show("X: block \(done)/\(total)", done: done == total)
         }
         let writer = BundleWriter(
-            modelDirectory: modelURL,
+            model: modelPath,
             modelDirectoryAsGiven: Self.relativePath(from: URL(fileURLWithPath: out).deletingLastPathComponent(), to: modelURL),
             config: weights.config, seqlen: seqlen,
             calibration: .init(windows: calibration, corpusPath: data, seed: seed),

@@ -11,7 +11,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Perplexity of a LLaMA checkpoint over non-overlapping windows of a token stream.")
 
-    @Option(help: "Model directory: config.json and model.safetensors (or a sharded index).")
+    @Option(help: "Model: a directory (config.json, safetensors, tokenizer.json) or a GGUF file.")
     var model: String
 
     @Option(help: "Evaluation data: text, JSON lines (.jsonl, .json.gz) or uint32 little-endian token ids (.bin).")
@@ -40,8 +40,9 @@ struct EvalCommand: ParsableCommand {
 
     /// One evaluation with timing; progress on stderr.
     static func evaluate(model: URL, data: String, seqlen: Int, maxWindows: Int?) throws -> EvalReport {
-        let weights = try ModelWeights(directory: model)
-        let ids = try Corpus.stream(data, modelDirectory: model).tokens
+        let path = try ModelPath(model)
+        let weights = try path.weights()
+        let ids = try Corpus.stream(data, model: path).tokens
         let start = Date()
         let r = try Perplexity.evaluate(weights, tokens: ids, seqlen: seqlen, maxWindows: maxWindows) { done, blocks, windows in
             ProgressLine.show("blocks \(done)/\(blocks) over \(windows) windows", done: done == blocks)

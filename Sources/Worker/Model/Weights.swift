@@ -92,22 +92,28 @@ struct BlockWeights {
     }
 }
 
-/// A checked, memory-mapped LLaMA checkpoint.
+/// A checked, memory-mapped LLaMA checkpoint: a Hugging Face directory or a GGUF file.
 final class ModelWeights {
     let config: LlamaConfig
-    let checkpoint: Checkpoint
+    let store: any TensorStore
     /// The tensor used as the output projection: `lm_head.weight`, or the embedding when tied.
     let outputName: String
 
     /// Opens `directory` (config.json + safetensors) and checks every tensor against the config.
     convenience init(directory: URL) throws {
         let config = try LlamaConfig.load(directory.appendingPathComponent("config.json"))
-        try self.init(config: config, checkpoint: try Checkpoint(directory: directory))
+        try self.init(config: config, store: try Checkpoint(directory: directory))
     }
 
-    init(config: LlamaConfig, checkpoint: Checkpoint) throws {
+    /// Opens a GGUF file: the config from its metadata, the tensors dequantized on demand.
+    convenience init(gguf: GGUFFile) throws {
+        let store = try GGUFCheckpoint(file: gguf)
+        try self.init(config: store.config, store: store)
+    }
+
+    init(config: LlamaConfig, store: any TensorStore) throws {
         self.config = config
-        self.checkpoint = checkpoint
+        self.store = store
         outputName = config.tiedEmbeddings ? TensorNames.embedding : TensorNames.lmHead
         var expected: [(String, [Int])] = [
             (TensorNames.embedding, [config.vocab, config.hidden]),
@@ -120,24 +126,26 @@ final class ModelWeights {
         for (name, shape) in expected { try check(name, shape) }
     }
 
+    /// The GGUF file the weights come from, if they do.
+    var gguf: GGUFFile? { (store as? GGUFCheckpoint)?.file }
+
     private func check(_ name: String, _ shape: [Int]) throws {
-        guard let file = checkpoint.file(of: name), let info = file.tensors[name] else {
-            throw WeightsError.missingTensor(tensor: name, files: checkpoint.describedFiles)
+        guard let found = store.shape(of: name), let file = store.path(of: name) else {
+            throw WeightsError.missingTensor(tensor: name, files: store.describedFiles)
         }
-        guard info.shape == shape else {
-            throw WeightsError.shapeMismatch(tensor: name, file: file.path, expected: shape, found: info.shape)
+        guard found == shape else {
+            throw WeightsError.shapeMismatch(tensor: name, file: file, expected: shape, found: found)
         }
-        guard info.dtype != .u8 else {
-            throw WeightsError.notFloatingPoint(tensor: name, file: file.path, dtype: info.dtype.rawValue)
+        guard store.isFloatingPoint(name) else {
+            throw WeightsError.notFloatingPoint(tensor: name, file: file, dtype: store.storedType(of: name) ?? "?")
         }
     }
 
     /// Widens tensor `name` (checked at init) into a new Float32 array.
     func float32(_ name: String) throws -> [Float] {
-        let file = checkpoint.file(of: name)!
-        let count = file.tensors[name]!.count
+        let count = store.shape(of: name)!.reduce(1, *)
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try file.readFloat32(name, into: buffer)
+            try store.readFloat32(name, into: buffer)
             initialized = count
         }
     }
@@ -154,7 +162,7 @@ final class ModelWeights {
     func block(_ layer: Int, into w: inout BlockWeights) throws {
         for t in BlockTensor.allCases {
             let name = TensorNames.block(layer, t)
-            try w.withMutableBuffer(t) { try checkpoint.file(of: name)!.readFloat32(name, into: $0) }
+            try w.withMutableBuffer(t) { try store.readFloat32(name, into: $0) }
         }
     }
 
@@ -174,6 +182,6 @@ final class ModelWeights {
             }
             rows.append(Int(token))
         }
-        try checkpoint.file(of: TensorNames.embedding)!.readRows(TensorNames.embedding, rows: rows, into: out)
+        try store.readRows(TensorNames.embedding, rows: rows, into: out)
     }
 }

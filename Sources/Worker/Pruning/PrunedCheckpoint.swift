@@ -40,7 +40,8 @@ final class PrunedCheckpoint {
     }
 
     private func add(_ name: String, shape: [Int], values: [Float]) throws {
-        let dtype = model.checkpoint.file(of: name)?.tensors[name]?.dtype ?? .f32
+        // A GGUF's quantized tensors have no safetensors dtype: they are written in the Float32 they widen to.
+        let dtype = model.store.storedType(of: name).flatMap(DType.init(rawValue:)) ?? .f32
         writer.add(name, values, shape: shape, as: dtype)
     }
 }
