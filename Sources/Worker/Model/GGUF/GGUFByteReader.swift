@@ -21,50 +21,50 @@ struct GGUFByteReader {
     var remaining: Int { size - offset }
 
     /// Throws unless `count` more bytes are available; `what` names the field for the error.
-    func need(_ count: Int, for what: String) throws {
+    func need(_ count: Int, for what: @autoclosure () -> String) throws {
         guard count >= 0, count <= remaining else {
-            throw GGUFError.truncated(file: file, offset: offset, field: what, needed: count, available: remaining)
+            throw GGUFError.truncated(file: file, offset: offset, field: what(), needed: count, available: remaining)
         }
     }
 
-    mutating func scalar<T: FixedWidthInteger>(_: T.Type, _ what: String) throws -> T {
-        try need(MemoryLayout<T>.size, for: what)
+    mutating func scalar<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws -> T {
+        try need(MemoryLayout<T>.size, for: what())
         let value = T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
         offset += MemoryLayout<T>.size
         return value
     }
 
-    mutating func float32(_ what: String) throws -> Float { Float(bitPattern: try scalar(UInt32.self, what)) }
+    mutating func float32(_ what: @autoclosure () -> String) throws -> Float { Float(bitPattern: try scalar(UInt32.self, what())) }
 
-    mutating func float64(_ what: String) throws -> Double { Double(bitPattern: try scalar(UInt64.self, what)) }
+    mutating func float64(_ what: @autoclosure () -> String) throws -> Double { Double(bitPattern: try scalar(UInt64.self, what())) }
 
     /// A count stored as u64, checked to fit an Int and, at `minimumBytesEach` bytes per item, the file.
-    mutating func count(_ what: String, minimumBytesEach: Int) throws -> Int {
+    mutating func count(_ what: @autoclosure () -> String, minimumBytesEach: Int) throws -> Int {
         let at = offset
-        let raw = try scalar(UInt64.self, what)
+        let raw = try scalar(UInt64.self, what())
         let (bytes, overflow) = Int(clamping: raw).multipliedReportingOverflow(by: max(1, minimumBytesEach))
         guard raw <= UInt64(Int.max), !overflow, bytes <= remaining else {
-            throw GGUFError.absurdCount(file: file, offset: at, field: what, count: raw, available: remaining)
+            throw GGUFError.absurdCount(file: file, offset: at, field: what(), count: raw, available: remaining)
         }
         return Int(raw)
     }
 
     /// A GGUF string: u64 byte length, then UTF-8 bytes (not NUL-terminated). Invalid UTF-8 is an error: keys and
     /// tensor names must round-trip exactly, and a tokenizer must not see replaced characters.
-    mutating func string(_ what: String) throws -> String {
-        let length = try count("\(what) length", minimumBytesEach: 1)
+    mutating func string(_ what: @autoclosure () -> String) throws -> String {
+        let length = try count("\(what()) length", minimumBytesEach: 1)
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw GGUFError.invalidUTF8(file: file, offset: offset, field: what)
+            throw GGUFError.invalidUTF8(file: file, offset: offset, field: what())
         }
         offset += length
         return text
     }
 
     /// Moves to the next multiple of `alignment` (which the caller checked is positive).
-    mutating func align(to alignment: Int, _ what: String) throws {
+    mutating func align(to alignment: Int, _ what: @autoclosure () -> String) throws {
         let padded = (offset + alignment - 1) / alignment * alignment
-        try need(padded - offset, for: what)
+        try need(padded - offset, for: what())
         offset = padded
     }
 }

@@ -35,3 +35,14 @@ struct GGUFVocabulary {
     var addBOS: Bool?, addEOS: Bool?, addSpacePrefix: Bool?
 }
 extension Tokenizer { init(gguf: GGUFVocabulary, file: String) throws { throw ModelPathError.noTokenizer(path: file) } }
+enum GGMLQuantizer {
+    static func quantize(_ values: [Float], as type: GGMLType) throws -> [UInt8] {
+        var out: [UInt8] = []
+        switch type {
+        case .f32: for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        case .f16: for v in values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        default: fatalError()
+        }
+        return out
+    }
+}
