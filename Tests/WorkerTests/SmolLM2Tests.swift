@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Shared
 import TestSupport
 @testable import Worker
 
@@ -74,5 +75,54 @@ struct SmolLM2Tests {
             }
         }
         #expect(parameters == e.n_parameters)
+    }
+
+    /// The WikiText-2 test ids (universal newlines, as the fixture), tokenized once per process by the GGUF's tokenizer.
+    static let wikitextIDs = Result { () -> [TokenID] in
+        let model = try ModelPath(SmolLM2.gguf)
+        return try model.tokenizer().encode(try TokenizerWholeFileTests.wikitext(), addSpecialTokens: true)
+    }
+
+    /// The tokenizer read from the GGUF file gives transformers' ids for the whole file, bit for bit.
+    @Test func wikitextIDsAreTransformers() throws {
+        let ids = try Self.wikitextIDs.get(), e = try Self.expected().wikitext2_test
+        #expect(ids.count == e.n_ids)
+        #expect(ids.prefix(16).map(Int.init) == e.first16)
+        let bytes = ids.flatMap { id in withUnsafeBytes(of: UInt32(id).littleEndian) { Array($0) } }
+        #expect(Digest.hex(Digest.sha256(bytes)) == e.ids_sha256_u32le)
+    }
+
+    /// Logits of the first 64 ids as one window. Tolerance 1e-4 relative: float32 through 30 blocks, where each
+    /// matmul's accumulation order (OpenBLAS vs torch's MKL-free CPU sgemm) changes results by a few ulps per dot
+    /// product of length ≤ 1536 (≲ √n · 2⁻²⁴ ≈ 2e-6 relative typically) and the residual stream carries them
+    /// through 60 sub-layers; 1e-4 is ~10× the worst we measured and ~100× below a one-layer error.
+    @Test func logitsMatchTransformers() throws {
+        let model = try Self.model(), e = try Self.expected().logits_first64
+        let tokens = Array(try Self.wikitextIDs.get().prefix(64))
+        let n = tokens.count, v = model.config.vocab
+        let hidden = try Forward(config: model.config, seqlen: n, windows: 1).run(model, tokens: tokens[...])
+        let head = try OutputHead(model)
+        var logits = [Float](repeating: 0, count: n * v)
+        logits.withUnsafeMutableBufferPointer { head.logits(hidden, rows: 0..<n, into: $0.baseAddress!) }
+        func rel(_ a: ArraySlice<Float>, _ b: [Double]) -> Double {
+            zip(a, b).map { abs(Double($0) - $1) / max(abs($1), 1) }.max() ?? 0
+        }
+        let first = rel(logits[0..<8], e.pos0_first8), last = rel(logits[(n - 1) * v..<(n - 1) * v + 8], e.pos63_first8)
+        let sum = logits.reduce(0.0) { $0 + Double($1) }, absSum = logits.reduce(0.0) { $0 + abs(Double($1)) }
+        let argmax = (0..<n).map { t in (0..<v).max { logits[t * v + $0] < logits[t * v + $1] }! }
+        print("SmolLM2 logits: pos0 rel \(first), pos63 rel \(last), sum \(sum) vs \(e.sum)")
+        #expect(first <= 1e-4 && last <= 1e-4)
+        #expect(abs(sum - e.sum) <= 1e-4 * absSum, "sum \(sum) vs \(e.sum)")
+        #expect(argmax == e.argmax)
+    }
+
+    /// Perplexity of consecutive windows, 8 × 256 and 2 × 2048 (the reference protocol's window), within 1e-4
+    /// relative, for the reason above: a mean of per-token cross-entropies shares the logits' relative error.
+    @Test(arguments: [(256, 8, "wikitext2_test_8x256"), (2048, 2, "wikitext2_test_2x2048")])
+    func perplexityMatchesTransformers(_ seqlen: Int, _ windows: Int, _ key: String) throws {
+        let expected = try #require(try Self.expected().perplexity[key])
+        let r = try Perplexity.evaluate(try Self.model(), tokens: try Self.wikitextIDs.get(), seqlen: seqlen, maxWindows: windows)
+        print("SmolLM2 perplexity \(windows)×\(seqlen): \(r.perplexity) vs transformers \(expected)")
+        #expect(abs(r.perplexity - expected) / expected <= 1e-4)
     }
 }

@@ -36,10 +36,17 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Write the pruned model here as a Hugging Face checkpoint.")
     var save: String?
 
+    @Option(name: .customLong("save-gguf"), help: "Write the pruned model here as a GGUF file (the model must be a GGUF file).")
+    var saveGGUF: String?
+
+    @Option(name: .customLong("gguf-type"), help: "Stored type of --save-gguf's matrices: f16 or q8_0 (norms stay F32).")
+    var ggufType = "q8_0"
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func run() throws {
+        let ggufType = try PrunedGGUF.StorageType(argument: ggufType)
         let pattern = try SparsitySpec(type: type, ratio: sparsity)
         guard let mode = XMode.allCases.first(where: { "\($0)" == xMode }) else {
             throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
@@ -53,14 +60,20 @@ struct PruneCommand: ParsableCommand {
         let start = Date()
         let dense = try evaluator.densePerplexity(windows: windows, split: request.split)
         var saver: PrunedCheckpoint?
-        if save != nil {
-            saver = try PrunedCheckpoint(model: opened.model, source: opened.modelDirectory)
-            evaluator.prunedBlockSink = { try saver!.add(layer: $0, weights: $1) }
+        var ggufSaver: PrunedGGUF?
+        if save != nil { saver = try PrunedCheckpoint(model: opened.model, source: opened.modelDirectory) }
+        if saveGGUF != nil { ggufSaver = try PrunedGGUF(model: opened.model, type: ggufType) }
+        if saver != nil || ggufSaver != nil {
+            evaluator.prunedBlockSink = { layer, weights in
+                try saver?.add(layer: layer, weights: weights)
+                try ggufSaver?.add(layer: layer, weights: weights)
+            }
         }
         let outcome = try evaluator.evaluate(request) { done, total in
             ProgressLine.show("pruning block \(done)/\(total)", done: done == total)
         }
         if let save, let saver { try saver.write(to: URL(fileURLWithPath: save)) }
+        if let saveGGUF, let ggufSaver { try ggufSaver.write(to: URL(fileURLWithPath: saveGGUF)) }
         let report = PruneReport(method: method.description, pattern: pattern, mode: mode, dense: dense.perplexity,
                                  outcome: outcome, config: opened.model.config, seconds: Date().timeIntervalSince(start))
         print(json ? report.json : report.text)

@@ -10,14 +10,15 @@ import Foundation
 
 enum HFExport {
     /// config.json's text for `c` stored as `torchDtype`.
-    static func configJSON(_ c: LlamaConfig, torchDtype: String) -> String {
+    static func configJSON(_ c: LlamaConfig, torchDtype: String, bosID: Int? = Int(ByteTokenizer.bos),
+                           eosID: Int? = Int(ByteTokenizer.eos)) -> String {
         func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : "\(x)" }
         let fields: [(String, String)] = [
             ("architectures", "[\"LlamaForCausalLM\"]"),
             ("attention_bias", "false"),
             ("attention_dropout", "0.0"),
-            ("bos_token_id", "\(ByteTokenizer.bos)"),
-            ("eos_token_id", "\(ByteTokenizer.eos)"),
+            ("bos_token_id", bosID.map { "\($0)" } ?? "null"),
+            ("eos_token_id", eosID.map { "\($0)" } ?? "null"),
             ("head_dim", "\(c.headDim)"),
             ("hidden_act", "\"silu\""),
             ("hidden_size", "\(c.hidden)"),
