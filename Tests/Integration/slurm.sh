@@ -83,7 +83,12 @@ cleanup() {
     set +e
     for j in "${jobs_submitted[@]}"; do in_ctl scancel "$j" 2>/dev/null; done
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 1
+    for _ in $(seq 50); do
+        local alive=""
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ -n "$alive" ] || break
+        sleep 0.1
+    done
     # Whatever is left in our namespaces (slurmstepd, job processes) was started by this script.
     for i in 1 2 3 c; do
         local ns=pzs-n$i-$tag; [ "$i" = c ] && ns=$C
@@ -108,6 +113,13 @@ if command -v systemd-analyze >/dev/null; then
     # verify exits 0 after warnings (an unknown signal name, a bad Restart= value: "…, ignoring"); any line naming
     # one of our files is a failure.
     if echo "$out" | grep -qF "$units/"; then log "systemd-analyze verify warned:"; echo "$out" >&2; exit 1; fi
+    # Every variable a unit reads is set by its example environment file.
+    for role in worker coordinator; do
+        for v in $(grep -o '\$[{]\?PZ_[A-Z_]*' "$repo/deploy/systemd/prunerzero-$role.service" | tr -d '${' | sort -u); do
+            grep -q "^$v=" "$repo/deploy/systemd/$role.env.example" ||
+                { log "prunerzero-$role.service reads $v, which $role.env.example does not set"; exit 1; }
+        done
+    done
     log "systemd-analyze verify: both units clean"
 else
     log "systemd-analyze is missing: units not verified"
