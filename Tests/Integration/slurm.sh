@@ -94,7 +94,7 @@ cleanup() {
         local ns=pzs-n$i-$tag; [ "$i" = c ] && ns=$C
         ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
     done
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && { log "cleanup: $p outlived SIGTERM"; kill -9 "$p"; }; done
     for i in 1 2 3; do ip netns del "pzs-n$i-$tag" 2>/dev/null; done
     ip netns del "$C" 2>/dev/null
 }
@@ -115,7 +115,8 @@ if command -v systemd-analyze >/dev/null; then
     if echo "$out" | grep -qF "$units/"; then log "systemd-analyze verify warned:"; echo "$out" >&2; exit 1; fi
     # Every variable a unit reads is set by its example environment file.
     for role in worker coordinator; do
-        for v in $(grep -o '\$[{]\?PZ_[A-Z_]*' "$repo/deploy/systemd/prunerzero-$role.service" | tr -d '${' | sort -u); do
+        used=$(grep -v '^#' "$repo/deploy/systemd/prunerzero-$role.service" | grep -o '\$[{]\?PZ_[A-Z_]*' | tr -d '${')
+        for v in $(echo "$used" | sort -u); do
             grep -q "^$v=" "$repo/deploy/systemd/$role.env.example" ||
                 { log "prunerzero-$role.service reads $v, which $role.env.example does not set"; exit 1; }
         done
@@ -194,11 +195,12 @@ NodeName=pzn2 NodeAddr=10.78.0.12 CPUs=1 RealMemory=1000 State=UNKNOWN
 NodeName=pzn3 NodeAddr=10.78.0.13 CPUs=1 RealMemory=1000 State=UNKNOWN
 PartitionName=pz Nodes=pzn[1-3] Default=YES MaxTime=INFINITE State=UP
 EOF
-in_ns "$C" slurmctld -D -i -f "$s/slurm.conf" > "$s/slurmctld.out" 2>&1 &
+# Started with nsenter itself (not in_ns, a function, which would run in a subshell), so $! is the daemon.
+nsenter --net="/run/netns/$C" slurmctld -D -i -f "$s/slurm.conf" > "$s/slurmctld.out" 2>&1 &
 pids+=($!)
 for i in 1 2 3; do
     mkdir -p "$s/spool/pzn$i"
-    in_ns "pzs-n$i-$tag" slurmd -D -N "pzn$i" -f "$s/slurm.conf" > "$s/slurmd-pzn$i.out" 2>&1 &
+    nsenter --net="/run/netns/pzs-n$i-$tag" slurmd -D -N "pzn$i" -f "$s/slurm.conf" > "$s/slurmd-pzn$i.out" 2>&1 &
     pids+=($!)
 done
 for _ in $(seq 150); do
@@ -215,16 +217,15 @@ log "Slurm up: $(in_ctl sinfo -h -o '%D nodes %t in %P')"
 
 # --- jobs ----------------------------------------------------------------------------------------------------------
 # submit DIR CONFIG: the sbatch as a user would submit it, with this machine's sizes (1 CPU per node, no memory
-# request) on the command line, which overrides its #SBATCH lines. Prints the job id.
+# request) on the command line, which overrides its #SBATCH lines. Prints the job id (the caller records it in
+# jobs_submitted, for the clean-up: this runs in a subshell).
 submit() {
     local dir=$1 id
     mkdir -p "$dir"
     id=$(in_ctl env PZ_BIN="$bin" PZ_BUNDLE="$bundle" PZ_RUN_DIR="$dir/run" PZ_CONFIG="$2" PZ_PORT=47400 \
         sbatch --parsable --nodes=3 --cpus-per-task=1 --mem=0 --time=10 --chdir="$dir" \
         --output="$dir/slurm-%j.out" "$repo/deploy/slurm/prunerzero.sbatch")
-    id=${id%%;*}
-    jobs_submitted+=("$id")
-    echo "$id"
+    echo "${id%%;*}"
 }
 job_state() { in_ctl scontrol -o show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
 # wait_job ID SECONDS: until the job has left the nodes; prints its final state.
@@ -266,7 +267,7 @@ r1=$work/run1
 rm -rf "$r1"; mkdir -p "$r1"
 config "$r1/config.json" 12 1
 started=$(date +%s)
-job=$(submit "$r1" "$r1/config.json")
+job=$(submit "$r1" "$r1/config.json"); jobs_submitted+=("$job")
 log "run 1: job $job submitted"
 state=$(wait_job "$job" 240)
 [ "$state" = COMPLETED ] || fail "run 1: job $job ended $state"
@@ -282,7 +283,7 @@ r2=$work/run2
 rm -rf "$r2"; mkdir -p "$r2"
 config "$r2/config.json" 30 2
 journal=$r2/run/events.jsonl
-job1=$(submit "$r2" "$r2/config.json")
+job1=$(submit "$r2" "$r2/config.json"); jobs_submitted+=("$job1")
 log "run 2: job $job1 submitted"
 for _ in $(seq 1200); do [ "$(evaluations "$journal")" -ge 6 ] && break; sleep 0.1; done
 [ "$(evaluations "$journal")" -ge 6 ] || fail "run 2: no 6 results within 120 s"
@@ -295,7 +296,7 @@ grep -q '"type":"finished"' "$journal" && fail "run 2: the search finished befor
 grep -q 'signal 15: stopping' "$r2/run/search.log" || fail "run 2: the coordinator never saw SIGTERM"
 cp "$journal" "$r2/journal-at-cancel.jsonl"
 log "run 2: job $job1 $state with $before evaluations; the coordinator stopped on SIGTERM"
-job2=$(submit "$r2" "$r2/config.json")
+job2=$(submit "$r2" "$r2/config.json"); jobs_submitted+=("$job2")
 log "run 2: job $job2 submitted (same run directory)"
 state=$(wait_job "$job2" 240)
 [ "$state" = COMPLETED ] || fail "run 2: job $job2 ended $state"
