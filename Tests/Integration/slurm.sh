@@ -187,7 +187,7 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/builtin
 SlurmdParameters=config_overrides
 ReturnToService=2
-KillWait=15
+KillWait=10
 InactiveLimit=0
 MinJobAge=600
 NodeName=pzn1 NodeAddr=10.78.0.11 CPUs=1 RealMemory=1000 State=UNKNOWN
@@ -281,7 +281,7 @@ log "run 1: job $job COMPLETED in $(( $(date +%s) - started )) s, 12 evaluations
 # --- run 2: scancel mid-search, submit again, resumed --------------------------------------------------------------
 r2=$work/run2
 rm -rf "$r2"; mkdir -p "$r2"
-config "$r2/config.json" 30 2
+config "$r2/config.json" 24 2
 journal=$r2/run/events.jsonl
 job1=$(submit "$r2" "$r2/config.json"); jobs_submitted+=("$job1")
 log "run 2: job $job1 submitted"
@@ -305,6 +305,6 @@ grep -q "^prunerzero.sbatch: .*--resume in" "$r2/slurm-$job2.out" || fail "run 2
 # The journal up to the cancel is kept byte for byte; then the rest of the budget, no job answered twice.
 cmp -s "$r2/journal-at-cancel.jsonl" <(head -c "$(stat -c %s "$r2/journal-at-cancel.jsonl")" "$journal") ||
     fail "run 2: the journal written before scancel changed"
-check_run "$journal" 30
+check_run "$journal" 24
 echo "$before $job1 $job2" > "$r2/cancel.txt"
-log "run 2: resumed as job $job2 and finished: 30 evaluations ($before before scancel), none lost, none twice"
+log "run 2: resumed as job $job2 and finished: 24 evaluations ($before before scancel), none lost, none twice"
