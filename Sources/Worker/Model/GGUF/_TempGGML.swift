@@ -24,17 +24,6 @@ enum GGMLDequantizer {
         }
     }
 }
-struct GGUFVocabulary {
-    var model: String
-    var pre: String?
-    var tokens: [String]
-    var tokenTypes: [Int32]?
-    var scores: [Float]?
-    var merges: [String]?
-    var bosID: Int?, eosID: Int?, unknownID: Int?, paddingID: Int?
-    var addBOS: Bool?, addEOS: Bool?, addSpacePrefix: Bool?
-}
-extension Tokenizer { init(gguf: GGUFVocabulary, file: String) throws { throw ModelPathError.noTokenizer(path: file) } }
 enum GGMLQuantizer {
     static func quantize(_ values: [Float], as type: GGMLType) throws -> [UInt8] {
         var out: [UInt8] = []
