@@ -32,8 +32,10 @@ struct TokenizerGGUFTests {
         let text = try TokenizerWholeFileTests.wikitext()
         let clock = ContinuousClock()
         let start = clock.now
+        let cpuStart = Glibc.clock()
         let ids = tokenizer.encode(text)
-        print("SmolLM2 GGUF tokenizer: WikiText-2 test, \(ids.count) ids in \(clock.now - start)")
+        let cpu = Double(Glibc.clock() - cpuStart) / Double(CLOCKS_PER_SEC)
+        print("SmolLM2 GGUF tokenizer: WikiText-2 test, \(ids.count) ids in \(clock.now - start) (process CPU \(cpu) s)")
         // ../shared/fixtures/smollm2-135m/expected.json, `wikitext2_test`.
         #expect(ids.count == 304_986)
         #expect(Array(ids.prefix(16)) == [1116, 446, 6356, 389, 9226, 352, 446, 38028, 16506, 6356, 389, 9226, 352,
