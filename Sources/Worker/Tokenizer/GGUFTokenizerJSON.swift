@@ -73,7 +73,7 @@ struct GGUFTokenizerJSON {
             ("added_tokens", .array(added)),
             ("normalizer", .null),
             ("pre_tokenizer", preTokenizer(kind, llama3Regex: usesLLaMA3Regex)),
-            ("model", .object(try model(kind, spellings: spellings, vocab: vocab))),
+            ("model", .object(try model(kind, spellings: spellings))),
             ("post_processor", postProcessor(kind, bos: addedID(vocabulary.bosID), eos: addedID(vocabulary.eosID))),
             ("decoder", decoder(kind)),
         ]

@@ -56,7 +56,7 @@ extension GGUFTokenizerJSON {
 
     /// `model`: BPE over the respelled vocabulary (ids in file order) and the merges. The classes' empty
     /// `continuing_subword_prefix`/`end_of_word_suffix` are written as null: an empty affix changes nothing.
-    func model(_ kind: Kind, spellings: [[Unicode.Scalar]], vocab: [[Unicode.Scalar]: TokenID]) throws
+    func model(_ kind: Kind, spellings: [[Unicode.Scalar]]) throws
         -> [(key: String, value: JSONValue)] {
         let members = spellings.enumerated().map { (key: Self.string($1), value: JSONValue.number(Double($0))) }
         let merges = try mergePairs().map { JSONValue.array([.string(Self.string($0.left)), .string(Self.string($0.right))]) }
