@@ -156,6 +156,11 @@ struct BPEModel {
             ids += mergeAll(initialSymbols(word[...]))
             return
         }
+        // A short word (what a regex pre-tokenizer makes) is one cached chunk: cutting it would cost more than it saves.
+        guard word.count >= 16 else {
+            encodeChunk(word[...], into: &ids, cache: &cache)
+            return
+        }
         var start = 0
         for p in 1..<word.count where isCut(word[p - 1], word[p]) {
             encodeChunk(word[start..<p], into: &ids, cache: &cache)

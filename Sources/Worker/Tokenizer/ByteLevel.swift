@@ -36,9 +36,19 @@ enum ByteLevel {
 
     /// The mapped characters for the UTF-8 bytes of `text`.
     static func encode(_ text: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
+        var mapped: [Unicode.Scalar] = []
+        mapped.reserveCapacity(text.count)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.count)
-        for scalar in text { appendUTF8(scalar, to: &bytes) }
-        return bytes.map { characters[Int($0)] }
+        for scalar in text {
+            // ASCII (most text) is one byte; only other scalars go through UTF-8.
+            if scalar.value < 0x80 {
+                mapped.append(characters[Int(scalar.value)])
+                continue
+            }
+            bytes.removeAll(keepingCapacity: true)
+            appendUTF8(scalar, to: &bytes)
+            for byte in bytes { mapped.append(characters[Int(byte)]) }
+        }
+        return mapped
     }
 }

@@ -13,6 +13,10 @@ struct ScalarClass: OptionSet {
     /// CR or LF, which the LLaMA-3 regex treats apart from other whitespace.
     static let lineBreak = ScalarClass(rawValue: 8)
 
+    /// A plain bit test. It shadows `SetAlgebra`'s generic `contains`, which unoptimized builds call through
+    /// protocol witnesses, several times per scalar in the split regexes.
+    func contains(_ member: ScalarClass) -> Bool { rawValue & member.rawValue == member.rawValue }
+
     /// ASCII answers from a table; everything else asks the Unicode property tables.
     static func of(_ scalar: Unicode.Scalar) -> ScalarClass {
         let value = scalar.value

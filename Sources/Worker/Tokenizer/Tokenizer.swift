@@ -37,7 +37,12 @@ struct Tokenizer {
 
     /// Builds from the bytes of a tokenizer.json; `file` labels errors.
     init(json bytes: [UInt8], file: String) throws {
-        let sections = try TokenizerJSON(bytes: bytes, file: file)
+        try self.init(sections: TokenizerJSON(bytes: bytes, file: file))
+    }
+
+    /// Builds from checked sections. `eosID` is used when the post-processor appends no end token (a GGUF file
+    /// names its EOS; tokenizer.json does not).
+    init(sections: TokenizerJSON, eosID knownEOS: TokenID? = nil) {
         self.sections = sections
         var raw: [(pattern: [Unicode.Scalar], token: AddedToken)] = []
         var normalized: [(pattern: [Unicode.Scalar], token: AddedToken)] = []
@@ -63,7 +68,7 @@ struct Tokenizer {
 
         bosID = sections.postProcessor?.leadingSpecialIDs.first
         let endNames: Set<String> = ["</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"]
-        eosID = sections.postProcessor?.trailingSpecialIDs.last
+        eosID = sections.postProcessor?.trailingSpecialIDs.last ?? knownEOS
             ?? added.first(where: { endNames.contains($0.content) })?.id
         vocabularySize = max(sections.model.tokens.count, (text.keys.max().map { Int($0) + 1 }) ?? 0)
     }
@@ -72,6 +77,8 @@ struct Tokenizer {
     func encode(_ text: String, addSpecialTokens: Bool = true) -> [TokenID] {
         var ids: [TokenID] = []
         var cache = BPEModel.Cache()
+        // Only the first run of all starts at offset 0 of the original text (Metaspace's "first" scheme asks).
+        var startsText = true
         for segment in rawMatcher.split(Array(text.unicodeScalars)) {
             switch segment {
             case .token(let id):
@@ -81,18 +88,21 @@ struct Tokenizer {
                 for piece in normalizedMatcher.split(normalized) {
                     switch piece {
                     case .token(let id): ids.append(id)
-                    case .text(let run): encodeRun(run, into: &ids, cache: &cache)
+                    case .text(let run): encodeRun(run, startsText: startsText, into: &ids, cache: &cache)
                     }
+                    startsText = false
                 }
             }
+            startsText = false
         }
         guard addSpecialTokens, let postProcessor = sections.postProcessor else { return ids }
         return postProcessor.process(ids)
     }
 
     /// Pre-tokenizes one normalized run and encodes its words.
-    private func encodeRun(_ run: [Unicode.Scalar], into ids: inout [TokenID], cache: inout BPEModel.Cache) {
-        let words = sections.preTokenizer?.preTokenize([run]) ?? [run]
+    private func encodeRun(_ run: [Unicode.Scalar], startsText: Bool, into ids: inout [TokenID],
+                           cache: inout BPEModel.Cache) {
+        let words = sections.preTokenizer?.preTokenize([run], startsText: startsText) ?? [run]
         for word in words { sections.model.encode(word, into: &ids, cache: &cache) }
     }
 

@@ -1,7 +1,9 @@
-/// Everything that can be wrong with a `tokenizer.json`, each case naming the file and the place in it.
+/// Everything that can be wrong with a `tokenizer.json` or a GGUF file's tokenizer metadata, each case naming
+/// the file and the place in it.
 ///
 /// `path` is a dotted JSON path such as `model.merges[12]` or `pre_tokenizer.pretokenizers[0].pattern`, so a
-/// message points at the offending field without opening the file in an editor.
+/// message points at the offending field without opening the file in an editor. For a GGUF file the sections are
+/// built in memory, so such a path names the tokenizer.json section the metadata became; `key` names the GGUF key.
 enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read at all.
     case unreadable(file: String, reason: String)
@@ -20,6 +22,11 @@ enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case badMerge(file: String, index: Int, merge: String, reason: String)
     /// A token that a section refers to is not in the vocabulary.
     case unknownToken(file: String, path: String, token: String)
+    /// A GGUF key holds a value this implementation does not turn into a tokenizer (e.g. `tokenizer.ggml.model`
+    /// "bert", `tokenizer.ggml.pre` "qwen2").
+    case unsupportedGGUF(file: String, key: String, value: String)
+    /// A GGUF key is missing or inconsistent with the others (an array of the wrong length, an id out of range).
+    case malformedGGUF(file: String, key: String, reason: String)
 
     var description: String {
         switch self {
@@ -32,6 +39,8 @@ enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .badMerge(file, index, merge, reason):
             return "\(file): model.merges[\(index)] \(merge): \(reason)"
         case let .unknownToken(file, path, token): return "\(file): \(path): token \"\(token)\" is not in the vocabulary"
+        case let .unsupportedGGUF(file, key, value): return "\(file): \(key) \"\(value)\" is not supported"
+        case let .malformedGGUF(file, key, reason): return "\(file): \(key): \(reason)"
         }
     }
 }

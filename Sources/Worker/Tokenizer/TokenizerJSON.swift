@@ -18,7 +18,11 @@ struct TokenizerJSON {
 
     /// Parses and checks a whole file; `file` labels errors.
     init(bytes: [UInt8], file: String) throws {
-        let root = JSONField(value: try JSONValue.parse(bytes, file: file), path: "", file: file)
+        try self.init(root: JSONField(value: try JSONValue.parse(bytes, file: file), path: "", file: file))
+    }
+
+    /// Checks and builds from an already parsed document (or one built in memory, as the GGUF converter does).
+    init(root: JSONField) throws {
         _ = try root.members()  // the document must be an object
         for refused in ["truncation", "padding"] {
             if let field = root.optionalField(refused) { throw field.unsupported("\(refused) must be null") }
