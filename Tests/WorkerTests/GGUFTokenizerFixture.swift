@@ -1,18 +1,20 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Worker
 
-/// Where the GGUF tokenizer tests get SmolLM2-135M's `tokenizer.ggml.*` metadata (the model is not in the
-/// repository: see ../shared/fixtures/smollm2-135m/README.md).
-///
-/// Today `loadVocabulary` reads a JSON dump written by `Benchmarks/Reference/dump_gguf_vocab.py`, named by
-/// `$PRUNERZERO_GGUF_VOCAB_JSON`; unset, the tests that need it are skipped. Once the worker reads GGUF files
-/// itself, only that function's body changes (to read the GGUF file with the worker's reader).
+/// Where the GGUF tokenizer tests get SmolLM2-135M's `tokenizer.ggml.*` metadata: the model's GGUF file itself
+/// (fetched by deploy/fetch-smollm2.sh; see ../shared/fixtures/smollm2-135m/README.md), read with the worker's
+/// reader; or a JSON dump written by `Benchmarks/Reference/dump_gguf_vocab.py`, named by
+/// `$PRUNERZERO_GGUF_VOCAB_JSON`. With neither, the tests that need it are skipped.
 enum GGUFTokenizerFixture {
     static let environmentKey = "PRUNERZERO_GGUF_VOCAB_JSON"
 
     /// SmolLM2-135M-Instruct's tokenizer metadata, or nil when it is not available on this machine.
     static func loadVocabulary() throws -> GGUFVocabulary? {
+        if FileManager.default.fileExists(atPath: SmolLM2.gguf.path) {
+            return try GGUFVocabulary(GGUFFile(path: SmolLM2.gguf.path))
+        }
         guard let path = ProcessInfo.processInfo.environment[environmentKey], !path.isEmpty else { return nil }
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         return try dumpedVocabulary(JSONField(value: try JSONValue.parse(bytes, file: path), path: "", file: path))
@@ -55,7 +57,7 @@ enum GGUFTokenizerFixture {
         return TokenizerFixtures.url("fixtures/smollm2-135m/vectors.jsonl") != nil
     }()
 
-    static let skipReason: Comment = "set PRUNERZERO_GGUF_VOCAB_JSON to a dump of SmolLM2-135M's GGUF by dump_gguf_vocab.py"
+    static let skipReason: Comment = "SmolLM2's GGUF is absent (deploy/fetch-smollm2.sh), and PRUNERZERO_GGUF_VOCAB_JSON is unset"
 
     static func vocabulary() throws -> GGUFVocabulary { try loaded.get()! }
 
