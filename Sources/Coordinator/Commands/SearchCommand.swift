@@ -99,6 +99,10 @@ struct SearchCommand: ParsableCommand {
                     spawnWorkers: spawnWorkers,
                     identityOf: { try BundleIdentity.of(directory: URL(fileURLWithPath: $0)) })
             } catch { throw ValidationError(error.description) }
+            if launch.spawnWorkers > 0, let path = launch.bundlePath {
+                log.line("spawning \(launch.spawnWorkers) workers on bundle \(path)"
+                    + (given == nil ? " (as the journal records)" : ""))
+            }
         } else {
             if FileManager.default.fileExists(atPath: journalURL.path) {
                 throw ValidationError("\(journalURL.path) exists: use --resume, or another --run-dir")

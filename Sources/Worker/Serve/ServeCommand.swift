@@ -3,8 +3,8 @@ import Foundation
 import Shared
 
 /// `serve`: the worker's NNG edge. Loads the bundle once, then performs `ServeMachine`'s actions: one REQ socket
-/// for the protocol, a second for heartbeats while a job runs (so a long evaluation never blocks them), SIGTERM
-/// turned into a goodbye.
+/// for the protocol, a second for `HeartbeatMachine`'s heartbeats while a job runs (so a long evaluation never
+/// blocks them), SIGTERM turned into a goodbye.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
