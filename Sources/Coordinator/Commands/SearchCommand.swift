@@ -11,8 +11,10 @@ struct SearchCommand: ParsableCommand {
         discussion: """
             New run:  search --bundle DIR --run-dir DIR --budget N --seed S [--spawn-workers K] [--population P]
                              [--sparsity 0.5 --type unstructured|2:4] [--listen ADDR]   (or --config FILE)
-            Resume:   search --resume --run-dir DIR
-            The run directory holds events.jsonl (the journal), search.log and the report.
+            Resume:   search --resume --run-dir DIR [--spawn-workers K] [--bundle DIR]
+            The run directory holds events.jsonl (the journal), search.log and the report. The journal records the
+            bundle's identity, its path and the spawned worker count, so a resume restarts the same local workers;
+            --bundle on resume must have the journal's identity (a moved bundle).
             Security: the cluster secret comes from --secret-file PATH (mode 600) or $PRUNERZERO_SECRET, never a flag;
             listening beyond loopback requires it. TLS: --tls-cert/--tls-key with a tls+tcp:// address.
             """)
@@ -21,7 +23,8 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Run directory: journal, log and report.") var runDir: String
     @Option(help: "Evaluations (cheap and full) to spend.") var budget: Int?
     @Option(help: "Seed of every random choice.") var seed: UInt64?
-    @Option(help: "Local worker processes to start (prunerzero-worker serve).") var spawnWorkers: Int = 0
+    @Option(help: "Local worker processes to start (prunerzero-worker serve; default 0, on --resume as recorded).")
+    var spawnWorkers: Int?
     @Option(help: "Population size.") var population: Int?
     @Option(help: "Fraction of each row pruned (unstructured).") var sparsity: Double?
     @Option(help: "Sparsity type: unstructured or N:M (e.g. 2:4).") var type: String?
@@ -42,12 +45,13 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         if resume {
-            let extra = [bundle, budget.map(String.init), seed.map(String.init), config].compactMap { $0 }
+            // --bundle is allowed: it says where the journal's bundle is now (its identity is checked).
+            let extra = [budget.map(String.init), seed.map(String.init), config].compactMap { $0 }
             guard extra.isEmpty else { throw ValidationError("--resume takes its configuration from the journal") }
         } else if bundle == nil && config == nil {
             throw ValidationError("give --bundle DIR (or --config FILE), or --resume")
         }
-        guard (0...256).contains(spawnWorkers) else { throw ValidationError("--spawn-workers must be 0…256") }
+        guard (0...256).contains(spawnWorkers ?? 0) else { throw ValidationError("--spawn-workers must be 0…256") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard maxConnections >= 2 else { throw ValidationError("--max-connections must be at least 2") }
     }
@@ -76,19 +80,40 @@ struct SearchCommand: ParsableCommand {
         let log = try RunLog(url: runURL.appendingPathComponent("search.log"))
         let now = Date().timeIntervalSince1970
 
-        let machine: SearchMachine, output: SearchOutput
+        let machine: SearchMachine, output: SearchOutput, launch: ResumeLaunch
         if resume {
             let (events, warning) = try JournalReader.read(url: journalURL)
             if let warning { log.line(warning) }
-            (machine, output) = try SearchMachine.resume(journal: events, now: now)
+            let given = bundle.map(Self.absolute)
+            (machine, output) = try SearchMachine.resume(journal: events, now: now,
+                                                         launch: .init(bundlePath: given, spawnWorkers: spawnWorkers))
+            if machine.state.phase == .finished {
+                output.log.forEach(log.line)
+                try SearchReport(state: machine.state, now: now).write(to: runURL)
+                log.line("this search has already finished; report rewritten")
+                return
+            }
+            do {
+                launch = try ResumeLaunch.choose(
+                    identity: machine.state.config.bundleIdentity, recorded: machine.state.launch, bundle: given,
+                    spawnWorkers: spawnWorkers,
+                    identityOf: { try BundleIdentity.of(directory: URL(fileURLWithPath: $0)) })
+            } catch { throw ValidationError(error.description) }
+            if launch.spawnWorkers > 0, let path = launch.bundlePath {
+                log.line("spawning \(launch.spawnWorkers) workers on bundle \(path)"
+                    + (given == nil ? " (as the journal records)" : ""))
+            }
         } else {
             if FileManager.default.fileExists(atPath: journalURL.path) {
                 throw ValidationError("\(journalURL.path) exists: use --resume, or another --run-dir")
             }
-            let config = try makeConfig()
+            let (config, bundleDir) = try makeConfig()
             let problems = config.problems()
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
-            (machine, output) = SearchMachine.start(config: config, version: prunerZeroVersion, now: now)
+            launch = ResumeLaunch(bundlePath: Self.absolute(bundleDir), spawnWorkers: spawnWorkers ?? 0)
+            (machine, output) = SearchMachine.start(
+                config: config, version: prunerZeroVersion, now: now,
+                launch: .init(bundlePath: launch.bundlePath, spawnWorkers: launch.spawnWorkers))
         }
         let state = machine.state
         let address = listen ?? state.config.listen
@@ -112,13 +137,9 @@ struct SearchCommand: ParsableCommand {
         var workerFlags: [String] = []
         if let secretFile { workerFlags += ["--secret-file", secretFile] }  // else the environment is inherited
         if let ca = tlsCa ?? tlsCert { workerFlags += ["--tls-ca", ca] }
-        let spawned = try WorkerSpawner(count: spawnWorkers, connect: address, bundle: bundle, extra: workerFlags)
+        let spawned = try WorkerSpawner(count: launch.spawnWorkers, connect: address, bundle: launch.bundlePath,
+                                        extra: workerFlags)
         defer { spawned.terminate() }
-        if state.phase == .finished {
-            try SearchReport(state: state, now: now).write(to: runURL)
-            log.line("this search has already finished; report rewritten")
-            return
-        }
         // SIGTERM (systemd stop, Slurm's scancel and time limit) and SIGINT stop serving cleanly: spawned workers
         // are told to leave (and say goodbye, abandoning their jobs), the journal is synchronised; `--resume`
         // continues.
@@ -140,7 +161,11 @@ struct SearchCommand: ParsableCommand {
         }
     }
 
-    private func makeConfig() throws -> SearchConfig {
+    /// `path` made absolute against the working directory, as recorded in the journal.
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+
+    /// The configuration of a new search and the bundle directory it names.
+    private func makeConfig() throws -> (SearchConfig, bundleDir: String) {
         var file = SearchFile()
         if let config {
             file = try JSONDecoder().decode(SearchFile.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
@@ -175,7 +200,7 @@ struct SearchCommand: ParsableCommand {
         c.promoteTopFraction = file.promoteTopFraction ?? c.promoteTopFraction
         c.seedBaselines = file.seedBaselines ?? c.seedBaselines
         c.searchID = file.searchID ?? URL(fileURLWithPath: runDir).lastPathComponent
-        return c
+        return (c, bundleDir)
     }
 }
 

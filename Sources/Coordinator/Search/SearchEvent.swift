@@ -8,7 +8,7 @@ import Shared
 public enum SearchEvent: Sendable, Hashable {
     case started(Started)
     /// A restart from the journal: every job leased at the crash goes back to the queue.
-    case resumed(Stamp)
+    case resumed(Resumed)
     case birth(Birth)
     case dispatch(Dispatch)
     /// Written once per accepted result; duplicates and late copies are never journaled.
@@ -54,12 +54,53 @@ public enum SearchEvent: Sendable, Hashable {
         }
     }
 
-    public struct Stamp: Sendable, Hashable, Codable { public var time: Double }
+    /// How this coordinator process was started, beyond the configuration: where the bundle lives on this host
+    /// and how many local workers it spawned. Not part of `SearchConfig` (they decide nothing about fitness; a
+    /// bundle is named by its identity), but kept so that `--resume` alone can start the same local workers again.
+    /// Both are absent from journals written before they were recorded.
+    public struct Launch: Sendable, Hashable, Codable {
+        /// The bundle directory, absolute (`--bundle`, or the `--config` file's `bundle`).
+        public var bundlePath: String?
+        /// `--spawn-workers` (0: workers dial in on their own).
+        public var spawnWorkers: Int?
+
+        public init(bundlePath: String? = nil, spawnWorkers: Int? = nil) {
+            self.bundlePath = bundlePath; self.spawnWorkers = spawnWorkers
+        }
+
+        /// This launch with what `later` recorded (a restart records only what it changed).
+        public func updated(by later: Launch) -> Launch {
+            Launch(bundlePath: later.bundlePath ?? bundlePath, spawnWorkers: later.spawnWorkers ?? spawnWorkers)
+        }
+    }
 
     public struct Started: Sendable, Hashable, Codable {
         public var time: Double
         public var version: String
         public var config: SearchConfig
+        /// Absent in journals written before bundle paths were recorded.
+        public var bundlePath: String?
+        public var spawnWorkers: Int?
+
+        public init(time: Double, version: String, config: SearchConfig, launch: Launch = Launch()) {
+            self.time = time; self.version = version; self.config = config
+            bundlePath = launch.bundlePath; spawnWorkers = launch.spawnWorkers
+        }
+
+        public var launch: Launch { Launch(bundlePath: bundlePath, spawnWorkers: spawnWorkers) }
+    }
+
+    /// A restart; `bundlePath` and `spawnWorkers` are what this restart used (nil: as recorded before).
+    public struct Resumed: Sendable, Hashable, Codable {
+        public var time: Double
+        public var bundlePath: String?
+        public var spawnWorkers: Int?
+
+        public init(time: Double, launch: Launch = Launch()) {
+            self.time = time; bundlePath = launch.bundlePath; spawnWorkers = launch.spawnWorkers
+        }
+
+        public var launch: Launch { Launch(bundlePath: bundlePath, spawnWorkers: spawnWorkers) }
     }
 
     /// How an individual came to be: `operator` is `seed` (a baseline), `initial` (ramped half-and-half) or a
@@ -152,7 +193,7 @@ extension SearchEvent: Codable {
         let type = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .type)
         switch type {
         case "started": self = .started(try Started(from: decoder))
-        case "resumed": self = .resumed(try Stamp(from: decoder))
+        case "resumed": self = .resumed(try Resumed(from: decoder))
         case "birth": self = .birth(try Birth(from: decoder))
         case "dispatch": self = .dispatch(try Dispatch(from: decoder))
         case "result": self = .result(try ResultRecord(from: decoder))

@@ -3,6 +3,9 @@ import Shared
 
 /// The lines a person tails (stdout and `search.log`): one per accepted result, saying where the search stands.
 enum SearchLog {
+    /// Characters of a failure's reason in a result line: shortened at words, names (layers) kept whole.
+    static let reasonLimit = 100
+
     static func resultLine(state: SearchState, job: JobRecord, result: JobResult, seconds: Double?, now: Double)
         -> String
     {
@@ -12,7 +15,7 @@ enum SearchLog {
         let outcome: String
         switch result.status {
         case .ok: outcome = format(result.perplexity)
-        case .failed(let reason): outcome = "failed (\(reason.prefix(60)))"
+        case .failed(let reason): outcome = "failed (\(Shortening.shorten(reason, to: reasonLimit)))"
         }
         let took = seconds.map { String(format: " in %.1f s", $0) } ?? ""
         var parts = ["[\(done)/\(config.budgetEvaluations)] job \(job.id) \(job.windows) \(outcome) from "

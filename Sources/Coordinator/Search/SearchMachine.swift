@@ -29,10 +29,11 @@ public struct SearchMachine: Sendable {
 
     private init() {}
 
-    /// A new search: the `started` event and the initial population.
-    public static func start(config: SearchConfig, version: String, now: Double) -> (SearchMachine, SearchOutput) {
+    /// A new search: the `started` event (with how it was launched) and the initial population.
+    public static func start(config: SearchConfig, version: String, now: Double,
+                             launch: SearchEvent.Launch = .init()) -> (SearchMachine, SearchOutput) {
         var machine = SearchMachine()
-        machine.record(.started(.init(time: now, version: version, config: config)))
+        machine.record(.started(.init(time: now, version: version, config: config, launch: launch)))
         for index in 0..<config.population {
             let (tree, op) = Breeding.initial(index: index, config: config)
             machine.record(.birth(.init(time: now, individual: index, formula: tree.description, parents: [],
@@ -44,14 +45,17 @@ public struct SearchMachine: Sendable {
         return (machine, output)
     }
 
-    /// Rebuilds the state from a journal and re-queues every job that was in flight.
-    public static func resume(journal: [SearchEvent], now: Double) throws(JournalError) -> (SearchMachine, SearchOutput) {
+    /// Rebuilds the state from a journal and re-queues every job that was in flight; `launch` is what this restart
+    /// uses where it differs from the journal's (recorded in the `resumed` event).
+    public static func resume(journal: [SearchEvent], now: Double, launch: SearchEvent.Launch = .init())
+        throws(JournalError) -> (SearchMachine, SearchOutput)
+    {
         var machine = SearchMachine()
         guard case .started = journal.first else { throw JournalError(line: 1, problem: "the first event is not 'started'") }
         for event in journal { try machine.state.apply(event) }
         for worker in machine.state.workers.keys { machine.lastSeen[worker] = now }
         let inFlight = machine.state.leasedJobs.count
-        if machine.state.phase != .finished { machine.record(.resumed(.init(time: now))) }
+        if machine.state.phase != .finished { machine.record(.resumed(.init(time: now, launch: launch))) }
         machine.pending.log.append("resumed \(machine.state.config.searchID) from \(journal.count) events: "
             + "\(machine.state.evaluations) evaluations done, \(inFlight) in-flight jobs re-queued, "
             + "\(machine.state.workers.count) workers known")

@@ -9,6 +9,8 @@ import Shared
 public struct SearchState: Sendable {
     public private(set) var config = SearchConfig()
     public private(set) var startedAt: Double = 0
+    /// Where the bundle was and how many workers were spawned, as last recorded (start or resume).
+    public private(set) var launch = SearchEvent.Launch()
     public private(set) var individuals: [Individual] = []
     /// The first individual of each rank-canonical form.
     public private(set) var representative: [String: Int] = [:]
@@ -47,7 +49,9 @@ public struct SearchState: Sendable {
         case .started(let e):
             config = e.config
             startedAt = e.time
-        case .resumed:
+            launch = e.launch
+        case .resumed(let e):
+            launch = launch.updated(by: e.launch)
             requeueAllLeased()
         case .birth(let e):
             try applyBirth(e)

@@ -107,7 +107,7 @@ public struct Wait: Sendable, Hashable {
     public init(retryMilliseconds: UInt32, reason: String) {
         self.retryMilliseconds = retryMilliseconds; self.reason = reason
     }
-    func encode(into w: inout WireWriter) { w.u32(retryMilliseconds); w.string(reason, limit: WireLimits.reason) }
+    func encode(into w: inout WireWriter) { w.u32(retryMilliseconds); w.prose(reason, limit: WireLimits.reason) }
     init(from r: inout WireReader) throws(ProtocolError) {
         retryMilliseconds = try r.u32("retry milliseconds"); reason = try r.string("reason", limit: WireLimits.reason)
     }
@@ -152,7 +152,7 @@ public struct JobResult: Sendable, Hashable {
         w.u64(jobID); w.string(workerID, limit: WireLimits.identifier)
         switch status {
         case .ok: w.u8(0)
-        case .failed(let reason): w.u8(1); w.string(reason, limit: WireLimits.reason)
+        case .failed(let reason): w.u8(1); w.prose(reason, limit: WireLimits.reason)
         }
         w.f64(perplexity); w.u64(maskFingerprint)
         let layers = layerSparsity.prefix(WireLimits.layers)
@@ -300,7 +300,7 @@ public struct Refusal: Sendable, Hashable {
 
     public init(reason: Reason, detail: String) { self.reason = reason; self.detail = detail }
 
-    func encode(into w: inout WireWriter) { w.u8(reason.rawValue); w.string(detail, limit: WireLimits.reason) }
+    func encode(into w: inout WireWriter) { w.u8(reason.rawValue); w.prose(detail, limit: WireLimits.reason) }
 
     init(from r: inout WireReader) throws(ProtocolError) {
         let at = r.offset
@@ -323,7 +323,7 @@ public struct Goodbye: Sendable, Hashable {
     }
 
     func encode(into w: inout WireWriter) {
-        w.string(workerID, limit: WireLimits.identifier); w.string(reason, limit: WireLimits.reason)
+        w.string(workerID, limit: WireLimits.identifier); w.prose(reason, limit: WireLimits.reason)
         w.bool(abandonedJob != nil); w.u64(abandonedJob ?? 0)
     }
 
@@ -340,6 +340,6 @@ public struct Goodbye: Sendable, Hashable {
 public struct Finished: Sendable, Hashable {
     public var summary: String
     public init(summary: String) { self.summary = summary }
-    func encode(into w: inout WireWriter) { w.string(summary, limit: WireLimits.reason) }
+    func encode(into w: inout WireWriter) { w.prose(summary, limit: WireLimits.reason) }
     init(from r: inout WireReader) throws(ProtocolError) { summary = try r.string("summary", limit: WireLimits.reason) }
 }

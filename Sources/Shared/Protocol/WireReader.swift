@@ -110,16 +110,25 @@ struct WireWriter {
     mutating func f64(_ v: Double) { integer(v.bitPattern) }
 
     /// Encoders write only values their decoders accept, so an over-long string is clipped at a character
-    /// boundary rather than producing a message the receiver must refuse.
+    /// boundary (its longest prefix that fits) rather than producing a message the receiver must refuse.
     mutating func string(_ s: String, limit: Int) {
         var utf8 = Array(s.utf8)
         if utf8.count > limit {
-            var clipped = ""
-            for c in s where clipped.utf8.count + c.utf8.count <= limit { clipped.append(c) }
+            var clipped = "", used = 0
+            for c in s {
+                guard used + c.utf8.count <= limit else { break }
+                clipped.append(c); used += c.utf8.count
+            }
             utf8 = Array(clipped.utf8)
         }
         u32(UInt32(utf8.count))
         bytes.append(contentsOf: utf8)
+    }
+
+    /// Prose (reasons, details, summaries): an over-long text is shortened at word boundaries keeping names whole
+    /// (`Shortening`), so a failure still names its layer.
+    mutating func prose(_ s: String, limit: Int) {
+        string(Shortening.shorten(s, to: limit, measure: .utf8Bytes), limit: limit)
     }
 
     mutating func count(_ n: Int) { u32(UInt32(n)) }

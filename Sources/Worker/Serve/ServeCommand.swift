@@ -3,8 +3,8 @@ import Foundation
 import Shared
 
 /// `serve`: the worker's NNG edge. Loads the bundle once, then performs `ServeMachine`'s actions: one REQ socket
-/// for the protocol, a second for heartbeats while a job runs (so a long evaluation never blocks them), SIGTERM
-/// turned into a goodbye.
+/// for the protocol, a second for `HeartbeatMachine`'s heartbeats while a job runs (so a long evaluation never
+/// blocks them), SIGTERM turned into a goodbye.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -164,9 +164,11 @@ final class ServeLoop {
     /// Runs one evaluation with a heartbeat thread beside it.
     private func evaluate(_ job: Job, _ metric: MetricExpression) -> ServeMachine.Input {
         let progress = FitnessProgress()
-        let heartbeat = HeartbeatThread(link: link, workerID: machine.workerID, jobID: job.jobID,
+        let workerID = machine.workerID
+        let heartbeat = HeartbeatThread(link: link, workerID: workerID, jobID: job.jobID,
                                         interval: Double(machine.heartbeatSeconds),
-                                        progress: progress, terminate: terminateRequested)
+                                        progress: progress, terminate: terminateRequested,
+                                        log: { FileHandle.standardError.write(Data("[\(workerID)] \($0)\n".utf8)) })
         heartbeat.start()
         defer { heartbeat.stop() }
         do {
@@ -191,21 +193,23 @@ final class ManagedFlag: @unchecked Sendable {
     var isSet: Bool { lock.with { value } }
 }
 
-/// Sends heartbeats on its own REQ socket every few seconds while a job runs; a lost lease or SIGTERM asks the
-/// evaluation to stop; a perplexity the coordinator already knows for the reported masks is handed to it.
+/// Performs `HeartbeatMachine`'s actions while a job runs, on its own REQ socket (opened lazily, reopened after a
+/// send error or an unreadable reply): ticks it every 100 ms, sends what it says, reports each outcome. A lost lease
+/// or SIGTERM asks the evaluation to stop; a perplexity the coordinator already knows for the masks is handed to it.
 final class HeartbeatThread: @unchecked Sendable {
     private let link: ServeLink, workerID: String, jobID: UInt64
     private let interval: Double
     private let progress: FitnessProgress
     private let terminate: ManagedFlag
+    private let log: @Sendable (String) -> Void
     private let running = ManagedFlag()  // set = stop requested
     private var thread: Thread?
 
     /// `interval`: the coordinator's heartbeat period (from its welcome).
     init(link: ServeLink, workerID: String, jobID: UInt64, interval: Double, progress: FitnessProgress,
-         terminate: ManagedFlag) {
-        self.link = link; self.workerID = workerID; self.jobID = jobID; self.interval = max(0.5, interval)
-        self.progress = progress; self.terminate = terminate
+         terminate: ManagedFlag, log: @escaping @Sendable (String) -> Void) {
+        self.link = link; self.workerID = workerID; self.jobID = jobID; self.interval = interval
+        self.progress = progress; self.terminate = terminate; self.log = log
     }
 
     func start() {
@@ -216,21 +220,53 @@ final class HeartbeatThread: @unchecked Sendable {
 
     func stop() { running.set() }
 
+    private static func now() -> Double { Date().timeIntervalSince1970 }
+
     private func loop() {
-        guard let socket = try? link.requestSocket() else { return }
-        defer { socket.close() }
-        var last = Date.distantPast
+        var machine = HeartbeatMachine(workerID: workerID, jobID: jobID, intervalSeconds: interval, now: Self.now())
+        var socket: NNGSocket?
+        defer {
+            socket?.close()
+            perform(machine.handle(.finished(now: Self.now())), &machine, &socket)
+        }
         while !running.isSet {
             if terminate.isSet { progress.requestStop() }
-            if Date().timeIntervalSince(last) >= interval {
-                last = Date()
-                let beat = Heartbeat(workerID: workerID, jobID: jobID, maskFingerprint: progress.reportedFingerprint)
-                if case .heartbeatAck(let ack)? = try? link.ask(socket, .heartbeat(beat)) {
-                    if !ack.leaseValid { progress.requestStop() }
-                    if let known = ack.knownPerplexity { progress.setKnownPerplexity(known) }
-                }
-            }
+            perform(machine.handle(.tick(now: Self.now(), fingerprint: progress.reportedFingerprint)), &machine, &socket)
             Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    private func perform(_ actions: [HeartbeatMachine.Action], _ machine: inout HeartbeatMachine,
+                         _ socket: inout NNGSocket?) {
+        var queue = actions
+        while !queue.isEmpty {
+            switch queue.removeFirst() {
+            case .send(let beat): queue += machine.handle(exchange(beat, &socket))
+            case .stopEvaluation: progress.requestStop()
+            case .knownPerplexity(let known): progress.setKnownPerplexity(known)
+            case .closeSocket: socket?.close(); socket = nil
+            case .log(let line): log(line)
+            }
+        }
+    }
+
+    /// One heartbeat and its answer, every way it can fail named.
+    private func exchange(_ beat: Heartbeat, _ socket: inout NNGSocket?) -> HeartbeatMachine.Input {
+        if socket == nil {
+            do { socket = try link.requestSocket() } catch {
+                return .failed(.noSocket("\(error)"), now: Self.now())
+            }
+        }
+        guard let open = socket else { return .failed(.noSocket("no socket"), now: Self.now()) }
+        do { try open.send(Envelope.encodeData(.heartbeat(beat), authenticator: link.authenticator)) } catch {
+            return .failed(.sendFailed("\(error)"), now: Self.now())
+        }
+        let reply: Data
+        do { reply = try open.receive() } catch {
+            return .failed(.noReply(error.isTimeout ? "no answer within the reply timeout" : "\(error)"), now: Self.now())
+        }
+        do { return .replied(try Envelope.decode(reply, authenticator: link.authenticator), now: Self.now()) } catch {
+            return .failed(.badReply("\(error)"), now: Self.now())
         }
     }
 }

@@ -45,6 +45,9 @@ struct ServeMachine {
     private(set) var terminating = false
     /// The coordinator's heartbeat period, from its welcome (5 s until then).
     private(set) var heartbeatSeconds: UInt32 = 5
+    /// Resends of `outstanding` since the coordinator last answered (the outage's length in attempts).
+    private(set) var unanswered = 0
+    private var lastUnansweredWhy: String?
     var limits = MetricLimits.standard
 
     init(hello: WorkerHello) {
@@ -72,8 +75,7 @@ struct ServeMachine {
                 return finish(0, "coordinator unreachable while terminating (\(why))\(dropped)")
             }
             guard let outstanding else { return [] }
-            return [.log("no answer from the coordinator (\(why)); resending \(outstanding.name)"),
-                    .sleep(milliseconds: 1_000), send(outstanding)]
+            return unansweredLog(why, resending: outstanding) + [.sleep(milliseconds: 1_000), send(outstanding)]
         case (.evaluated(let result), .evaluating(let job)) where result.jobID == job.jobID:
             return deliver(result)
         case (.abandoned(let id), .evaluating(let job)) where id == job.jobID:
@@ -81,7 +83,9 @@ struct ServeMachine {
             return [.log("stopped job \(id): its lease moved elsewhere"), ask()]
         case (.reply(let message), _):
             outstanding = nil
-            return receive(message)
+            let back: [Action] = unanswered > 1 ? [.log("the coordinator answers again after \(unanswered) attempts")] : []
+            unanswered = 0; lastUnansweredWhy = nil
+            return back + receive(message)
         default:
             return [.log("ignored \(input) in state \(state)")]
         }
@@ -122,6 +126,20 @@ struct ServeMachine {
         default:
             return [.log("unexpected \(message.name) from the coordinator in state \(state)")]
         }
+    }
+
+    /// A coordinator that stays silent is logged once, again when the reason changes, and every 10th attempt.
+    private mutating func unansweredLog(_ why: String, resending message: WireMessage) -> [Action] {
+        unanswered += 1
+        defer { lastUnansweredWhy = why }
+        if unanswered == 1 || why != lastUnansweredWhy {
+            return [.log("no answer from the coordinator (\(why)); resending \(message.name)")]
+        }
+        if unanswered % 10 == 0 {
+            return [.log("still no answer from the coordinator after \(unanswered) attempts (\(why)); resending "
+                + "\(message.name)")]
+        }
+        return []
     }
 
     private mutating func refused(_ refusal: Refusal) -> [Action] {

@@ -74,6 +74,29 @@ final class ServeMachineTests: XCTestCase {
         XCTAssertEqual(actions.last, .send(.jobRequest(JobRequest(workerID: "w1"))))
     }
 
+    /// A silent coordinator: every attempt is resent, but logged once (again on a new reason, every 10th), and its
+    /// return is said once.
+    func testASilentCoordinatorIsLoggedOncePerReasonNotPerAttempt() {
+        var m = ServeMachine(hello: hello)
+        _ = m.start(); _ = m.handle(.reply(welcome()))
+        var lines: [String] = []
+        for k in 1...25 {
+            let actions = m.handle(.transportFailed(k < 15 ? "timed out" : "connection refused"))
+            XCTAssertEqual(actions.suffix(2), [.sleep(milliseconds: 1_000), .send(.jobRequest(JobRequest(workerID: "w1")))])
+            lines += actions.compactMap { if case .log(let s) = $0 { s } else { nil } }
+        }
+        XCTAssertEqual(lines, [
+            "no answer from the coordinator (timed out); resending jobRequest",
+            "still no answer from the coordinator after 10 attempts (timed out); resending jobRequest",
+            "no answer from the coordinator (connection refused); resending jobRequest",
+            "still no answer from the coordinator after 20 attempts (connection refused); resending jobRequest",
+        ])
+        XCTAssertEqual(m.unanswered, 25)
+        let back = m.handle(.reply(.wait(Wait(retryMilliseconds: 100, reason: ""))))
+        XCTAssertEqual(back.first, .log("the coordinator answers again after 25 attempts"))
+        XCTAssertEqual(m.unanswered, 0)
+    }
+
     func testSIGTERMWithNoCoordinatorLeavesAfterOneTimeout() {
         var m = ServeMachine(hello: hello)
         _ = m.start(); _ = m.handle(.reply(welcome())); _ = m.handle(.reply(.job(job(4))))
