@@ -54,8 +54,9 @@ private func dequantize(_ type: GGMLType, _ bytes: [UInt8], count: Int) throws -
 }
 
 private func quantize(_ type: GGMLType, _ floats: [Float]) throws -> [UInt8] {
-    // Room for whole blocks even when the count is not (the error cases).
-    var out = [UInt8](repeating: 0xAA, count: (floats.count / type.blockSize + 1) * type.typeSize)
+    // A partial block (the error cases) still gets room for the blocks around it.
+    let byteCount = type.byteCount(elements: floats.count) ?? (floats.count / type.blockSize + 1) * type.typeSize
+    var out = [UInt8](repeating: 0xAA, count: byteCount)
     try floats.withUnsafeBufferPointer { src in
         try out.withUnsafeMutableBytes { try GGMLQuantizer.quantize(type, from: src.baseAddress!, count: floats.count, into: $0.baseAddress!) }
     }
