@@ -7,7 +7,8 @@
 // does not contract floating-point expressions, so `d * q + m` is a rounded product then a rounded sum, and
 // the fixture tests would catch a fused build. The K-quants live in Dequantize+KQuants.swift; what the blocks
 // hold is described with each kernel. Source bytes are read with unaligned loads (GGUF aligns tensor data to 32, but
-// nothing here relies on it); little-endian byte order, as GGUF is, is assumed throughout.
+// nothing here relies on it); little-endian byte order, as GGUF is, is assumed throughout. Shifts by a computed
+// amount are masking shifts (`&>>`, amounts always in range): Swift's checked `>>` keeps the loops from vectorising.
 
 /// Widens ggml tensor data to Float32.
 enum GGMLDequantizer {
@@ -106,8 +107,8 @@ enum GGMLDequantizer {
             let qh = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
             for j in 0..<16 {
                 let q = UInt32(byte(x, 6 + j))
-                let q0 = (q & 0x0F) | ((qh >> j) & 1) << 4
-                let q1 = (q >> 4) | ((qh >> (j + 16)) & 1) << 4
+                let q0 = (q & 0x0F) | ((qh &>> j) & 1) << 4
+                let q1 = (q >> 4) | ((qh &>> (j + 16)) & 1) << 4
                 y[j] = d * Float(Int32(q0) - 16)
                 y[j + 16] = d * Float(Int32(q1) - 16)
             }
@@ -122,8 +123,8 @@ enum GGMLDequantizer {
             let qh = UInt32(littleEndian: x.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
             for j in 0..<16 {
                 let q = UInt32(byte(x, 8 + j))
-                let q0 = (q & 0x0F) | ((qh >> j) & 1) << 4
-                let q1 = (q >> 4) | ((qh >> (j + 16)) & 1) << 4
+                let q0 = (q & 0x0F) | ((qh &>> j) & 1) << 4
+                let q1 = (q >> 4) | ((qh &>> (j + 16)) & 1) << 4
                 y[j] = d * Float(q0) + m
                 y[j + 16] = d * Float(q1) + m
             }
