@@ -1,14 +1,15 @@
 // Dequantize: widens ggml tensor data (F32, F16, BF16, the 32-element quants, the K-quants) to Float32.
 //
 // Bit-exact to gguf-py's numpy dequantizers (gguf 0.19.0, `gguf.quants.dequantize`), which follow ggml's reference
-// `dequantize_row_*` (ggml-quants.c) op for op, every product and sum rounded to float32 on its own. The one place
-// the two can part is a multiply-add such as Q4_1's `x*d + m`: the C is built without a contraction guarantee
-// (`-ffp-contract=fast` under `-march=native` may fuse it into an fma), numpy never fuses. We follow numpy: Swift
-// does not contract floating-point expressions, so `d * q + m` is a rounded product then a rounded sum, and
-// the fixture tests would catch a fused build. The K-quants live in Dequantize+KQuants.swift; what the blocks
-// hold is described with each kernel. Source bytes are read with unaligned loads (GGUF aligns tensor data to 32, but
-// nothing here relies on it); little-endian byte order, as GGUF is, is assumed throughout. Shifts by a computed
-// amount are masking shifts (`&>>`, amounts always in range): Swift's checked `>>` keeps the loops from vectorising.
+// `dequantize_row_*` (ggml-quants.c) op for op, every product and sum rounded to float32 on its own, in the same order
+// (e.g. Q4_1's `x·d + m`, Q4_K's `(d·sc)·q − dmin·m`). Could an fma part them? The C is built without a contraction
+// guarantee (`-ffp-contract=fast` under `-march=native` may fuse), numpy never fuses, and Swift does not contract.
+// It does not matter here: every product is of an fp16 scale (11 significant bits) and small integers (at most 12
+// more bits: Q6_K's int8 scale times q − 32, 11 + 7 + 5 = 23), so it is exact in float32 and the only rounding is
+// the final add, fused or not. (Q8_K's float32 d times q rounds, but nothing is added to it.) The K-quants live in
+// Dequantize+KQuants.swift; each kernel's comment gives its block layout. Source bytes are read with unaligned loads
+// (GGUF aligns tensor data to 32, but nothing here relies on it), little-endian as GGUF is. Shifts by a computed
+// amount are masking shifts (`&>>`, amounts always in range): Swift's checked `>>` keeps loops from vectorising.
 
 /// Widens ggml tensor data to Float32.
 enum GGMLDequantizer {
