@@ -30,7 +30,9 @@ struct GGUFQuantFixture {
         let url = try #require(Self.directory?.appendingPathComponent(name))
         let data = try [UInt8](Data(contentsOf: url))
         try #require(data.count >= 24 && data[0..<4].elementsEqual("PZGQ".utf8), "\(name): not a fixture")
-        let header = (0..<5).map { i in data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4 + 4 * i, as: UInt32.self) } }
+        let header = data.withUnsafeBytes { raw in
+            (0..<5).map { raw.loadUnaligned(fromByteOffset: 4 + 4 * $0, as: UInt32.self) }
+        }
         let count = Int(header[3]), byteCount = Int(header[4])
         try #require(header[0] == 1 && header[1] == type.rawValue && header[2] == (quantize ? 1 : 0), "\(name): header")
         try #require(data.count == 24 + byteCount + 4 * count, "\(name): \(data.count) bytes")
@@ -39,7 +41,7 @@ struct GGUFQuantFixture {
         self.count = count
         bytes = Array(data[byteStart..<byteStart + byteCount])
         floats = data.withUnsafeBytes { raw in
-            (0..<count).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: floatStart + 4 * $0, as: UInt32.self)) }
+            (0..<count).map { raw.loadUnaligned(fromByteOffset: floatStart + 4 * $0, as: Float.self) }
         }
     }
 }
@@ -48,7 +50,9 @@ struct GGUFQuantFixture {
 private func dequantize(_ type: GGMLType, _ bytes: [UInt8], count: Int) throws -> [Float] {
     var out = [Float](repeating: .nan, count: count)
     try bytes.withUnsafeBytes { src in
-        try out.withUnsafeMutableBufferPointer { try GGMLDequantizer.dequantize(type, from: src.baseAddress!, count: count, into: $0.baseAddress!) }
+        try out.withUnsafeMutableBufferPointer {
+            try GGMLDequantizer.dequantize(type, from: src.baseAddress!, count: count, into: $0.baseAddress!)
+        }
     }
     return out
 }
@@ -58,7 +62,9 @@ private func quantize(_ type: GGMLType, _ floats: [Float]) throws -> [UInt8] {
     let byteCount = type.byteCount(elements: floats.count) ?? (floats.count / type.blockSize + 1) * type.typeSize
     var out = [UInt8](repeating: 0xAA, count: byteCount)
     try floats.withUnsafeBufferPointer { src in
-        try out.withUnsafeMutableBytes { try GGMLQuantizer.quantize(type, from: src.baseAddress!, count: floats.count, into: $0.baseAddress!) }
+        try out.withUnsafeMutableBytes {
+            try GGMLQuantizer.quantize(type, from: src.baseAddress!, count: floats.count, into: $0.baseAddress!)
+        }
     }
     return out
 }
@@ -177,8 +183,9 @@ private func expectIdentical(_ actual: [UInt8], _ expected: [UInt8], _ what: Str
         #expect(throws: GGMLTypeError.partialBlock(.q4_K, count: 100)) {
             try GGMLDequantizer.dequantize(.q4_K, from: src, count: 100, into: &out)
         }
-        #expect(throws: GGMLTypeError.cannotQuantize(.q4_K)) { _ = try quantize(.q4_K, [Float](repeating: 0, count: 256)) }
-        #expect(throws: GGMLTypeError.partialBlock(.q8_0, count: 31)) { _ = try quantize(.q8_0, [Float](repeating: 0, count: 31)) }
+        let zeros = [Float](repeating: 0, count: 256)
+        #expect(throws: GGMLTypeError.cannotQuantize(.q4_K)) { _ = try quantize(.q4_K, zeros) }
+        #expect(throws: GGMLTypeError.partialBlock(.q8_0, count: 31)) { _ = try quantize(.q8_0, Array(zeros[..<31])) }
         var withNaN = [Float](repeating: 1, count: 64)
         withNaN[40] = .nan
         #expect(throws: GGMLTypeError.self) { _ = try quantize(.q8_0, withNaN) }

@@ -126,8 +126,10 @@ extension GGMLDequantizer {
             for h in 0..<2 {
                 let ql = x + 64 * h, qh = x + 128 + 32 * h, sc = x + 192 + 8 * h, y = dst + 256 * b + 128 * h
                 for part in 0..<2 {  // l = 16·part + t: sub-blocks 8h + 2j + part
-                    let d0 = d * Float(Int8(bitPattern: byte(sc, part))), d1 = d * Float(Int8(bitPattern: byte(sc, part + 2)))
-                    let d2 = d * Float(Int8(bitPattern: byte(sc, part + 4))), d3 = d * Float(Int8(bitPattern: byte(sc, part + 6)))
+                    let d0 = d * Float(Int8(bitPattern: byte(sc, part)))
+                    let d1 = d * Float(Int8(bitPattern: byte(sc, part + 2)))
+                    let d2 = d * Float(Int8(bitPattern: byte(sc, part + 4)))
+                    let d3 = d * Float(Int8(bitPattern: byte(sc, part + 6)))
                     for l in 16 * part..<16 * part + 16 {
                         let a = byte(ql, l), c = byte(ql, l + 32), hi = byte(qh, l)
                         y[l] = d0 * Float(Int32((a & 0x0F) | (hi & 3) << 4) - 32)
