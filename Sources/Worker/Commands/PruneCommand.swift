@@ -33,6 +33,13 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Evaluate on the bundle's held-out test windows instead of its fitness windows.")
     var test = false
 
+    @Option(name: .customLong("test-data"),
+            help: "Evaluate on consecutive windows of this corpus (e.g. WikiText-2) instead of the bundle's; implies --test.")
+    var testData: String?
+
+    @Option(name: .customLong("test-windows"), help: "With --test-data: at most this many windows.")
+    var testWindows: Int?
+
     @Option(help: "Write the pruned model here as a Hugging Face checkpoint.")
     var save: String?
 
@@ -53,9 +60,15 @@ struct PruneCommand: ParsableCommand {
         }
         let method = try Self.method(metric)
         let opened = try CalibratedBundle(directory: URL(fileURLWithPath: bundle), model: model.map { URL(fileURLWithPath: $0) })
-        let evaluator = try FitnessEvaluator(model: opened.model, data: opened.data)
+        var data = opened.data
+        if let testData {
+            // The bundle's seqlen, windows cut as calibrate cuts held-out data; tokenized by the model's tokenizer.
+            data.testTokens = try Corpus.stream(testData, model: opened.modelPath)
+                .evaluationWindows(seqlen: data.seqlen, limit: testWindows).tokens
+        }
+        let evaluator = try FitnessEvaluator(model: opened.model, data: data)
         var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
-        request.split = test ? .test : .fitness
+        request.split = test || testData != nil ? .test : .fitness
 
         let start = Date()
         let dense = try evaluator.densePerplexity(windows: windows, split: request.split)

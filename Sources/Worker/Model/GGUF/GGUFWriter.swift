@@ -61,7 +61,9 @@ struct GGUFWriter {
         header.pad(to: alignment)
 
         let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
-        FileManager.default.createFile(atPath: partial.path, contents: nil)
+        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: partial.path])
+        }
         let handle = try FileHandle(forWritingTo: partial)
         do {
             try handle.write(contentsOf: header.bytes)
