@@ -122,9 +122,9 @@ final class Forward {
         // Attention sub-layer.
         w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         observer?.observe(layer: layer, input: .attention, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
-        w.q.withUnsafeBufferPointer { BLAS.linear(ws.q, ws.xn, $0.baseAddress!, rows: r, outputs: hd, inputs: c.hidden) }
-        w.k.withUnsafeBufferPointer { BLAS.linear(ws.k, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
-        w.v.withUnsafeBufferPointer { BLAS.linear(ws.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        w.q.withUnsafeBufferPointer { BLAS.tokenLinear(ws.q, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: hd, inputs: c.hidden) }
+        w.k.withUnsafeBufferPointer { BLAS.tokenLinear(ws.k, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
+        w.v.withUnsafeBufferPointer { BLAS.tokenLinear(ws.v, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
         rope.apply(ws.q, rows: r, heads: c.heads)
         rope.apply(ws.k, rows: r, heads: c.kvHeads)
         Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
@@ -133,15 +133,15 @@ final class Forward {
         // o_proj's residual add: into x, or into a copy when the pass must leave x as it found it.
         let residual = observeOnly ? ws.residual : x
         if observeOnly { ws.residual.update(from: x, count: r * c.hidden) }
-        w.o.withUnsafeBufferPointer { BLAS.linear(residual, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
+        w.o.withUnsafeBufferPointer { BLAS.tokenLinear(residual, ws.att, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: hd, accumulate: true) }
         // MLP sub-layer.
         w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, residual, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
-        w.gate.withUnsafeBufferPointer { BLAS.linear(ws.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
-        w.up.withUnsafeBufferPointer { BLAS.linear(ws.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        w.gate.withUnsafeBufferPointer { BLAS.tokenLinear(ws.gate, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
+        w.up.withUnsafeBufferPointer { BLAS.tokenLinear(ws.up, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
         Kernels.siluMul(ws.gate, ws.up, count: r * f)
         observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f, firstWindow: firstWindow)
         if observeOnly { return }
-        w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.gate, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
+        w.down.withUnsafeBufferPointer { BLAS.tokenLinear(x, ws.gate, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: f, accumulate: true) }
     }
 }
