@@ -126,16 +126,23 @@ struct BenchForwardCommand: ParsableCommand {
         let blocks = (0..<c.layers).map { Self.randomBlock(c, seed: UInt64(100 + $0)) }
         let head = OutputHead(config: c, norm: [Float](repeating: 1, count: c.hidden),
                               projection: Self.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7))
-        // The engine as it runs (a lane per core, single-threaded sgemm in each) and, for comparison, one lane
-        // whose products use OpenBLAS's threads.
-        let variants: [(String, Forward)] = Array(Set([Parallel.workers, 1])).sorted(by: >).map { lanes in
-            (lanes == 1 ? "1 lane (OpenBLAS threads)" : "\(lanes) lanes", Forward(config: c, seqlen: t, windows: b, lanes: lanes))
+        // The engine as it runs (a lane per core, each token product in fixed single-threaded sgemm blocks) and,
+        // for comparison, one lane, and both with each product as one sgemm over the chunk's rows (one lane: on
+        // OpenBLAS's threads), the engine before issue 11.
+        let laneCounts = Array(Set([Parallel.workers, 1])).sorted(by: >)
+        let variants: [(String, Forward, Bool)] = [true, false].flatMap { blocks in
+            laneCounts.map { lanes in
+                ((lanes == 1 ? "1 lane" : "\(lanes) lanes") + (blocks ? ", fixed blocks" : ", chunk-wide sgemm (before issue 11)"),
+                 Forward(config: c, seqlen: t, windows: b, lanes: lanes), blocks)
+            }
         }
         var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
         let embedding = Self.random(n * c.hidden, scale: 1, seed: 3)
         let tokens = Self.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
         var nll = 0.0
-        let runs = variants.map { _, forward in {
+        let runs = variants.map { _, forward, fixedBlocks in {
+            BLAS.tokenBlocks = fixedBlocks
+            defer { BLAS.tokenBlocks = true }
             hidden.x = embedding
             for (i, w) in blocks.enumerated() { forward.runBlock(i, weights: w, hidden: &hidden) }
             nll = head.windowNLL(hidden, tokens: tokens[...]).reduce(0, +) / Double(b)
@@ -165,7 +172,7 @@ struct BenchForwardCommand: ParsableCommand {
         print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens: %.3f s, "
                      + "%.0f tokens/s (mean NLL %.3f); its linear products alone as sgemm: %.3f s, %.0f tokens/s",
                      b, t, times[0], Double(n) / times[0], nll, times.last!, Double(n) / times.last!))
-        for (i, (label, _)) in variants.enumerated().dropFirst() {
+        for (i, (label, _, _)) in variants.enumerated().dropFirst() {
             print("  the same with \(label): " + String(format: "%.3f s, %.0f tokens/s", times[i], Double(n) / times[i]))
         }
     }

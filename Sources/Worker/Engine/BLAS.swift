@@ -90,6 +90,9 @@ extension BLAS {
     static let rowBlock = 512
     /// Output columns per block: lets one window's product fill many cores (the 7B-sized case with one lane).
     static let columnBlock = 1024
+    /// false: each token product is one sgemm over all its rows, on OpenBLAS's threads outside a lane (the engine
+    /// before issue 11, whose bits depend on the chunk and core count). Only for bench-forward's comparison.
+    static var tokenBlocks = true
 
     /// The row block holding `row` of a pass over windows of `seqlen` rows: blocks are numbered window by window.
     static func rowBlockIndex(_ row: Int, seqlen t: Int) -> Int {
@@ -113,6 +116,9 @@ extension BLAS {
         b: UnsafePointer<Float>, ldb: Int, transB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
     ) {
         guard !rows.isEmpty, n > 0 else { return }
+        if !tokenBlocks {
+            return gemm(m: rows.count, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transB: transB, c: c, ldc: ldc, beta: beta)
+        }
         let firstBlock = rowBlockIndex(rows.lowerBound, seqlen: t), blocks = rowBlockIndex(rows.upperBound - 1, seqlen: t) + 1 - firstBlock
         let columnBlocks = (n + columnBlock - 1) / columnBlock, units = blocks * columnBlocks
         let unit = { (u: Int) in
