@@ -4,8 +4,9 @@
 //   xn = RMSNorm(x)·w_in;  q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ;  RoPE(q), RoPE(k);  att = causal GQA attention;
 //   x += att·Woᵀ;  xn = RMSNorm(x)·w_post;  x += (silu(xn·Wgᵀ) ⊙ xn·Wuᵀ)·Wdᵀ.
 // `runBlock` takes the block's weights as an argument, so a pruning stage can substitute masked ones and observe
-// each linear's input. Windows are processed in chunks sized by a memory budget, each chunk's products as one
-// sgemm over all its tokens. The final norm and lm_head live in OutputHead.
+// each linear's input. Windows are processed in chunks sized by a memory budget; each product runs in
+// BLAS.tokenGemm's fixed per-window blocks, so a window's bits do not depend on its chunk, lane or the core count
+// (docs-determinism.md). The final norm and lm_head live in OutputHead.
 
 import Foundation
 
@@ -39,10 +40,10 @@ final class Forward {
 
     /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if one
     /// chunk's workspace would exceed `workspaceBytes`; at least one). Lanes run side by side while all their
-    /// workspaces fit the budget; otherwise one lane runs, its products on OpenBLAS's threads (large models, where
-    /// those products are big enough to share). The chunk size never depends on the lane count: OpenBLAS's result
-    /// for a row can depend on how many rows share its product (its small-matrix path), so fixing the chunks makes
-    /// a worker's numbers the same on 1 core or 64.
+    /// workspaces fit the budget; otherwise one lane runs, its products' blocks spread over the cores (large
+    /// models). Neither choice changes a bit of the results: every product runs in BLAS.tokenGemm's per-window
+    /// blocks, single-threaded, because OpenBLAS's Haswell/Zen kernels round a row by how many rows share its
+    /// product and its threads split rows by the thread count.
     init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30,
          lanes laneCount: Int = Parallel.workers, chunkWindows: Int = Forward.chunkWindows) {
         self.config = config
