@@ -9,8 +9,76 @@ import TestSupport
 /// OPENBLAS_CORETYPE only while loading. Each child checks the bit-identity properties itself; these tests check
 /// that they held everywhere, that the AVX2 and AVX-512 kernels agree bit for bit, and that core types and variants
 /// agree within the stated rounding bound.
-@Suite("Determinism contract", .enabled(if: DeterminismContractTests.worker != nil, "prunerzero-worker is not built"))
+@Suite("Determinism contract", .enabled(if: DeterminismRuns.worker != nil, "prunerzero-worker is not built"))
 struct DeterminismContractTests {
+    typealias Run = DeterminismRuns.Run
+    static var runs: [Run] { DeterminismRuns.runs }
+    static var coretypes: [String] { DeterminismRuns.coretypes }
+    static func run(coretype: String, kernels: String, extra: [String] = []) -> Run {
+        DeterminismRuns.run(coretype: coretype, kernels: kernels, extra: extra)
+    }
+
+    @Test func bitIdentityHoldsUnderEveryCoretypeAndVariant() {
+        #expect(Self.runs.count >= 1)
+        for r in Self.runs {
+            // OpenBLAS falls back to its own detection for a core type this CPU cannot run; the list above avoids it.
+            #expect(r.report?.corename == r.coretype && r.report?.kernels == r.kernels,
+                    "\(r.coretype)/\(r.kernels) ran \(r.report?.corename ?? "?")/\(r.report?.kernels ?? "?")")
+            #expect(r.status == 0 && r.report?.failures == [],
+                    "\(r.coretype)/\(r.kernels): \(r.report?.failures ?? []) \(r.stderr.suffix(400))")
+        }
+    }
+
+    /// The fused attention's FMA order is the same in the AVX2 and AVX-512 builds, and the element-wise kernels are
+    /// the same in all three: on one core type, AVX2 and AVX-512 give the same bits everywhere.
+    @Test func avx2AndAvx512GiveTheSameBits() {
+        for coretype in Self.coretypes {
+            let fused = Self.runs.filter { $0.coretype == coretype && $0.kernels != "baseline" }.compactMap(\.report)
+            for r in fused.dropFirst() {
+                #expect(r.hiddenDigest == fused[0].hiddenDigest && r.gDigest == fused[0].gDigest,
+                        "\(coretype): \(r.kernels) differs from \(fused[0].kernels)")
+            }
+        }
+    }
+
+    /// Across core types and variants the summation order differs, so the bits do; the per-window NLL and
+    /// perplexity must stay within the bound docs-determinism.md derives, and G within its norm-wise bound.
+    @Test func coretypesAndVariantsAgreeWithinTheStatedBound() throws {
+        let reports = Self.runs.compactMap(\.report)
+        let first = try #require(reports.first)
+        let c = DeterminismCheckCommand.config()
+        let nllBound = DeterminismBound.meanNLL(c, seqlen: DeterminismCheckCommand.seqlen, logitScale: first.logitScale)
+        let gBound = DeterminismBound.gradientNormwise(c, seqlen: DeterminismCheckCommand.seqlen)
+        var worstNLL = 0.0, worstG = 0.0
+        for r in reports.dropFirst() {
+            let nll = zip(r.windowNLL, first.windowNLL).map { abs($0 - $1) }.max()!
+            let ppl = abs(r.perplexity - first.perplexity) / first.perplexity
+            let g = normwise(r.gSample, first.gSample)
+            worstNLL = max(worstNLL, nll); worstG = max(worstG, g)
+            #expect(nll <= nllBound && ppl <= nllBound, "\(r.corename)/\(r.kernels): ΔNLL \(nll), Δppl/ppl \(ppl), bound \(nllBound)")
+            #expect(g <= gBound, "\(r.corename)/\(r.kernels): ‖ΔG‖/‖G‖ = \(g), bound \(gBound)")
+        }
+        print("determinism: \(reports.count) core type × variant runs; worst |Δ window NLL| \(worstNLL) (bound \(nllBound)), "
+              + "worst ‖ΔG‖/‖G‖ \(worstG) (bound \(gBound))")
+    }
+
+    /// The check is not vacuous: with every token product one sgemm over its chunk (the engine before issue 11),
+    /// it fails on Haswell's kernels.
+    @Test(.enabled(if: DeterminismRuns.coretypes.contains("Haswell")))
+    func theCheckCatchesChunkWideProductsOnHaswell() {
+        let r = Self.run(coretype: "Haswell", kernels: "avx2", extra: ["--chunk-wide-sgemm"])
+        #expect(r.status == 1 && !(r.report?.failures ?? []).isEmpty, "\(r.report?.failures ?? [])")
+    }
+
+    func normwise(_ a: [Float], _ b: [Float]) -> Double {
+        let d = zip(a, b).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }
+        let n = b.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return (d / n).squareRoot()
+    }
+}
+
+/// The child runs behind the suite, made once per test process.
+enum DeterminismRuns {
     static let worker: URL? = {
         let url = BuiltBinary.directory.appendingPathComponent("prunerzero-worker")
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
@@ -70,62 +138,4 @@ struct DeterminismContractTests {
         }
         return results.map { $0! }
     }()
-
-    @Test func bitIdentityHoldsUnderEveryCoretypeAndVariant() {
-        #expect(Self.runs.count >= 1)
-        for r in Self.runs {
-            // OpenBLAS falls back to its own detection for a core type this CPU cannot run; the list above avoids it.
-            #expect(r.report?.corename == r.coretype && r.report?.kernels == r.kernels,
-                    "\(r.coretype)/\(r.kernels) ran \(r.report?.corename ?? "?")/\(r.report?.kernels ?? "?")")
-            #expect(r.status == 0 && r.report?.failures == [],
-                    "\(r.coretype)/\(r.kernels): \(r.report?.failures ?? []) \(r.stderr.suffix(400))")
-        }
-    }
-
-    /// The fused attention's FMA order is the same in the AVX2 and AVX-512 builds, and the element-wise kernels are
-    /// the same in all three: on one core type, AVX2 and AVX-512 give the same bits everywhere.
-    @Test func avx2AndAvx512GiveTheSameBits() {
-        for coretype in Self.coretypes {
-            let fused = Self.runs.filter { $0.coretype == coretype && $0.kernels != "baseline" }.compactMap(\.report)
-            for r in fused.dropFirst() {
-                #expect(r.hiddenDigest == fused[0].hiddenDigest && r.gDigest == fused[0].gDigest,
-                        "\(coretype): \(r.kernels) differs from \(fused[0].kernels)")
-            }
-        }
-    }
-
-    /// Across core types and variants the summation order differs, so the bits do; the per-window NLL and
-    /// perplexity must stay within the bound docs-determinism.md derives, and G within its norm-wise bound.
-    @Test func coretypesAndVariantsAgreeWithinTheStatedBound() throws {
-        let reports = Self.runs.compactMap(\.report)
-        let first = try #require(reports.first)
-        let c = DeterminismCheckCommand.config()
-        let nllBound = DeterminismBound.meanNLL(c, seqlen: DeterminismCheckCommand.seqlen, logitScale: first.logitScale)
-        let gBound = DeterminismBound.gradientNormwise(c, seqlen: DeterminismCheckCommand.seqlen)
-        var worstNLL = 0.0, worstG = 0.0
-        for r in reports.dropFirst() {
-            let nll = zip(r.windowNLL, first.windowNLL).map { abs($0 - $1) }.max()!
-            let ppl = abs(r.perplexity - first.perplexity) / first.perplexity
-            let g = normwise(r.gSample, first.gSample)
-            worstNLL = max(worstNLL, nll); worstG = max(worstG, g)
-            #expect(nll <= nllBound && ppl <= nllBound, "\(r.corename)/\(r.kernels): ΔNLL \(nll), Δppl/ppl \(ppl), bound \(nllBound)")
-            #expect(g <= gBound, "\(r.corename)/\(r.kernels): ‖ΔG‖/‖G‖ = \(g), bound \(gBound)")
-        }
-        print("determinism: \(reports.count) core type × variant runs; worst |Δ window NLL| \(worstNLL) (bound \(nllBound)), "
-              + "worst ‖ΔG‖/‖G‖ \(worstG) (bound \(gBound))")
-    }
-
-    /// The check is not vacuous: with every token product one sgemm over its chunk (the engine before issue 11),
-    /// it fails on Haswell's kernels.
-    @Test(.enabled(if: DeterminismContractTests.coretypes.contains("Haswell")))
-    func theCheckCatchesChunkWideProductsOnHaswell() {
-        let r = Self.run(coretype: "Haswell", kernels: "avx2", extra: ["--chunk-wide-sgemm"])
-        #expect(r.status == 1 && !(r.report?.failures ?? []).isEmpty, "\(r.report?.failures ?? [])")
-    }
-
-    func normwise(_ a: [Float], _ b: [Float]) -> Double {
-        let d = zip(a, b).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }
-        let n = b.reduce(0.0) { $0 + Double($1) * Double($1) }
-        return (d / n).squareRoot()
-    }
 }
