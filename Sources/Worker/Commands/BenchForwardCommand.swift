@@ -108,7 +108,13 @@ struct BenchForwardCommand: ParsableCommand {
                 }
             }
         }
-        let times = best([runBlock, runGemms])
+        // The engine before issue 11: each product one sgemm over the chunk's rows.
+        let runChunkWide = {
+            BLAS.tokenBlocks = false
+            defer { BLAS.tokenBlocks = true }
+            runBlock()
+        }
+        let times = best([runBlock, runGemms, runChunkWide])
         let block = times[0], gemms = times[1]
         let linearFlops = shapes.reduce(0.0) { $0 + 2 * Double(n) * Double($1.0) * Double($1.1) }
         // Causal attention: QKᵀ and PV over the T(T+1)/2 visible pairs per head and window.
@@ -118,6 +124,8 @@ struct BenchForwardCommand: ParsableCommand {
         print(String(format: "7B block, %d windows × %d tokens: %.3f s, %.1f GFLOP/s (linear + causal attention); "
                      + "sgemm at the same 7 shapes %.3f s, %.1f GFLOP/s; block/sgemm %.0f%%",
                      b, t, block, blockRate, gemms, gemmRate, 100 * blockRate / gemmRate))
+        print(String(format: "  the same block with chunk-wide sgemm (before issue 11): %.3f s, %.1f GFLOP/s",
+                     times[2], (linearFlops + attentionFlops) / times[2] / 1e9))
     }
 
     func benchSmallModel() {
