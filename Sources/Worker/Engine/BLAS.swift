@@ -7,8 +7,12 @@ import Foundation
 
 /// Row-major single-precision matrix products through OpenBLAS.
 enum BLAS {
-    /// Sets OpenBLAS's thread count for everything after (`--threads`).
-    static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// Sets the compute threads for everything after (`--threads`): the engine's lanes and blocks (its products
+    /// are single-threaded sgemm spread by the engine), and OpenBLAS's own threads for any other caller.
+    static func setThreads(_ count: Int) {
+        Parallel.workers = max(1, count)
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
 
     /// Runs `body` with OpenBLAS limited to one thread, then restores the count: for callers that spread many
     /// small products over the cores themselves (OpenBLAS's single-threaded path runs in the calling thread and
