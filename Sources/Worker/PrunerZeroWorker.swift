@@ -11,7 +11,7 @@ struct PrunerZeroWorker: ParsableCommand {
         subcommands: [
             CalibrateCommand.self, PruneCommand.self, EvalCommand.self, ServeCommand.self, TokenizeCommand.self,
             BLASInfoCommand.self, BenchForwardCommand.self, BenchBackwardCommand.self, TrainCommand.self,
-            SplitCorpusCommand.self, BaselinesCommand.self, ConvertCommand.self,
+            SplitCorpusCommand.self, BaselinesCommand.self, ConvertCommand.self, DeterminismCheckCommand.self,
         ])
 
     /// Settles the OpenBLAS kernel (possibly re-executing the process) before any subcommand runs.

@@ -37,15 +37,17 @@ struct BackwardFixtureTests {
         // The lean plan (blocks widened on demand and recomputed) changes memory, not numbers.
         #expect(GradientMemoryPlan.automatic(model.config, seqlen: 64) == .inMemory)
         #expect(try GradientNorms.compute(model: model, windows: windows, plan: .lean) == g)
-        // One window per call (the in-memory plan batches 8): the same G within float32 summation order.
+        // One window per call (the in-memory plan batches 8): the same bits, since every token product runs in
+        // per-window blocks (BLAS.tokenGemm) whatever the batch, on every OpenBLAS core type.
         let single = try GradientNorms.compute(source: LlamaParameters(model: model), windows: windows, batchWindows: 1)
         for (name, values) in single {
-            let worst = zip(values, g[name]!).map { abs($0 - $1) }.max()! / values.max()!
-            #expect(worst < 1e-6, "\(name): one window per call differs by \(worst) of max")
+            let differ = zip(values, g[name]!).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differ == 0, "\(name): one window per call changes \(differ) values")
         }
 
         let dump = try SafeTensorsFile(path: EngineFixtures.pruneDump!.path)
         var worstNorm = 0.0, worstElement = 0.0, worstName = ""
+        let typical = DeterminismBound.gradientTypical(model.config, seqlen: 64)
         for layer in 0..<model.config.layers {
             for linear in PrunableLinear.allCases {
                 let name = linear.name(layer: layer)
@@ -64,8 +66,13 @@ struct BackwardFixtureTests {
                 let norm = (diff2 / ref2).squareRoot()
                 if norm > worstNorm { worstNorm = norm; worstName = name }
                 worstElement = max(worstElement, elem)
-                #expect(norm < 1e-5, "\(name).G: ‖ΔG‖/‖G‖ = \(norm)")
-                #expect(elem < 1e-4, "\(name).G: max element relative difference \(elem)")
+                // The reference (PyTorch, float32) sums in other orders. Under the probabilistic model of rounding
+                // (DeterminismBound.gradientTypical: √(3·depth·K)·u with depth = 6L + 1 = 19 products in series, K =
+                // max(C, F, T, V) = 512, so 1.0e-5) ‖ΔG‖/‖G‖ is about one σ, bounded here by 2σ; single entries above
+                // 1e-3 of the max stay within 10σ (a 10σ excursion among ~10⁵ entries has odds below 10⁻¹⁸ for a
+                // Gaussian). The worst case (DeterminismBound.gradientNormwise, 3.5e-3) is far looser.
+                #expect(norm < 2 * typical, "\(name).G: ‖ΔG‖/‖G‖ = \(norm), bound \(2 * typical)")
+                #expect(elem < 10 * typical, "\(name).G: max element relative difference \(elem), bound \(10 * typical)")
             }
         }
         // The float16 option rounds to nearest (the reference's .to(torch.float16)); 65504 is float16's largest.

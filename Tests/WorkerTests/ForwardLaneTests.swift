@@ -1,10 +1,12 @@
 import Testing
 @testable import Worker
 
-/// The forward pass splits windows into fixed-size chunks run by lanes side by side. A window's result must not
-/// depend on how many lanes there are or which lane ran its chunk — and neither may the activation statistics X
-/// gathered on the way. (It may depend on the chunk size, which is why that is fixed rather than derived from the
-/// core count: OpenBLAS can round a row differently when the product it is part of has more rows.)
+/// The forward pass splits windows into chunks run by lanes side by side. A window's result must not depend on how
+/// many lanes there are, which lane ran its chunk, or the chunk size — and neither may the activation statistics X
+/// gathered on the way. It holds by construction: every token product is per-window blocks of single-threaded
+/// sgemm (BLAS.tokenGemm), because OpenBLAS's Haswell/Zen kernels round a row differently when its product has
+/// another row count, and its threads split rows by thread count. `DeterminismContractTests` runs the same
+/// properties under every OPENBLAS_CORETYPE; this test runs under the one this process loaded.
 @Suite("Forward lanes")
 struct ForwardLaneTests {
     @Test(arguments: [1, 2, 5])
@@ -13,8 +15,8 @@ struct ForwardLaneTests {
         let windows = 5, t = 37
         let blocks = (0..<c.layers).map { BenchForwardCommand.randomBlock(c, seed: UInt64(40 + $0)) }
         let input = KernelTwinTests.random(windows * t * c.hidden, seed: 41)
-        func run(lanes: Int) -> (hidden: [UInt32], x: [UInt32]) {
-            let forward = Forward(config: c, seqlen: t, windows: windows, lanes: lanes, chunkWindows: chunkWindows)
+        func run(lanes: Int, chunk: Int) -> (hidden: [UInt32], x: [UInt32]) {
+            let forward = Forward(config: c, seqlen: t, windows: windows, lanes: lanes, chunkWindows: chunk)
             let collector = ScalerRowCollector(config: c, seqlen: t, windows: windows)
             forward.observer = collector
             var hidden = Activations(windows: windows, seqlen: t, hidden: c.hidden)
@@ -27,13 +29,13 @@ struct ForwardLaneTests {
             }
             return (hidden.x.map(\.bitPattern), x.map(\.bitPattern))
         }
-        let reference = run(lanes: 1)
-        for lanes in [2, 3] {
-            let split = run(lanes: lanes)
+        let reference = run(lanes: 1, chunk: windows)   // one chunk of all windows
+        for lanes in [1, 2, 3] {
+            let split = run(lanes: lanes, chunk: chunkWindows)
             let hiddenDiffer = zip(split.hidden, reference.hidden).filter { $0 != $1 }.count
             let xDiffer = zip(split.x, reference.x).filter { $0 != $1 }.count
-            #expect(hiddenDiffer == 0, "\(lanes) lanes: \(hiddenDiffer) hidden values differ from 1 lane's")
-            #expect(xDiffer == 0, "\(lanes) lanes: \(xDiffer) X values differ from 1 lane's")
+            #expect(hiddenDiffer == 0, "\(lanes) lanes: \(hiddenDiffer) hidden values differ from 1 lane's, all windows in one chunk")
+            #expect(xDiffer == 0, "\(lanes) lanes: \(xDiffer) X values differ from 1 lane's, all windows in one chunk")
         }
     }
 

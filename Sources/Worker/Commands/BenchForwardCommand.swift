@@ -108,7 +108,13 @@ struct BenchForwardCommand: ParsableCommand {
                 }
             }
         }
-        let times = best([runBlock, runGemms])
+        // The engine before issue 11: each product one sgemm over the chunk's rows.
+        let runChunkWide = {
+            BLAS.tokenBlocks = false
+            defer { BLAS.tokenBlocks = true }
+            runBlock()
+        }
+        let times = best([runBlock, runGemms, runChunkWide])
         let block = times[0], gemms = times[1]
         let linearFlops = shapes.reduce(0.0) { $0 + 2 * Double(n) * Double($1.0) * Double($1.1) }
         // Causal attention: QKᵀ and PV over the T(T+1)/2 visible pairs per head and window.
@@ -118,6 +124,8 @@ struct BenchForwardCommand: ParsableCommand {
         print(String(format: "7B block, %d windows × %d tokens: %.3f s, %.1f GFLOP/s (linear + causal attention); "
                      + "sgemm at the same 7 shapes %.3f s, %.1f GFLOP/s; block/sgemm %.0f%%",
                      b, t, block, blockRate, gemms, gemmRate, 100 * blockRate / gemmRate))
+        print(String(format: "  the same block with chunk-wide sgemm (before issue 11): %.3f s, %.1f GFLOP/s",
+                     times[2], (linearFlops + attentionFlops) / times[2] / 1e9))
     }
 
     func benchSmallModel() {
@@ -126,16 +134,23 @@ struct BenchForwardCommand: ParsableCommand {
         let blocks = (0..<c.layers).map { Self.randomBlock(c, seed: UInt64(100 + $0)) }
         let head = OutputHead(config: c, norm: [Float](repeating: 1, count: c.hidden),
                               projection: Self.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7))
-        // The engine as it runs (a lane per core, single-threaded sgemm in each) and, for comparison, one lane
-        // whose products use OpenBLAS's threads.
-        let variants: [(String, Forward)] = Array(Set([Parallel.workers, 1])).sorted(by: >).map { lanes in
-            (lanes == 1 ? "1 lane (OpenBLAS threads)" : "\(lanes) lanes", Forward(config: c, seqlen: t, windows: b, lanes: lanes))
+        // The engine as it runs (a lane per core, each token product in fixed single-threaded sgemm blocks) and,
+        // for comparison, one lane, and both with each product as one sgemm over the chunk's rows (one lane: on
+        // OpenBLAS's threads), the engine before issue 11.
+        let laneCounts = Array(Set([Parallel.workers, 1])).sorted(by: >)
+        let variants: [(String, Forward, Bool)] = [true, false].flatMap { blocks in
+            laneCounts.map { lanes in
+                ((lanes == 1 ? "1 lane" : "\(lanes) lanes") + (blocks ? ", fixed blocks" : ", chunk-wide sgemm (before issue 11)"),
+                 Forward(config: c, seqlen: t, windows: b, lanes: lanes), blocks)
+            }
         }
         var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
         let embedding = Self.random(n * c.hidden, scale: 1, seed: 3)
         let tokens = Self.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
         var nll = 0.0
-        let runs = variants.map { _, forward in {
+        let runs = variants.map { _, forward, fixedBlocks in {
+            BLAS.tokenBlocks = fixedBlocks
+            defer { BLAS.tokenBlocks = true }
             hidden.x = embedding
             for (i, w) in blocks.enumerated() { forward.runBlock(i, weights: w, hidden: &hidden) }
             nll = head.windowNLL(hidden, tokens: tokens[...]).reduce(0, +) / Double(b)
@@ -165,7 +180,7 @@ struct BenchForwardCommand: ParsableCommand {
         print(String(format: "small GQA model (6 × C256, H8, K4, F688, V1024), %d windows × %d tokens: %.3f s, "
                      + "%.0f tokens/s (mean NLL %.3f); its linear products alone as sgemm: %.3f s, %.0f tokens/s",
                      b, t, times[0], Double(n) / times[0], nll, times.last!, Double(n) / times.last!))
-        for (i, (label, _)) in variants.enumerated().dropFirst() {
+        for (i, (label, _, _)) in variants.enumerated().dropFirst() {
             print("  the same with \(label): " + String(format: "%.3f s, %.0f tokens/s", times[i], Double(n) / times[i]))
         }
     }

@@ -41,8 +41,8 @@ enum Attention {
                 p += workers
             }
         }
-        if workers == 1 { run(0); return }
-        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+        // Single-threaded sgemm even for one worker: OpenBLAS's threads would change the rounding (BLAS.tokenGemm).
+        BLAS.singleThreaded { if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
     }
 
     /// One (window b, head h): O_bh (T, D) from Q_bh, K_bg, V_bg, with `s` (T, T) scratch.
@@ -100,8 +100,8 @@ extension Attention {
                 p += workers
             }
         }
-        if workers == 1 { run(0); return }
-        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+        // Single-threaded sgemm even for one worker: OpenBLAS's threads would change the rounding (BLAS.tokenGemm).
+        BLAS.singleThreaded { if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
     }
 
     /// One (window b, kv head g) and its query heads; `scratch` is 2 (T, T) buffers: P and dP → dS of one query

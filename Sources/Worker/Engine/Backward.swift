@@ -5,8 +5,9 @@
 // as transformers' LlamaForCausalLM with labels; one window gives the reference's per-window loss, rule 6).
 // The forward repeats Forward's block (same kernels, same order: transformers' LlamaDecoderLayer) but keeps what
 // the backward needs; each stage's backward sits right after its forward, in the same argument order, and
-// `blockBackward` runs the forward's steps in exact reverse. Every matrix product is sgemm (BLAS.linear /
-// linearBackward, Attention). Weight gradients sum over all rows of the call, or, for G, come per window
+// `blockBackward` runs the forward's steps in exact reverse. Every matrix product is sgemm (BLAS.tokenLinear,
+// tokenLinearInputGradient and weightGradient, Attention), in fixed per-window blocks, single-threaded, so G does
+// not depend on the batch, the recompute plan or the core count (docs-determinism.md). Weight gradients sum over all rows of the call, or, for G, come per window
 // (`backwardBlocks(perWindow: true)`: data gradients batched over all windows, each weight gradient a product over
 // one window's rows). It does not update parameters (an optimizer's job) nor compute G (GradientNorms).
 //
@@ -174,9 +175,9 @@ final class Backward {
         // xn = RMSNorm(x0)·w_in (not saved).
         w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         // q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ.
-        w.q.withUnsafeBufferPointer { BLAS.linear(tp.q, ws.xn, $0.baseAddress!, rows: r, outputs: hd, inputs: c.hidden) }
-        w.k.withUnsafeBufferPointer { BLAS.linear(tp.k, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
-        w.v.withUnsafeBufferPointer { BLAS.linear(tp.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        w.q.withUnsafeBufferPointer { BLAS.tokenLinear(tp.q, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: hd, inputs: c.hidden) }
+        w.k.withUnsafeBufferPointer { BLAS.tokenLinear(tp.k, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
+        w.v.withUnsafeBufferPointer { BLAS.tokenLinear(tp.v, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
         // RoPE on q and k.
         rope.apply(tp.q, rows: r, heads: c.heads)
         rope.apply(tp.k, rows: r, heads: c.kvHeads)
@@ -184,18 +185,18 @@ final class Backward {
         Attention.forward(tp.att, q: tp.q, k: tp.k, v: tp.v, scores: ws.attention, scoreBuffers: ws.attentionBuffers,
                           windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
         // x1 = x0 + att·Woᵀ.
-        w.o.withUnsafeBufferPointer { BLAS.linear(x, tp.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
+        w.o.withUnsafeBufferPointer { BLAS.tokenLinear(x, tp.att, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: hd, accumulate: true) }
         tp.x1.update(from: x, count: r * c.hidden)
         // xn = RMSNorm(x1)·w_post (not saved).
         w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         // gate, up = xn·Wgᵀ, xn·Wuᵀ.
-        w.gate.withUnsafeBufferPointer { BLAS.linear(tp.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
-        w.up.withUnsafeBufferPointer { BLAS.linear(tp.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        w.gate.withUnsafeBufferPointer { BLAS.tokenLinear(tp.gate, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
+        w.up.withUnsafeBufferPointer { BLAS.tokenLinear(tp.up, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
         // h = silu(gate)·up (not saved).
         ws.h.update(from: tp.gate, count: r * f)
         Kernels.siluMul(ws.h, tp.up, count: r * f)
         // x2 = x1 + h·Wdᵀ.
-        w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.h, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
+        w.down.withUnsafeBufferPointer { BLAS.tokenLinear(x, ws.h, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: f, accumulate: true) }
     }
 
     /// The backward of `blockForward`, steps in reverse: ws.dx (R, C) holds ∂L/∂x2 and becomes ∂L/∂x0. Weight
@@ -243,10 +244,11 @@ final class Backward {
     ) {
         let r = windows * seqlen, rows = r / targets
         w[t].withUnsafeBufferPointer { wb in
-            BLAS.linearBackward(dx, nil, dy, x, wb.baseAddress!, rows: r, outputs: outputs, inputs: inputs, accumulate: accumulate)
+            BLAS.tokenLinearInputGradient(dx, dy, wb.baseAddress!, rows: r, seqlen: seqlen, outputs: outputs, inputs: inputs,
+                                          accumulate: accumulate)
             for j in 0..<targets {
                 gradBlocks[j].withMutableBuffer(t) { g in
-                    BLAS.linearBackward(nil, g.baseAddress!, dy + j * rows * outputs, x + j * rows * inputs, wb.baseAddress!,
+                    BLAS.weightGradient(g.baseAddress!, dy + j * rows * outputs, x + j * rows * inputs,
                                         rows: rows, outputs: outputs, inputs: inputs)
                 }
             }
@@ -313,10 +315,13 @@ final class Backward {
                     for j in 0..<c.vocab { lr[j] *= scale }
                 }
             }
-            gradHead.withUnsafeMutableBufferPointer { gh in
-                p.withOutputProjection { w in
-                    BLAS.linearBackward(ws.dxf + r0 * c.hidden, all ? gh.baseAddress! : nil, lp, ws.xf + r0 * c.hidden, w,
-                                        rows: n, outputs: c.vocab, inputs: c.hidden)
+            p.withOutputProjection { w in
+                BLAS.tokenGemm(rows: r0..<r0 + n, seqlen: seqlen, n: c.hidden, k: c.vocab, a: lp, lda: c.vocab, b: w,
+                               ldb: c.hidden, transB: false, c: ws.dxf + r0 * c.hidden, ldc: c.hidden)
+                if all {
+                    gradHead.withUnsafeMutableBufferPointer { gh in
+                        BLAS.weightGradient(gh.baseAddress!, lp, ws.xf + r0 * c.hidden, rows: n, outputs: c.vocab, inputs: c.hidden)
+                    }
                 }
             }
         }
@@ -330,15 +335,16 @@ final class Backward {
         }
     }
 
-    /// Fills ws.logits with rows r0..<r0+n of xf·W_headᵀ, chunk by chunk, calling `body(r0, n)` after each.
+    /// Fills ws.logits with rows r0..<r0+n of xf·W_headᵀ, chunk by chunk of whole row blocks (BLAS.tokenGemm),
+    /// calling `body(r0, n)` after each.
     private func forEachLogitChunk(_ p: WeightSource, _ body: (Int, Int) -> Void) {
-        let c = config, r = windows * seqlen
-        var r0 = 0
-        while r0 < r {
-            let n = min(ws.logitRows, r - r0)
-            p.withOutputProjection { BLAS.linear(ws.logits, ws.xf + r0 * c.hidden, $0, rows: n, outputs: c.vocab, inputs: c.hidden) }
-            body(r0, n)
-            r0 += n
+        let c = config
+        BLAS.blockAlignedChunks(rows: windows * seqlen, seqlen: seqlen, maxRows: ws.logitRows) { rows in
+            p.withOutputProjection {
+                BLAS.tokenGemm(rows: rows, seqlen: seqlen, n: c.vocab, k: c.hidden, a: ws.xf + rows.lowerBound * c.hidden,
+                               lda: c.hidden, b: $0, ldb: c.hidden, transB: true, c: ws.logits, ldc: c.vocab)
+            }
+            body(rows.lowerBound, rows.count)
         }
     }
 

@@ -4,8 +4,9 @@
 //   xn = RMSNorm(x)·w_in;  q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ;  RoPE(q), RoPE(k);  att = causal GQA attention;
 //   x += att·Woᵀ;  xn = RMSNorm(x)·w_post;  x += (silu(xn·Wgᵀ) ⊙ xn·Wuᵀ)·Wdᵀ.
 // `runBlock` takes the block's weights as an argument, so a pruning stage can substitute masked ones and observe
-// each linear's input. Windows are processed in chunks sized by a memory budget, each chunk's products as one
-// sgemm over all its tokens. The final norm and lm_head live in OutputHead.
+// each linear's input. Windows are processed in chunks sized by a memory budget; each product runs in
+// BLAS.tokenGemm's fixed per-window blocks, so a window's bits do not depend on its chunk, lane or the core count
+// (docs-determinism.md). The final norm and lm_head live in OutputHead.
 
 import Foundation
 
@@ -39,10 +40,10 @@ final class Forward {
 
     /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if one
     /// chunk's workspace would exceed `workspaceBytes`; at least one). Lanes run side by side while all their
-    /// workspaces fit the budget; otherwise one lane runs, its products on OpenBLAS's threads (large models, where
-    /// those products are big enough to share). The chunk size never depends on the lane count: OpenBLAS's result
-    /// for a row can depend on how many rows share its product (its small-matrix path), so fixing the chunks makes
-    /// a worker's numbers the same on 1 core or 64.
+    /// workspaces fit the budget; otherwise one lane runs, its products' blocks spread over the cores (large
+    /// models). Neither choice changes a bit of the results: every product runs in BLAS.tokenGemm's per-window
+    /// blocks, single-threaded, because OpenBLAS's Haswell/Zen kernels round a row by how many rows share its
+    /// product and its threads split rows by the thread count.
     init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30,
          lanes laneCount: Int = Parallel.workers, chunkWindows: Int = Forward.chunkWindows) {
         self.config = config
@@ -122,9 +123,9 @@ final class Forward {
         // Attention sub-layer.
         w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         observer?.observe(layer: layer, input: .attention, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
-        w.q.withUnsafeBufferPointer { BLAS.linear(ws.q, ws.xn, $0.baseAddress!, rows: r, outputs: hd, inputs: c.hidden) }
-        w.k.withUnsafeBufferPointer { BLAS.linear(ws.k, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
-        w.v.withUnsafeBufferPointer { BLAS.linear(ws.v, ws.xn, $0.baseAddress!, rows: r, outputs: kd, inputs: c.hidden) }
+        w.q.withUnsafeBufferPointer { BLAS.tokenLinear(ws.q, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: hd, inputs: c.hidden) }
+        w.k.withUnsafeBufferPointer { BLAS.tokenLinear(ws.k, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
+        w.v.withUnsafeBufferPointer { BLAS.tokenLinear(ws.v, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
         rope.apply(ws.q, rows: r, heads: c.heads)
         rope.apply(ws.k, rows: r, heads: c.kvHeads)
         Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
@@ -133,15 +134,15 @@ final class Forward {
         // o_proj's residual add: into x, or into a copy when the pass must leave x as it found it.
         let residual = observeOnly ? ws.residual : x
         if observeOnly { ws.residual.update(from: x, count: r * c.hidden) }
-        w.o.withUnsafeBufferPointer { BLAS.linear(residual, ws.att, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: hd, accumulate: true) }
+        w.o.withUnsafeBufferPointer { BLAS.tokenLinear(residual, ws.att, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: hd, accumulate: true) }
         // MLP sub-layer.
         w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, residual, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
-        w.gate.withUnsafeBufferPointer { BLAS.linear(ws.gate, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
-        w.up.withUnsafeBufferPointer { BLAS.linear(ws.up, ws.xn, $0.baseAddress!, rows: r, outputs: f, inputs: c.hidden) }
+        w.gate.withUnsafeBufferPointer { BLAS.tokenLinear(ws.gate, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
+        w.up.withUnsafeBufferPointer { BLAS.tokenLinear(ws.up, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
         Kernels.siluMul(ws.gate, ws.up, count: r * f)
         observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f, firstWindow: firstWindow)
         if observeOnly { return }
-        w.down.withUnsafeBufferPointer { BLAS.linear(x, ws.gate, $0.baseAddress!, rows: r, outputs: c.hidden, inputs: f, accumulate: true) }
+        w.down.withUnsafeBufferPointer { BLAS.tokenLinear(x, ws.gate, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: f, accumulate: true) }
     }
 }

@@ -1,7 +1,8 @@
 // OutputHead: final RMSNorm and lm_head, producing logits or next-token NLL in chunks of rows.
 //
 // logits (R, V) = RMSNorm(x)·w_norm · W_headᵀ. The full (B·T, V) logits are never materialised: rows are taken a
-// chunk at a time (bounded by a memory budget), and for NLL each row is reduced at once to
+// chunk of whole row blocks at a time (bounded by a memory budget; BLAS.tokenGemm's blocks, so a row's logits do
+// not depend on the chunk), and for NLL each row is reduced at once to
 // −log softmax(logits)[target] = logsumexp(logits) − logits[target], shifted by the row maximum.
 import Foundation
 
@@ -24,20 +25,22 @@ final class OutputHead {
         self.config = config
         self.norm = norm
         self.projection = projection
-        chunkRows = max(1, logitsBytes / (4 * config.vocab))
+        chunkRows = max(BLAS.rowBlock, logitsBytes / (4 * config.vocab))   // ≥ one row block
         xn = .allocate(capacity: chunkRows * config.hidden)
         logits = .allocate(capacity: chunkRows * config.vocab)
     }
 
     deinit { xn.deallocate(); logits.deallocate() }
 
-    /// Logits of rows `rows` of x (N, C) into out (rows.count, V): for tests and inspection.
+    /// Logits of rows `rows` of x (N, C) into out (rows.count, V): for tests and inspection. Rows are computed in
+    /// BLAS.tokenGemm's blocks; a range that cuts a block computes that part as a smaller product.
     func logits(_ hidden: Activations, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         hidden.x.withUnsafeBufferPointer { xb in
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
-                let n = min(chunkRows, rows.upperBound - r0)
-                project(xb.baseAddress! + r0 * config.hidden, rows: n)
+                let n = min(BLAS.rowBlockRows(BLAS.rowBlockIndex(r0, seqlen: hidden.seqlen), seqlen: hidden.seqlen).upperBound,
+                            rows.upperBound) - r0
+                project(xb.baseAddress! + r0 * config.hidden, rows: r0..<r0 + n, seqlen: hidden.seqlen)
                 (out + (r0 - rows.lowerBound) * config.vocab).update(from: logits, count: n * config.vocab)
                 r0 += n
             }
@@ -53,12 +56,11 @@ final class OutputHead {
         var nll = [Float](repeating: 0, count: n)   // (B·T); the last position of each window stays 0
         hidden.x.withUnsafeBufferPointer { xb in
             nll.withUnsafeMutableBufferPointer { nb in
-                var r0 = 0
-                while r0 < n {
-                    let rows = min(chunkRows, n - r0)
-                    project(xb.baseAddress! + r0 * config.hidden, rows: rows)
+                BLAS.blockAlignedChunks(rows: n, seqlen: t, maxRows: chunkRows) { chunk in
+                    let r0 = chunk.lowerBound
+                    project(xb.baseAddress! + r0 * config.hidden, rows: chunk, seqlen: t)
                     let lp = logits, out = nb.baseAddress!
-                    Parallel.chunked(rows, grain: max(1, 32768 / v)) { range in
+                    Parallel.chunked(chunk.count, grain: max(1, 32768 / v)) { range in
                         for i in range {
                             let row = r0 + i
                             guard row % t != t - 1 else { continue }
@@ -67,7 +69,6 @@ final class OutputHead {
                             out[row] = Kernels.logSumExp(lr, count: v) - lr[target]
                         }
                     }
-                    r0 += rows
                 }
             }
         }
@@ -76,11 +77,13 @@ final class OutputHead {
         }
     }
 
-    /// logits (rows, V) = RMSNorm(x (rows, C)) · W_headᵀ, into the chunk buffer.
-    private func project(_ x: UnsafePointer<Float>, rows: Int) {
-        norm.withUnsafeBufferPointer { Kernels.rmsNorm(xn, x, $0.baseAddress!, rows: rows, width: config.hidden, eps: config.epsilon) }
+    /// logits (rows, V) = RMSNorm(x (rows, C)) · W_headᵀ, into the chunk buffer; `rows` are the token rows x
+    /// starts at, in a pass of windows of `seqlen`.
+    private func project(_ x: UnsafePointer<Float>, rows: Range<Int>, seqlen: Int) {
+        norm.withUnsafeBufferPointer { Kernels.rmsNorm(xn, x, $0.baseAddress!, rows: rows.count, width: config.hidden, eps: config.epsilon) }
         projection.withUnsafeBufferPointer {
-            BLAS.linear(logits, xn, $0.baseAddress!, rows: rows, outputs: config.vocab, inputs: config.hidden)
+            BLAS.tokenGemm(rows: rows, seqlen: seqlen, n: config.vocab, k: config.hidden, a: xn, lda: config.hidden,
+                           b: $0.baseAddress!, ldb: config.hidden, transB: true, c: logits, ldc: config.vocab)
         }
     }
 }

@@ -1,9 +1,9 @@
 // Parallel: splits work over the machine's cores, two ways.
 //
 // `chunked` splits one element-wise loop (norms, RoPE, softmax, SiLU) into contiguous ranges, one or a few per core,
-// never smaller than `grain` items, so tiny tensors run inline without dispatch overhead; BLAS threads itself.
+// never smaller than `grain` items, so tiny tensors run inline without dispatch overhead.
 // `lanes` runs independent streams of work side by side — the forward pass gives each lane its own windows, and
-// every product in a lane is single-threaded sgemm. Inside a lane, `chunked` runs inline: the lanes already fill
+// every product in a lane is single-threaded sgemm (as is every token product outside lanes: BLAS.tokenGemm). Inside a lane, `chunked` runs inline: the lanes already fill
 // the cores, and nesting would only add hand-offs.
 import CKernels
 import Dispatch

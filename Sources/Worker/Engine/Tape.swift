@@ -75,7 +75,7 @@ final class BackwardWorkspace {
         dq = make(r * hd); dk = make(r * kd); dv = make(r * kd); datt = make(r * hd)
         h = make(r * f); dh = make(r * f); dgate = make(r * f); dup = make(r * f)
         xL = make(r * c.hidden); xf = make(r * c.hidden); dxf = make(r * c.hidden); rowLoss = make(r)
-        logitRows = max(1, min(r, logitsBytes / (4 * c.vocab)))
+        logitRows = max(min(t, BLAS.rowBlock), min(r, logitsBytes / (4 * c.vocab)))   // ≥ one row block
         logits = make(logitRows * c.vocab)
         attentionBuffers = Parallel.workers
         attention = make(attentionBuffers * 2 * Attention.scoreFloats(seqlen: t, headDim: c.headDim))

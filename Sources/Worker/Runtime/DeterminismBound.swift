@@ -1,0 +1,42 @@
+// DeterminismBound: how far a different summation order (another OpenBLAS core type, the baseline kernels' sgemm
+// attention, or PyTorch) may move the engine's results, from the sizes and magnitudes involved
+// (docs-determinism.md). Not a measurement: nothing here depends on what one CPU produced.
+//
+// Each length-K float32 dot product is within γ_K·Σ|aᵢbᵢ| of exact in any order, FMA or not (Higham, Accuracy and
+// Stability of Numerical Algorithms, §3.1), γ_K = K·u/(1 − K·u), u = 2⁻²⁴; two orders differ by ≤ 2γ_K·Σ|aᵢbᵢ|.
+// Along the forward there are 6 products in series per block (q/k/v, scores, P·V, o, gate/up, down) adding into
+// the residual stream, and lm_head; RMSNorm rescales each sub-layer's input, so to first order (no layer
+// amplifying a relative perturbation) the perturbations add. The backward doubles the chain (input and weight
+// gradients of each product) and adds lm_head's V-long reduction.
+enum DeterminismBound {
+    static let u = 0x1p-24
+
+    static func gamma(_ k: Int) -> Double { Double(k) * u / (1 - Double(k) * u) }
+
+    /// Products in series from the embedding to the logits: 6 per block and lm_head.
+    static func forwardDepth(_ c: LlamaConfig) -> Int { 6 * c.layers + 1 }
+
+    /// The longest reduction of a forward product: C (q/k/v, gate/up), H·D (o), F (down), D (scores), T (P·V).
+    static func longestReduction(_ c: LlamaConfig, seqlen: Int) -> Int {
+        max(c.hidden, c.intermediate, c.heads * c.headDim, seqlen)
+    }
+
+    /// |Δ mean NLL| of a window (and ≈ |Δppl|/ppl): the logits move by ≤ depth·2γ_K·Z, with Z = max over rows and
+    /// vocabulary of Σ_c |W_head[v, c]·xn[c]|, and NLL = logsumexp(z) − z_target by at most twice that.
+    static func meanNLL(_ c: LlamaConfig, seqlen: Int, logitScale z: Double) -> Double {
+        2 * Double(forwardDepth(c)) * 2 * gamma(longestReduction(c, seqlen: seqlen)) * z
+    }
+
+    /// ‖ΔG‖/‖G‖ in the worst case: forward, then twice the forward's chain back, each product within 2γ_K
+    /// (K now also the vocabulary, lm_head's backward reduction, and T, a weight gradient's).
+    static func gradientNormwise(_ c: LlamaConfig, seqlen: Int) -> Double {
+        Double(3 * forwardDepth(c)) * 2 * gamma(max(longestReduction(c, seqlen: seqlen), c.vocab))
+    }
+
+    /// The same chain under the probabilistic model of rounding (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019):
+    /// a length-K sum's relative error is ~√K·u (independent roundings of either sign), and the 3·depth products'
+    /// errors add in quadrature: √(3·depth)·√K·u, the typical (one-σ) relative difference of a G entry.
+    static func gradientTypical(_ c: LlamaConfig, seqlen: Int) -> Double {
+        (Double(3 * forwardDepth(c)) * Double(max(longestReduction(c, seqlen: seqlen), c.vocab))).squareRoot() * u
+    }
+}
