@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 @testable import Worker
 
-/// The determinism contract (docs-determinism.md) under every OpenBLAS core type and kernel variant this CPU can
+/// The determinism contract (README, "Determinism") under every OpenBLAS core type and kernel variant this CPU can
 /// run: `prunerzero-worker determinism-check` as a child process per environment, since OpenBLAS reads
 /// OPENBLAS_CORETYPE only while loading. Each child checks the bit-identity properties itself; these tests check
 /// that they held everywhere, that the AVX2 and AVX-512 kernels agree bit for bit, and that core types and variants
@@ -42,7 +42,7 @@ struct DeterminismContractTests {
     }
 
     /// Across core types and variants the summation order differs, so the bits do; the per-window NLL and
-    /// perplexity must stay within the bound docs-determinism.md derives, and G within its norm-wise bound.
+    /// perplexity must stay within the bound README, "Determinism" derives, and G within its norm-wise bound.
     @Test func coretypesAndVariantsAgreeWithinTheStatedBound() throws {
         let reports = Self.runs.compactMap(\.report)
         let first = try #require(reports.first)

@@ -1,4 +1,4 @@
-// `prunerzero-worker determinism-check`: the determinism contract (docs-determinism.md) on a small random model,
+// `prunerzero-worker determinism-check`: the determinism contract (README, "Determinism") on a small random model,
 // under whatever OpenBLAS core type (OPENBLAS_CORETYPE) and kernel variant (PRUNERZERO_KERNELS) this process runs.
 //
 // Checks, bit for bit, the properties that must hold on every core type: a window's hidden state and the X

@@ -88,7 +88,7 @@ enum BLAS {
 /// of a row-major product) differently from rows of full tiles, and its own threads split the rows at places that
 /// depend on the thread count. So a row's bits depend on how many rows share its product and on how many threads
 /// ran it. With every product one of these blocks, a token's result depends only on its window's data and its
-/// position in the window (issue 11; `docs-determinism.md`). Blocks go over the cores when called outside a lane.
+/// position in the window (issue 11; `README, "Determinism"`). Blocks go over the cores when called outside a lane.
 extension BLAS {
     /// Rows per block (a window of T ≤ 512 tokens is one block): large enough for sgemm's rate.
     static let rowBlock = 512

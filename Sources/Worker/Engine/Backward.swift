@@ -7,7 +7,7 @@
 // the backward needs; each stage's backward sits right after its forward, in the same argument order, and
 // `blockBackward` runs the forward's steps in exact reverse. Every matrix product is sgemm (BLAS.tokenLinear,
 // tokenLinearInputGradient and weightGradient, Attention), in fixed per-window blocks, single-threaded, so G does
-// not depend on the batch, the recompute plan or the core count (docs-determinism.md). Weight gradients sum over all rows of the call, or, for G, come per window
+// not depend on the batch, the recompute plan or the core count (README, "Determinism"). Weight gradients sum over all rows of the call, or, for G, come per window
 // (`backwardBlocks(perWindow: true)`: data gradients batched over all windows, each weight gradient a product over
 // one window's rows). It does not update parameters (an optimizer's job) nor compute G (GradientNorms).
 //

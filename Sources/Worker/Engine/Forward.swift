@@ -6,7 +6,7 @@
 // `runBlock` takes the block's weights as an argument, so a pruning stage can substitute masked ones and observe
 // each linear's input. Windows are processed in chunks sized by a memory budget; each product runs in
 // BLAS.tokenGemm's fixed per-window blocks, so a window's bits do not depend on its chunk, lane or the core count
-// (docs-determinism.md). The final norm and lm_head live in OutputHead.
+// (README, "Determinism"). The final norm and lm_head live in OutputHead.
 
 import Foundation
 

@@ -1,6 +1,6 @@
 // DeterminismBound: how far a different summation order (another OpenBLAS core type, the baseline kernels' sgemm
 // attention, or PyTorch) may move the engine's results, from the sizes and magnitudes involved
-// (docs-determinism.md). Not a measurement: nothing here depends on what one CPU produced.
+// (README, "Determinism"). Not a measurement: nothing here depends on what one CPU produced.
 //
 // Each length-K float32 dot product is within γ_K·Σ|aᵢbᵢ| of exact in any order, FMA or not (Higham, Accuracy and
 // Stability of Numerical Algorithms, §3.1), γ_K = K·u/(1 − K·u), u = 2⁻²⁴; two orders differ by ≤ 2γ_K·Σ|aᵢbᵢ|.
