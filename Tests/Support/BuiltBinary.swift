@@ -14,8 +14,17 @@ public enum BuiltBinary {
     }
 
     public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+        try launch(directory.appendingPathComponent(name), arguments, environment: environment)
+    }
+
+    /// Runs a tool from PATH (e.g. python3); status 127 when it is not found.
+    public static func runTool(_ name: String, _ arguments: [String]) throws -> Outcome {
+        try launch(URL(fileURLWithPath: "/usr/bin/env"), [name] + arguments, environment: nil)
+    }
+
+    private static func launch(_ executable: URL, _ arguments: [String], environment: [String: String]?) throws -> Outcome {
         let process = Process()
-        process.executableURL = directory.appendingPathComponent(name)
+        process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()

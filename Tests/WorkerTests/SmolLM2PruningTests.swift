@@ -76,3 +76,42 @@ struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// `convert` writes a Hugging Face folder: our reader loads it with the same tensors (F32: exact), the same
+/// tokenizer ids, and, where torch and transformers are installed, transformers loads it with the same perplexity.
+@Suite("SmolLM2 convert", .enabled(if: SmolLM2.available && TokenizerFixtures.wikitext != nil,
+                                   "needs SmolLM2's GGUF (deploy/fetch-smollm2.sh), ../shared/fixtures/smollm2-135m and ../shared/data/wikitext2"))
+struct SmolLM2ConvertTests {
+    @Test func convertedFolderIsTheSameModel() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("pz-smollm2-hf-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try BuiltBinary.run("prunerzero-worker", ["convert", SmolLM2.gguf.path, "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let converted = try ModelPath(out).weights(), gguf = try ModelPath(SmolLM2.gguf).weights()
+        #expect(converted.config.hidden == gguf.config.hidden && converted.config.layers == gguf.config.layers
+                && converted.config.kvHeads == gguf.config.kvHeads && converted.config.ropeTheta == gguf.config.ropeTheta
+                && converted.config.tiedEmbeddings && converted.config.rmsNormEps == gguf.config.rmsNormEps)
+        for name in [TensorNames.embedding, TensorNames.block(0, .q), TensorNames.block(0, .k), TensorNames.block(29, .down),
+                     TensorNames.finalNorm] {
+            #expect(try converted.float32(name) == gguf.float32(name), "\(name)")
+        }
+        let text = try TokenizerWholeFileTests.wikitext()
+        let sample = String(text.prefix(20_000))
+        #expect(try ModelPath(out).tokenizer().encode(sample) == ModelPath(SmolLM2.gguf).tokenizer().encode(sample))
+
+        // transformers, where it is installed (a venv with torch + transformers: PRUNERZERO_PYTHON=…/bin/python).
+        let python = ProcessInfo.processInfo.environment["PRUNERZERO_PYTHON"] ?? "python3"
+        let probe = try BuiltBinary.runTool(python, ["-c", "import torch, transformers"])
+        guard probe.status == 0 else {
+            print("SmolLM2 convert: transformers check skipped: \(python) has no torch + transformers")
+            return
+        }
+        let script = SmolLM2.packageRoot.appendingPathComponent("Benchmarks/Reference/hf_perplexity.py").path
+        let check = try BuiltBinary.runTool(python, [script, out.path, TokenizerFixtures.wikitext!.path, "256", "8"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let ppl = Double(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+        let expected = 39.971923828125   // expected.json's 8×256 perplexity, from the GGUF file
+        print("SmolLM2 convert: transformers on the converted folder: \(ppl) (from the GGUF: \(expected))")
+        #expect(abs(ppl - expected) / expected <= 1e-4)
+    }
+}
