@@ -96,8 +96,11 @@ extension GGUFTokenizerJSON {
         let addEOS = vocabulary.addEOS ?? false
         var single: [JSONValue] = []
         var specials: [(key: String, value: JSONValue)] = []
+        func piece(_ token: (content: String, id: TokenID), typeID: Int) -> JSONValue {
+            .object([("SpecialToken", .object([("id", .string(token.content)), ("type_id", .number(Double(typeID)))]))])
+        }
         func special(_ token: (content: String, id: TokenID)) {
-            single.append(.object([("SpecialToken", .object([("id", .string(token.content)), ("type_id", .number(0))]))]))
+            single.append(piece(token, typeID: 0))
             guard !specials.contains(where: { $0.key == token.content }) else { return }
             specials.append((token.content, .object([("id", .string(token.content)),
                                                      ("ids", .array([.number(Double(token.id))])),
@@ -106,7 +109,13 @@ extension GGUFTokenizerJSON {
         if addBOS, let bos { special(bos) }
         single.append(.object([("Sequence", .object([("id", .string("A")), ("type_id", .number(0))]))]))
         if addEOS, let eos { special(eos) }
-        return .object([("type", .string("TemplateProcessing")), ("single", .array(single)),
+        // The pair template, as transformers writes it: single, then (BOS) $B (EOS) with type id 1. HF tokenizers
+        // requires the key; encoding here uses only `single`.
+        var pair = single
+        if addBOS, let bos { pair.append(piece(bos, typeID: 1)) }
+        pair.append(.object([("Sequence", .object([("id", .string("B")), ("type_id", .number(1))]))]))
+        if addEOS, let eos { pair.append(piece(eos, typeID: 1)) }
+        return .object([("type", .string("TemplateProcessing")), ("single", .array(single)), ("pair", .array(pair)),
                         ("special_tokens", .object(specials))])
     }
 
