@@ -67,7 +67,7 @@ struct SmolLM2PruningTests {
         let r = try Perplexity.evaluate(saved, tokens: Array(tokens.prefix(32 * 256)), seqlen: 256)
         print("SmolLM2 50% magnitude saved as F16 GGUF: \(r.perplexity) vs \(ppl) in memory")
         #expect(abs(r.perplexity - ppl) / ppl <= 1e-3)
-        #expect(try saved.gguf!.metadata["tokenizer.ggml.tokens"] == dense.gguf!.metadata["tokenizer.ggml.tokens"])
+        #expect(saved.gguf!.metadata["tokenizer.ggml.tokens"] == dense.gguf!.metadata["tokenizer.ggml.tokens"])
     }
 }
 
