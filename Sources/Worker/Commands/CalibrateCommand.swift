@@ -65,9 +65,9 @@ struct CalibrateCommand: ParsableCommand {
         let modelPath = try ModelPath(modelURL)
         let weights = try modelPath.weights()
         let calibration = try Self.calibrationWindows(
-            Corpus.stream(data, model: modelPath), seqlen: seqlen, nsamples: nsamples, seed: seed, offsets: calibOffsets)
-        let evaluation = try Corpus.stream(evalData, model: modelPath).evaluationWindows(seqlen: seqlen, limit: evalWindows)
-        let test = try testData.map { try Corpus.stream($0, model: modelPath).evaluationWindows(seqlen: seqlen, limit: testWindows) }
+            Corpus.stream(data, model: modelPath, weights: weights), seqlen: seqlen, nsamples: nsamples, seed: seed, offsets: calibOffsets)
+        let evaluation = try Corpus.stream(evalData, model: modelPath, weights: weights).evaluationWindows(seqlen: seqlen, limit: evalWindows)
+        let test = try testData.map { try Corpus.stream($0, model: modelPath, weights: weights).evaluationWindows(seqlen: seqlen, limit: testWindows) }
         log("calibration: \(calibration.count) windows × \(seqlen); fitness: \(evaluation.count) windows"
             + (test.map { "; test: \($0.count) windows" } ?? ""))
 

@@ -52,9 +52,7 @@ struct ConvertCommand: ParsableCommand {
         }
         var writer = SafeTensorsWriter()
         writer.metadata = ["format": "pt"]
-        let names = [TensorNames.embedding]
-            + (0..<weights.config.layers).flatMap { l in BlockTensor.allCases.map { TensorNames.block(l, $0) } }
-            + [TensorNames.finalNorm] + (weights.config.tiedEmbeddings ? [] : [TensorNames.lmHead])
+        let names = ParameterTensor.all(weights.config).map(\.name)
         for (i, name) in names.enumerated() {
             writer.add(name, try weights.float32(name), shape: weights.store.shape(of: name)!, as: stored)
             ProgressLine.show("convert: tensor \(i + 1)/\(names.count)", done: i + 1 == names.count)

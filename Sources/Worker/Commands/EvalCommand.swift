@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
     static func evaluate(model: URL, data: String, seqlen: Int, maxWindows: Int?) throws -> EvalReport {
         let path = try ModelPath(model)
         let weights = try path.weights()
-        let ids = try Corpus.stream(data, model: path).tokens
+        let ids = try Corpus.stream(data, model: path, weights: weights).tokens
         let start = Date()
         let r = try Perplexity.evaluate(weights, tokens: ids, seqlen: seqlen, maxWindows: maxWindows) { done, blocks, windows in
             ProgressLine.show("blocks \(done)/\(blocks) over \(windows) windows", done: done == blocks)

@@ -63,7 +63,7 @@ struct PruneCommand: ParsableCommand {
         var data = opened.data
         if let testData {
             // The bundle's seqlen, windows cut as calibrate cuts held-out data; tokenized by the model's tokenizer.
-            data.testTokens = try Corpus.stream(testData, model: opened.modelPath)
+            data.testTokens = try Corpus.stream(testData, model: opened.modelPath, weights: opened.model)
                 .evaluationWindows(seqlen: data.seqlen, limit: testWindows).tokens
         }
         let evaluator = try FitnessEvaluator(model: opened.model, data: data)

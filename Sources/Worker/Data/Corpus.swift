@@ -3,8 +3,11 @@ import Foundation
 /// Opens a corpus for a model: token files as they are, text and JSON lines through the model's tokenizer.
 enum Corpus {
     /// The token stream of `path`. Text needs a tokenizer: `tokenizer` (a tokenizer.json) if given, else the
-    /// model's (its directory's tokenizer.json, or a GGUF file's metadata); a clear error when there is none.
-    static func stream(_ path: String, model: ModelPath?, tokenizer: URL? = nil) throws -> TokenStream {
+    /// model's (its directory's tokenizer.json, or a GGUF file's metadata, read from `weights`' already parsed
+    /// file when given); a clear error when there is none.
+    static func stream(_ path: String, model: ModelPath?, weights: ModelWeights? = nil, tokenizer: URL? = nil) throws
+        -> TokenStream
+    {
         let source = DatasetSource(path: path)
         return try TokenStream(source: source) { text in
             let loaded: Tokenizer
@@ -14,7 +17,7 @@ enum Corpus {
                 }
                 loaded = try Tokenizer(contentsOf: tokenizer)
             } else if let model {
-                do { loaded = try model.tokenizer() } catch let error as ModelPathError {
+                do { loaded = try model.tokenizer(weights: weights) } catch let error as ModelPathError {
                     throw DatasetError.unreadable(path: path, reason: "text needs a tokenizer: \(error)")
                 }
             } else {

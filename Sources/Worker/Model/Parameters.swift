@@ -14,6 +14,12 @@ enum ParameterTensor: Hashable {
     case finalNorm                   // (C)
     case lmHead                      // (V, C); absent when tied
 
+    /// Every tensor a model of `config` has, in checkpoint order (no lm_head when tied).
+    static func all(_ config: LlamaConfig) -> [ParameterTensor] {
+        [.embedding] + (0..<config.layers).flatMap { l in BlockTensor.allCases.map { ParameterTensor.block(l, $0) } }
+            + [.finalNorm] + (config.tiedEmbeddings ? [] : [.lmHead])
+    }
+
     /// The Hugging Face `state_dict` name.
     var name: String {
         switch self {
@@ -34,10 +40,7 @@ struct LlamaParameters {
     var lmHead: [Float]          // (V, C); empty when tied: the embedding is the output projection
 
     /// Every tensor this model has, in checkpoint order (no lm_head when tied).
-    var tensors: [ParameterTensor] {
-        [.embedding] + (0..<config.layers).flatMap { l in BlockTensor.allCases.map { ParameterTensor.block(l, $0) } }
-            + [.finalNorm] + (config.tiedEmbeddings ? [] : [.lmHead])
-    }
+    var tensors: [ParameterTensor] { ParameterTensor.all(config) }
 
     /// Zeros of `config`'s shapes (norms zero too): a gradient accumulator, or weights to fill.
     init(zeros c: LlamaConfig) {

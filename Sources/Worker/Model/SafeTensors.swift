@@ -77,38 +77,20 @@ struct TensorInfo: Equatable {
 final class SafeTensorsFile {
     let path: String
     let tensors: [String: TensorInfo]
-    private let base: UnsafeRawPointer
-    private let size: Int
+    private let map: MappedFile
+    private var base: UnsafeRawPointer { map.base }
 
     /// Upper bound from the reference implementation, so a corrupt length cannot make us parse gigabytes.
     static let maxHeaderLength: UInt64 = 100_000_000
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw SafeTensorsError.cannotOpen(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw SafeTensorsError.cannotOpen(file: path, reason: String(cString: strerror(errno)))
-        }
-        let size = Int(st.st_size)
-        guard size >= 8 else { throw SafeTensorsError.truncated(file: path, fileSize: size) }
-        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-            throw SafeTensorsError.cannotOpen(file: path, reason: "mmap: " + String(cString: strerror(errno)))
-        }
-        let base = UnsafeRawPointer(map)
-        do {
-            tensors = try Self.parseHeader(base: base, size: size, file: path)
-        } catch {
-            munmap(map, size)
-            throw error
-        }
-        self.base = base
-        self.size = size
+        do { map = try MappedFile(path: path) } catch let MappedFileError.cannotOpen(reason) {
+            throw SafeTensorsError.cannotOpen(file: path, reason: reason)
+        } catch { throw SafeTensorsError.truncated(file: path, fileSize: 0) }
+        guard map.size >= 8 else { throw SafeTensorsError.truncated(file: path, fileSize: map.size) }
+        tensors = try Self.parseHeader(base: map.base, size: map.size, file: path)
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 
     func info(_ name: String) throws -> TensorInfo {
         guard let info = tensors[name] else { throw SafeTensorsError.noSuchTensor(file: path, tensor: name) }
@@ -183,18 +165,8 @@ final class SafeTensorsFile {
         }
     }
 
-    /// Drops the mapped pages of bytes offset..<offset+bytes from this process's resident set. Every read widens
-    /// into a buffer the caller owns, so the map is a window onto the file, not a cache: without this, a pass over
-    /// a 13.5 GB bf16 checkpoint would leave all 13.5 GB resident (file-backed, but counted by RSS and by a job's
-    /// memory cgroup). The pages stay in the page cache; touching them again re-reads them from there. Pages at the
-    /// ends may hold a neighbouring tensor's bytes; dropping them is harmless for the same reason.
-    private func release(offset: Int, bytes: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = offset / page * page
-        let end = min(size, (offset + bytes + page - 1) / page * page)
-        guard end > start else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
-    }
+    /// Hands a read tensor's mapped pages back (MappedFile.release says why).
+    private func release(offset: Int, bytes: Int) { map.release(offset: offset, bytes: bytes) }
 
     // MARK: Header
 

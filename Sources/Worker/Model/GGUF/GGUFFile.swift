@@ -40,44 +40,27 @@ final class GGUFFile {
     static let maximumDims = 4
 
     let path: String
-    let version: UInt32
-    /// Metadata in file order, and by key.
-    let keys: [String]
-    let metadata: [String: GGUFValue]
-    /// Tensors in file order, and by name.
-    let tensorNames: [String]
-    let tensors: [String: GGUFTensor]
-    let alignment: Int
-    let dataOffset: Int
-    let fileSize: Int
-    private let base: UnsafeRawPointer
+    /// The checked header: version, metadata (in file order and by key), tensors (in file order and by name),
+    /// alignment and where the data section starts.
+    let header: Header
+    var version: UInt32 { header.version }
+    var keys: [String] { header.keys }
+    var metadata: [String: GGUFValue] { header.metadata }
+    var tensorNames: [String] { header.tensorNames }
+    var tensors: [String: GGUFTensor] { header.tensors }
+    var alignment: Int { header.alignment }
+    var dataOffset: Int { header.dataOffset }
+    private let map: MappedFile
+    var fileSize: Int { map.size }
+    private var base: UnsafeRawPointer { map.base }
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw GGUFError.cannotOpen(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw GGUFError.cannotOpen(file: path, reason: String(cString: strerror(errno))) }
-        let size = Int(st.st_size)
-        guard size > 0 else { throw GGUFError.truncated(file: path, offset: 0, field: "magic", needed: 4, available: 0) }
-        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-            throw GGUFError.cannotOpen(file: path, reason: "mmap: " + String(cString: strerror(errno)))
-        }
-        do {
-            let header = try Self.parse(base: UnsafeRawPointer(map), size: size, file: path)
-            (version, keys, metadata, tensorNames, tensors, alignment, dataOffset) =
-                (header.version, header.keys, header.metadata, header.tensorNames, header.tensors, header.alignment,
-                 header.dataOffset)
-        } catch {
-            munmap(map, size)
-            throw error
-        }
-        base = UnsafeRawPointer(map)
-        fileSize = size
+        do { map = try MappedFile(path: path) } catch let MappedFileError.cannotOpen(reason) {
+            throw GGUFError.cannotOpen(file: path, reason: reason)
+        } catch { throw GGUFError.truncated(file: path, offset: 0, field: "magic", needed: 4, available: 0) }
+        header = try Self.parse(base: map.base, size: map.size, file: path)
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), fileSize) }
 
     func tensor(_ name: String) throws -> GGUFTensor {
         guard let t = tensors[name] else { throw GGUFError.noSuchTensor(file: path, tensor: name) }
@@ -105,14 +88,8 @@ final class GGUFFile {
         UnsafeRawBufferPointer(start: base + tensor.offset, count: tensor.byteCount)
     }
 
-    /// Drops a tensor's mapped pages from the resident set once read (see SafeTensorsFile.release for why).
-    func release(_ tensor: GGUFTensor) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = tensor.offset / page * page
-        let end = min(fileSize, (tensor.offset + tensor.byteCount + page - 1) / page * page)
-        guard end > start else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
-    }
+    /// Drops a tensor's mapped pages from the resident set once read (MappedFile.release says why).
+    func release(_ tensor: GGUFTensor) { map.release(offset: tensor.offset, bytes: tensor.byteCount) }
 
     // MARK: Parsing
 

@@ -85,9 +85,16 @@ indirect enum GGUFValue: Equatable {
     var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
     var string: String? { if case let .string(s) = self { s } else { nil } }
     var array: [GGUFValue]? { if case let .array(a, _) = self { a } else { nil } }
-    var strings: [String]? { array.flatMap { a in a.compactMap(\.string).count == a.count ? a.compactMap(\.string) : nil } }
-    var ints: [Int]? { array.flatMap { a in a.compactMap(\.int).count == a.count ? a.compactMap(\.int) : nil } }
-    var doubles: [Double]? { array.flatMap { a in a.compactMap(\.double).count == a.count ? a.compactMap(\.double) : nil } }
+    var strings: [String]? { every(\.string) }
+    var ints: [Int]? { every(\.int) }
+    var doubles: [Double]? { every(\.double) }
+
+    /// Every element of an array converted by `convert`, or nil when this is not an array or one element fails.
+    private func every<T>(_ convert: (GGUFValue) -> T?) -> [T]? {
+        guard let items = array else { return nil }
+        let converted = items.compactMap(convert)
+        return converted.count == items.count ? converted : nil
+    }
 
     /// A short rendering for errors and `gguf-info`: arrays by type and length.
     var summary: String {
