@@ -22,9 +22,6 @@ struct FitnessOutcome: Equatable {
     var stageTimes: [StageTime] = []
 }
 
-/// Thrown by a fitness function that stopped because `FitnessProgress.shouldStop` became true.
-struct FitnessCancelled: Error, Equatable {}
-
 /// Shared between the evaluating thread and the heartbeat thread: progress out, stop requests and mask-reuse
 /// answers in.
 final class FitnessProgress: @unchecked Sendable {

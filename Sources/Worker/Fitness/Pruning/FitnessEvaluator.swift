@@ -34,6 +34,9 @@ struct PruningOutcome: Codable {
     let stageSeconds: [String: Double]
 }
 
+/// Thrown by a fitness function that stopped because `FitnessProgress.shouldStop` became true.
+struct FitnessCancelled: Error, Equatable {}
+
 /// Why a metric gets no fitness.
 enum FitnessFailure: Error, Equatable, CustomStringConvertible {
     case nonFiniteMetric(linear: String, count: Int)

@@ -1,23 +1,18 @@
-// `prunerzero-worker determinism-check`: the determinism contract (README, "Determinism") on a small random model,
-// under whatever OpenBLAS core type (OPENBLAS_CORETYPE) and kernel variant (PRUNERZERO_KERNELS) this process runs.
+// DeterminismCheck: the determinism contract (README, "Determinism") on a small random model, under whatever
+// OpenBLAS core type (OPENBLAS_CORETYPE) and kernel variant (PRUNERZERO_KERNELS) this process runs.
 //
 // Checks, bit for bit, the properties that must hold on every core type: a window's hidden state and the X
 // statistics do not depend on the lane count or chunk size; a window's NLL does not depend on which windows share
-// its pass; G does not depend on how many windows go through the engine together or on recomputing blocks. Prints
-// one JSON object (the failures, and the values tests compare across core types within the stated bound); exit
-// status 1 when a property fails. A subprocess per environment because OpenBLAS reads OPENBLAS_CORETYPE only while
-// loading. It does not load a checkpoint or touch the network.
-import ArgumentParser
+// its pass; G does not depend on how many windows go through the engine together or on recomputing blocks. The
+// `determinism-check` command prints its report; here because it drives the engine and the calibration (G, X).
 import CKernels
 import COpenBLAS
+import Dataset
+import Engine
 import Foundation
+import Model
 
-/// The `determinism-check` subcommand (hidden: for tests and for checking a new machine).
-struct DeterminismCheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "determinism-check", abstract: "Check the determinism contract on a small random model.",
-        shouldDisplay: false)
-
+package enum DeterminismCheck {
     struct Report: Codable {
         var corename: String
         var kernels: String
@@ -38,19 +33,7 @@ struct DeterminismCheckCommand: ParsableCommand {
     static let windows = 5, seqlen = 37
 
     static func config() -> LlamaConfig {
-        BenchForwardCommand.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 2, vocab: 50)
-    }
-
-    @Flag(help: "Run each token product as one sgemm over its chunk, the engine before issue 11 (to see the check fail).")
-    var chunkWideSgemm = false
-
-    func run() throws {
-        BLAS.tokenBlocks = !chunkWideSgemm
-        let report = Self.check()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        if !report.failures.isEmpty { throw ExitCode(1) }
+        RandomModel.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 2, vocab: 50)
     }
 
     static func check() -> Report {

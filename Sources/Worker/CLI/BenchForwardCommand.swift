@@ -35,35 +35,6 @@ struct BenchForwardCommand: ParsableCommand {
         if !skipSmall { benchSmallModel() }
     }
 
-    static func config(hidden: Int, intermediate: Int, heads: Int, kvHeads: Int, layers: Int, vocab: Int) -> LlamaConfig {
-        let json = """
-            {"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":\(hidden),
-             "intermediate_size":\(intermediate),"num_attention_heads":\(heads),"num_key_value_heads":\(kvHeads),
-             "num_hidden_layers":\(layers),"vocab_size":\(vocab),"rms_norm_eps":1e-5,"rope_theta":10000.0}
-            """
-        return try! LlamaConfig.decode(Data(json.utf8), file: "bench")
-    }
-
-    /// Deterministic uniform values in [−scale, scale) (xorshift), cheap enough for 200M weights.
-    static func random(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
-        var s = seed | 1
-        return (0..<count).map { _ in
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17
-            return (Float(s >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
-    }
-
-    static func randomBlock(_ c: LlamaConfig, seed: UInt64) -> BlockWeights {
-        var w = BlockWeights(zeros: c)
-        for (i, t) in BlockTensor.allCases.enumerated() {
-            let shape = t.shape(c)
-            w[t] = shape.count == 1
-                ? [Float](repeating: 1, count: shape[0])
-                : random(shape[0] * shape[1], scale: 1 / Float(shape[1]).squareRoot(), seed: seed &+ UInt64(i) &* 7919)
-        }
-        return w
-    }
-
     /// Best wall times of `repeats` rounds after one warm-up. Several bodies are interleaved round by round, so
     /// load from other processes on a shared machine affects them alike.
     func best(_ bodies: [() -> Void]) -> [Double] {
@@ -80,13 +51,13 @@ struct BenchForwardCommand: ParsableCommand {
     }
 
     func benchBlock() {
-        let c = Self.config(hidden: 4096, intermediate: 11008, heads: 32, kvHeads: 32, layers: 1, vocab: 32000)
+        let c = RandomModel.config(hidden: 4096, intermediate: 11008, heads: 32, kvHeads: 32, layers: 1, vocab: 32000)
         let b = bigWindows, t = bigSeqlen, n = b * t
         let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim
-        let w = Self.randomBlock(c, seed: 1)
+        let w = RandomModel.randomBlock(c, seed: 1)
         let forward = Forward(config: c, seqlen: t, windows: b, workspaceBytes: 4 << 30)
         var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
-        let input = Self.random(n * c.hidden, scale: 1, seed: 99)
+        let input = RandomModel.random(n * c.hidden, scale: 1, seed: 99)
         let runBlock = {
             hidden.x = input
             forward.runBlock(0, weights: w, hidden: &hidden)
@@ -94,7 +65,7 @@ struct BenchForwardCommand: ParsableCommand {
         // The same seven products, as bare sgemm calls on the same shapes.
         let shapes = [(hd, c.hidden), (kd, c.hidden), (kd, c.hidden), (c.hidden, hd),
                       (c.intermediate, c.hidden), (c.intermediate, c.hidden), (c.hidden, c.intermediate)]
-        let x = Self.random(n * c.intermediate, scale: 1, seed: 5)
+        let x = RandomModel.random(n * c.intermediate, scale: 1, seed: 5)
         var y = [Float](repeating: 0, count: n * c.intermediate)
         let runGemms = {
             for (i, (out, inp)) in shapes.enumerated() {
@@ -129,11 +100,11 @@ struct BenchForwardCommand: ParsableCommand {
     }
 
     func benchSmallModel() {
-        let c = Self.config(hidden: 256, intermediate: 688, heads: 8, kvHeads: 4, layers: 6, vocab: 1024)
+        let c = RandomModel.config(hidden: 256, intermediate: 688, heads: 8, kvHeads: 4, layers: 6, vocab: 1024)
         let b = 32, t = 256, n = b * t
-        let blocks = (0..<c.layers).map { Self.randomBlock(c, seed: UInt64(100 + $0)) }
+        let blocks = (0..<c.layers).map { RandomModel.randomBlock(c, seed: UInt64(100 + $0)) }
         let head = OutputHead(config: c, norm: [Float](repeating: 1, count: c.hidden),
-                              projection: Self.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7))
+                              projection: RandomModel.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7))
         // The engine as it runs (a lane per core, each token product in fixed single-threaded sgemm blocks) and,
         // for comparison, one lane, and both with each product as one sgemm over the chunk's rows (one lane: on
         // OpenBLAS's threads), the engine before issue 11.
@@ -145,8 +116,8 @@ struct BenchForwardCommand: ParsableCommand {
             }
         }
         var hidden = Activations(windows: b, seqlen: t, hidden: c.hidden)
-        let embedding = Self.random(n * c.hidden, scale: 1, seed: 3)
-        let tokens = Self.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
+        let embedding = RandomModel.random(n * c.hidden, scale: 1, seed: 3)
+        let tokens = RandomModel.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
         var nll = 0.0
         let runs = variants.map { _, forward, fixedBlocks in {
             BLAS.tokenBlocks = fixedBlocks
@@ -157,7 +128,7 @@ struct BenchForwardCommand: ParsableCommand {
         } }
         // The bound: only the model's linear products (7 per block and lm_head) as bare sgemm calls.
         let linears = BlockTensor.allCases.filter { $0 != .inputNorm && $0 != .postNorm }
-        let x = Self.random(n * c.intermediate, scale: 1, seed: 5)
+        let x = RandomModel.random(n * c.intermediate, scale: 1, seed: 5)
         var y = [Float](repeating: 0, count: n * c.vocab)
         let runGemms = {
             x.withUnsafeBufferPointer { xb in

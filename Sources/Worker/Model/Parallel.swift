@@ -1,4 +1,4 @@
-// Parallel: splits work over the machine's cores, two ways.
+// Parallel: splits work over the machine's cores, two ways (`lanes` is Engine's: it needs BLAS).
 //
 // `chunked` splits one element-wise loop (norms, RoPE, softmax, SiLU) into contiguous ranges, one or a few per core,
 // never smaller than `grain` items, so tiny tensors run inline without dispatch overhead.
@@ -32,18 +32,13 @@ enum Parallel {
         }
     }
 
-    /// Calls `body(lane)` for lanes 0..<count concurrently, with OpenBLAS single-threaded and every `chunked` loop
-    /// inside a lane run inline.
-    static func lanes(_ count: Int, _ body: (Int) -> Void) {
-        guard count > 1 else { body(0); return }
-        BLAS.singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: count) { lane in
-                let outer = pthread_getspecific(laneKey)
-                pthread_setspecific(laneKey, UnsafeRawPointer(bitPattern: 1))
-                defer { pthread_setspecific(laneKey, outer) }
-                body(lane)
-            }
-        }
+    /// Runs `body` marked as a lane: every `chunked` loop inside it runs inline. `Parallel.lanes` (Engine) calls
+    /// it on each lane's thread, with OpenBLAS single-threaded around them.
+    package static func asLane(_ body: () -> Void) {
+        let outer = pthread_getspecific(laneKey)
+        pthread_setspecific(laneKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(laneKey, outer) }
+        body()
     }
 
     private static var isInsideLane: Bool { pthread_getspecific(laneKey) != nil }
