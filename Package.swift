@@ -2,6 +2,9 @@
 // PrunerZero: genetic-programming search for symbolic pruning metrics of LLaMA-family models.
 import PackageDescription
 
+/// `-O` in debug builds as well, for the numeric targets (see the comment above the worker's targets).
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "PrunerZero",
     products: [
@@ -32,23 +35,39 @@ let package = Package(
         // The metric language, GP operators, wire protocol, NNG wrapper and configuration.
         .target(name: "Shared", dependencies: ["CNNG", "CMbedCrypto"], path: "Sources/Shared"),
 
-        // The search: a pure state machine (population, jobs, journal replay) and its NNG edge. A library rather
-        // than part of the executable so that tests and the throughput benchmark link it.
+        // The search: a pure state machine (population, jobs, journal replay) and its NNG edge. A library, so that
+        // tests and the throughput benchmark link it; the executable beside it is only the command line.
         .target(name: "Search", dependencies: ["Shared"], path: "Sources/Coordinator/Search"),
         .executableTarget(
             name: "Coordinator",
             dependencies: ["Shared", "Search", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Coordinator", exclude: ["Search"]),
+            path: "Sources/Coordinator/CLI"),
+
+        // The worker, one library per pipeline stage; dependencies point one way (README, "Architecture"):
+        // Model ← Tokenizer ← Dataset; Model ← Engine; (Engine, Dataset) ← Fitness ← Serve; (Engine, Dataset) ←
+        // Training; all ← the executable (the commands). Optimized in debug builds too: `swift test` calibrates
+        // and prunes SmolLM2 (135M parameters), and the backward's element-wise loops unoptimized make calibration
+        // ~10x slower (25 min instead of ~2); the dequantizers, the tokenizer and the corpus readers run over the
+        // whole model and corpus in the same tests.
+        .target(name: "Model", dependencies: ["CKernels"], path: "Sources/Worker/Model", swiftSettings: optimizedInDebug),
+        .target(name: "Tokenizer", dependencies: ["Model"], path: "Sources/Worker/Tokenizer", swiftSettings: optimizedInDebug),
+        .target(name: "Dataset", dependencies: ["Model", "Tokenizer", "CZlib"], path: "Sources/Worker/Dataset",
+                swiftSettings: optimizedInDebug),
+        .target(name: "Engine", dependencies: ["Model", "CKernels", "COpenBLAS"], path: "Sources/Worker/Engine",
+                swiftSettings: optimizedInDebug),
+        .target(name: "Fitness", dependencies: ["Shared", "Model", "Tokenizer", "Dataset", "Engine", "CKernels", "COpenBLAS"],
+                path: "Sources/Worker/Fitness", swiftSettings: optimizedInDebug),
+        .target(name: "Serve", dependencies: ["Shared", "Model", "Engine", "Fitness"], path: "Sources/Worker/Serve",
+                swiftSettings: optimizedInDebug),
+        .target(name: "Training", dependencies: ["Shared", "Model", "Tokenizer", "Dataset", "Engine"],
+                path: "Sources/Worker/Training", swiftSettings: optimizedInDebug),
         .executableTarget(
             name: "Worker",
             dependencies: [
-                "Shared", "COpenBLAS", "CZlib", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Shared", "Model", "Tokenizer", "Dataset", "Engine", "Fitness", "Serve", "Training",
+                "COpenBLAS", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Sources/Worker",
-            // Numeric kernels hand raw buffers to concurrent loops; Swift 5 mode keeps that readable. Optimized in
-            // debug builds too: `swift test` calibrates and prunes SmolLM2 (135M parameters), and the backward's
-            // element-wise loops unoptimized make calibration ~10x slower (25 min instead of ~2).
-            swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-O"], .when(configuration: .debug))]),
+            path: "Sources/Worker/CLI", swiftSettings: optimizedInDebug),
         // Throughput benchmarks (`swift run -c release prunerzero-bench`); no benchmark framework, so CI stays light.
         .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks",
                           exclude: ["SearchBench", "Reference", "Memory"]),
@@ -59,8 +78,13 @@ let package = Package(
         // Helpers shared by the test targets (running the built binaries, locating ../shared).
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "COpenBLAS", "CKernels", "TestSupport"], path: "Tests/WorkerTests",
-                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Shared", "Model", "Tokenizer", "Dataset", "Engine", "Fitness", "Serve", "Training",
+                           "COpenBLAS", "CKernels", "TestSupport"],
+            path: "Tests/WorkerTests"),
+        // The worker's command line itself (its option blocks); everything else is tested through the libraries.
+        .testTarget(name: "WorkerCLITests", dependencies: ["Worker", "Model", "Dataset"], path: "Tests/WorkerCLITests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Search", "Shared", "TestSupport"],
                     path: "Tests/CoordinatorTests"),
     ]

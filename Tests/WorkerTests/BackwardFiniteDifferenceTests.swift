@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Engine
+@testable import Training
 
 /// The engine's analytic gradients (Float32) against central differences of the plain Double model
 /// (ReferenceLlama) on a tiny random GQA model: hidden 16, 2 blocks, 4 heads, 2 kv heads, intermediate 24,

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Dataset
+@testable import Engine
+@testable import Fitness
+@testable import Training
 
 extension EngineFixtures {
     /// The prune-reference dump (per linear G, X, metric, mask), or nil when absent.

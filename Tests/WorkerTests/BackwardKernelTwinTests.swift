@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Engine
 
 /// Each backward kernel against a plain twin written from its derivative in Double, on odd sizes that exercise the
 /// SIMD tails. Tolerances are relative to the largest entry of the result (float32 sums of ≤ a few hundred terms:
@@ -9,7 +9,7 @@ import Testing
 struct BackwardKernelTwinTests {
     static func random(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         // Small seeds start xorshift at tiny states (first value −scale); spread them first.
-        BenchForwardCommand.random(n, scale: scale, seed: seed &* 0x9E37_79B9_7F4A_7C15)
+        RandomModel.random(n, scale: scale, seed: seed &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// max |a − b| / max |b|.

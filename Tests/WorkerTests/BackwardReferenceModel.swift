@@ -1,5 +1,7 @@
 import Foundation
-@testable import Worker
+@testable import Model
+@testable import Engine
+@testable import Training
 
 /// A plain LLaMA forward in Double, written from the definitions (transformers' LlamaForCausalLM) with no BLAS and
 /// no vector kernels: the loss whose central differences check the engine's analytic gradients.
@@ -121,7 +123,7 @@ enum TinyModels {
         var s = seed
         func rnd(_ n: Int, _ scale: Float, around center: Float = 0) -> [Float] {
             s &+= 0x9E37_79B9
-            return BenchForwardCommand.random(n, scale: scale, seed: s).map { $0 + center }
+            return RandomModel.random(n, scale: scale, seed: s).map { $0 + center }
         }
         for t in p.tensors {
             let n = p[t].count
@@ -137,7 +139,7 @@ enum TinyModels {
 
     /// `windows` windows of `seqlen` ids, with a repeated token so the embedding gradient sums rows.
     static func tokens(windows: Int, seqlen: Int, vocab: Int, seed: UInt64) -> [TokenID] {
-        var ids = BenchForwardCommand.random(windows * seqlen, scale: 1, seed: seed).map { TokenID(abs($0) * Float(vocab - 1)) }
+        var ids = RandomModel.random(windows * seqlen, scale: 1, seed: seed).map { TokenID(abs($0) * Float(vocab - 1)) }
         ids[2] = ids[0]
         return ids
     }

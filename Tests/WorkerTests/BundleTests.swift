@@ -2,7 +2,11 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Shared
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
+@testable import Dataset
+@testable import Engine
+@testable import Fitness
 
 /// Calibrated bundles: written atomically, identical bytes for identical calibrations, every corruption named.
 @Suite(.enabled(if: PruneReference.available, "../shared/fixtures/prune-reference is absent"), .serialized)

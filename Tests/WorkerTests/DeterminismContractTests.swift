@@ -1,8 +1,10 @@
 import CKernels
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
-@testable import Worker
+@testable import Engine
+@testable import Fitness
 
 /// The determinism contract (README, "Determinism") under every OpenBLAS core type and kernel variant this CPU can
 /// run: `prunerzero-worker determinism-check` as a child process per environment, since OpenBLAS reads
@@ -46,9 +48,9 @@ struct DeterminismContractTests {
     @Test func coretypesAndVariantsAgreeWithinTheStatedBound() throws {
         let reports = Self.runs.compactMap(\.report)
         let first = try #require(reports.first)
-        let c = DeterminismCheckCommand.config()
-        let nllBound = DeterminismBound.meanNLL(c, seqlen: DeterminismCheckCommand.seqlen, logitScale: first.logitScale)
-        let gBound = DeterminismBound.gradientNormwise(c, seqlen: DeterminismCheckCommand.seqlen)
+        let c = DeterminismCheck.config()
+        let nllBound = DeterminismBound.meanNLL(c, seqlen: DeterminismCheck.seqlen, logitScale: first.logitScale)
+        let gBound = DeterminismBound.gradientNormwise(c, seqlen: DeterminismCheck.seqlen)
         var worstNLL = 0.0, worstG = 0.0
         for r in reports.dropFirst() {
             let nll = zip(r.windowNLL, first.windowNLL).map { abs($0 - $1) }.max()!
@@ -108,7 +110,7 @@ enum DeterminismRuns {
         let coretype: String
         let kernels: String
         let status: Int32
-        let report: DeterminismCheckCommand.Report?
+        let report: DeterminismCheck.Report?
         let stderr: String
     }
 
@@ -121,21 +123,20 @@ enum DeterminismRuns {
         guard let outcome = try? BuiltBinary.run("prunerzero-worker", ["determinism-check"] + extra, environment: environment)
         else { return Run(coretype: coretype, kernels: kernels, status: -1, report: nil, stderr: "could not start") }
         return Run(coretype: coretype, kernels: kernels, status: outcome.status,
-                   report: try? JSONDecoder().decode(DeterminismCheckCommand.Report.self, from: Data(outcome.stdout.utf8)),
+                   report: try? JSONDecoder().decode(DeterminismCheck.Report.self, from: Data(outcome.stdout.utf8)),
                    stderr: outcome.stderr)
     }
 
     /// Every (core type, variant), run two at a time (a few seconds each in a debug build).
     static let runs: [Run] = {
         let pairs = coretypes.flatMap { c in kernelVariants.map { (c, $0) } }
-        var results = [Run?](repeating: nil, count: pairs.count)
-        let lock = NSLock()
+        let results = Mutex([Run?](repeating: nil, count: pairs.count))
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             for i in stride(from: worker, to: pairs.count, by: 2) {
                 let r = run(coretype: pairs[i].0, kernels: pairs[i].1)
-                lock.lock(); results[i] = r; lock.unlock()
+                results.withLock { $0[i] = r }
             }
         }
-        return results.map { $0! }
+        return results.withLock { $0.map { $0! } }
     }()
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Engine
 
 /// The engine against transformers' own outputs on the four Hugging Face fixtures (GQA, tied, sharded + older
 /// config layout, bf16). Disabled with a reason when `../shared/fixtures/hf-llama` is not beside the package.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Worker
+@testable import Model
 
 /// Locates the shared Hugging Face fixtures (`../shared/fixtures/hf-llama` beside the package root) and reads them.
 enum EngineFixtures {

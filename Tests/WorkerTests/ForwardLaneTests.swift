@@ -1,5 +1,6 @@
 import Testing
-@testable import Worker
+@testable import Engine
+@testable import Fitness
 
 /// The forward pass splits windows into chunks run by lanes side by side. A window's result must not depend on how
 /// many lanes there are, which lane ran its chunk, or the chunk size — and neither may the activation statistics X
@@ -11,9 +12,9 @@ import Testing
 struct ForwardLaneTests {
     @Test(arguments: [1, 2, 5])
     func outputsAndXAreBitIdenticalForAnyLaneCount(chunkWindows: Int) {
-        let c = BenchForwardCommand.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 2, vocab: 50)
+        let c = RandomModel.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 2, vocab: 50)
         let windows = 5, t = 37
-        let blocks = (0..<c.layers).map { BenchForwardCommand.randomBlock(c, seed: UInt64(40 + $0)) }
+        let blocks = (0..<c.layers).map { RandomModel.randomBlock(c, seed: UInt64(40 + $0)) }
         let input = KernelTwinTests.random(windows * t * c.hidden, seed: 41)
         func run(lanes: Int, chunk: Int) -> (hidden: [UInt32], x: [UInt32]) {
             let forward = Forward(config: c, seqlen: t, windows: windows, lanes: lanes, chunkWindows: chunk)
@@ -41,9 +42,9 @@ struct ForwardLaneTests {
 
     /// An observe-only pass (gathering X) sees exactly what a full pass sees and leaves the activations unchanged.
     @Test func observingLeavesTheActivationsAndSeesTheSameX() {
-        let c = BenchForwardCommand.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 1, vocab: 50)
+        let c = RandomModel.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 1, vocab: 50)
         let windows = 3, t = 21
-        let w = BenchForwardCommand.randomBlock(c, seed: 44)
+        let w = RandomModel.randomBlock(c, seed: 44)
         var hidden = Activations(windows: windows, seqlen: t, hidden: c.hidden)
         hidden.x = KernelTwinTests.random(windows * t * c.hidden, seed: 45)
         let before = hidden.x.map(\.bitPattern)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Engine
 
 /// One fixture written by Benchmarks/Reference/make_gguf_quant_fixtures.py (gguf-py 0.19.0): a quantized byte
 /// string and its float32 values, in either direction.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
 
 /// Where the GGUF tokenizer tests get SmolLM2-135M's `tokenizer.ggml.*` metadata: the model's GGUF file itself
 /// (fetched by deploy/fetch-smollm2.sh; see ../shared/fixtures/smollm2-135m/README.md), read with the worker's

@@ -1,13 +1,15 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Dataset
+@testable import Engine
 
 /// Each vectorized kernel against a plain scalar twin written from the definition, on odd sizes that exercise
 /// the SIMD tails. Tolerances are stated per kernel.
 @Suite("Kernel twins")
 struct KernelTwinTests {
     static func random(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        BenchForwardCommand.random(n, scale: scale, seed: seed)
+        RandomModel.random(n, scale: scale, seed: seed)
     }
 
     static func maxRelative(_ a: [Float], _ b: [Float], floor: Float = 1e-3) -> Float {
@@ -136,15 +138,16 @@ struct WindowTests {
 /// Dense perplexity over 16 windows of 64 tokens of `sharded/eval.bin` against the prune-reference run
 /// (`../shared/fixtures/prune-reference/results.jsonl`, method "dense"); disabled when that file is absent.
 extension EngineFixtures {
-    /// The "dense" line of the prune-reference results, or nil when absent.
-    static let denseReference: [String: Any]? = {
+    /// The "dense" line of the prune-reference results, or nil when absent (read at each use: a JSON object is
+    /// not Sendable, so it cannot be a stored static).
+    static var denseReference: [String: Any]? {
         guard let root = EngineFixtures.packageRoot,
               let text = try? String(contentsOf: root.appendingPathComponent("../shared/fixtures/prune-reference/results.jsonl"), encoding: .utf8)
         else { return nil }
         return text.split(separator: "\n").lazy
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .first { $0["method"] as? String == "dense" }
-    }()
+    }
 }
 
 @Suite("Dense reference perplexity", .enabled(if: EngineFixtures.denseReference != nil, "../shared/fixtures/prune-reference is absent"))

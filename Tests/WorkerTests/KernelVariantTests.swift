@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 import Testing
-@testable import Worker
+
 
 /// The C kernels come in one variant per instruction set; the forward pass must not depend on which one a machine
 /// picks. Every variant this CPU runs is checked bit for bit against the baseline, on sizes with SIMD tails.

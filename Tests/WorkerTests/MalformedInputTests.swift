@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Engine
 
 /// Broken files give their own error, naming the file, tensor and shapes; nothing traps. Synthetic safetensors are
 /// written to a temporary directory; the model-level cases start from a copy of the `tiny` fixture.

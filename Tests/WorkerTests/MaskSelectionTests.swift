@@ -1,6 +1,6 @@
 import Testing
 @testable import Shared
-@testable import Worker
+@testable import Fitness
 
 @Suite struct MaskSelectionTests {
     /// The reference's rule written plainly: stable ascending sort per row, NaN after every number.

@@ -1,6 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Engine
+@testable import Fitness
 
 /// config.json layouts and defaults, and the dtype widening of the safetensors reader.
 @Suite("Model formats")
@@ -62,17 +65,20 @@ struct ModelFormatTests {
 struct EvalCommandTests {
     @Test func jsonReportMatchesTheFixture() throws {
         let dir = EngineFixtures.directory("tiny")
-        let report = try EvalCommand.evaluate(
+        let report = try EvalReport.evaluate(
             model: dir, data: dir.appendingPathComponent("tokens.bin").path, seqlen: 64, maxWindows: nil)
         let object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as! [String: Any]
         let ppl = object["perplexity"] as! Double
         let expected = try EngineFixtures.expected("tiny").ppl
         #expect(abs(ppl - expected) / ppl < 1e-5)
         #expect(object["tokens"] as? Int == 64 && object["windows"] as? Int == 1)
-        #expect(EvalCommand.configuration.commandName == "eval")
+        // The command is the executable's: its name checked through the built binary.
+        let help = try BuiltBinary.run("prunerzero-worker", ["eval", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("prunerzero-worker eval"))
     }
 
-    @Test func rejectsBadArguments() {
-        #expect(throws: (any Error).self) { _ = try EvalCommand.parse(["--model", "m", "--data", "t", "--seqlen", "1"]) }
+    @Test func rejectsBadArguments() throws {
+        let outcome = try BuiltBinary.run("prunerzero-worker", ["eval", "--model", "m", "--data", "t", "--seqlen", "1"])
+        #expect(outcome.status != 0 && outcome.stderr.contains("--seqlen must be at least 2"))
     }
 }

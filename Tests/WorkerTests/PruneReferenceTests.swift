@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import Shared
-@testable import Worker
+@testable import Model
+@testable import Engine
+@testable import Fitness
 
 /// The fitness function against `../shared/fixtures/prune-reference`: the reference's algorithm run by PyTorch on
 /// `hf-llama/sharded` (8 calibration windows at fixed offsets, 16 evaluation windows of 64 tokens, G from its dump).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Engine
 
 @Suite struct SafeTensorsWriterTests {
     @Test func writtenFilesReadBack() throws {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
+@testable import Engine
 
 /// Pruning the real model, through the built worker, against the reference algorithm's numbers in
 /// `../shared/fixtures/smollm2-135m/README.md`: bundle = 32 × 256 calibration windows (seed 0) of the Python docs'

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 import Shared
 import TestSupport
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
+@testable import Engine
 
 /// SmolLM2-135M-Instruct read from its GGUF file against what transformers computes from the same file
 /// (`../shared/fixtures/smollm2-135m/expected.json`): config, every tensor, logits and perplexities.

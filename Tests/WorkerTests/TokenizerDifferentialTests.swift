@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
 
 /// Random strings against Hugging Face `tokenizers`, run when `PRUNERZERO_TOKENIZER_CASES` names a directory of
 /// `NAME.json` (a tokenizer) + `NAME.jsonl` (`{"text", "ids", "decoded"}` per line) pairs; skipped otherwise, since

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
 
 /// Locates the read-only fixtures in `../shared` (relative to the package root, found by walking up from this
 /// file) and reads the `vectors.jsonl` files. Tests that need a fixture are `.enabled(if:)` on its presence, so a

@@ -1,5 +1,6 @@
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
 
 /// The GGUF conversion on tiny hand-made vocabularies, one behaviour each. Expectations follow transformers
 /// 5.23.0's `integrations/gguf/gguf_tokenizer_mapping.py` as read (no real LLaMA-3 or LLaMA-2 GGUF is at hand, so

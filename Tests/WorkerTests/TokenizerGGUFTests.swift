@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Worker
+
 
 /// The tokenizer built from SmolLM2-135M-Instruct's GGUF metadata (model `gpt2`, pre `smollm`) against the ids
 /// transformers 5.23.0 gives for the same file (../shared/fixtures/smollm2-135m: vectors.jsonl, and expected.json

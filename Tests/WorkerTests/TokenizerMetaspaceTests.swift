@@ -1,5 +1,5 @@
 import Testing
-@testable import Worker
+@testable import Tokenizer
 
 /// The `Metaspace` pre-tokenizer (tokenizers `pre_tokenizers/metaspace.rs`), which GGUF `llama` vocabularies use:
 /// its factory, its three prepend schemes and its split.

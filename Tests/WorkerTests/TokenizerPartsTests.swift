@@ -1,5 +1,6 @@
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
 
 /// The tokenizer's parts on their own: split regexes (expectations from HF `pre_tokenize_str`), the byte-level
 /// table, decoders, the JSON reader, and the heap-based merging against a plain twin.

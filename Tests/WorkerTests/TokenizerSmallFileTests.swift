@@ -1,5 +1,5 @@
 import Testing
-@testable import Worker
+@testable import Tokenizer
 
 /// Small hand-written tokenizer.json files: added-token rules checked against tokenizers 0.23.3, and malformed
 /// or unsupported files, which must be thrown errors naming the file and the field, never traps.

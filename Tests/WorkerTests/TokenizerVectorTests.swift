@@ -1,5 +1,5 @@
 import Testing
-@testable import Worker
+
 
 /// Every fixture vector, encoded and decoded, against the ids Hugging Face tokenizers 0.23.3 produced.
 struct TokenizerVectorTests {

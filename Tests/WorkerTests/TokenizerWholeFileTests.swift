@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
 
 /// The whole WikiText-2 test file (1.3 MB), encoded with BOS, against Hugging Face tokenizers 0.23.3. LLaMA-2
 /// has no pre-tokenizer, so this also exercises BPE over one 1.3-million-scalar word.

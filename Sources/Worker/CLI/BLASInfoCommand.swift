@@ -1,6 +1,7 @@
 import ArgumentParser
 import CKernels
 import COpenBLAS
+import Engine
 import Foundation
 
 /// `prunerzero-worker blas-info [--json]`: which OpenBLAS kernel runs and why, the CPU flags behind the choice,

@@ -4,6 +4,7 @@
 // The same evaluation as `prune` (sequential X, the bundle's fitness or test windows), with the bundle opened and the
 // dense perplexity computed once instead of once per cell.
 import ArgumentParser
+import Fitness
 import Foundation
 import Shared
 

@@ -12,7 +12,11 @@
 // default).
 import ArgumentParser
 import COpenBLAS
+import Dataset
+import Engine
+import Fitness
 import Foundation
+import Model
 
 /// The `bench-backward` subcommand.
 struct BenchBackwardCommand: ParsableCommand {
@@ -46,14 +50,14 @@ struct BenchBackwardCommand: ParsableCommand {
     }
 
     func benchSmallModel() throws {
-        let c = BenchForwardCommand.config(hidden: 256, intermediate: 688, heads: 8, kvHeads: 4, layers: 6, vocab: 1024)
+        let c = RandomModel.config(hidden: 256, intermediate: 688, heads: 8, kvHeads: 4, layers: 6, vocab: 1024)
         let b = windows, t = seqlen, n = b * t
         var p = LlamaParameters(zeros: c)
-        p.blocks = (0..<c.layers).map { BenchForwardCommand.randomBlock(c, seed: UInt64(100 + $0)) }
-        p.embedding = BenchForwardCommand.random(c.vocab * c.hidden, scale: 1, seed: 3)
+        p.blocks = (0..<c.layers).map { RandomModel.randomBlock(c, seed: UInt64(100 + $0)) }
+        p.embedding = RandomModel.random(c.vocab * c.hidden, scale: 1, seed: 3)
         p.finalNorm = [Float](repeating: 1, count: c.hidden)
-        p.lmHead = BenchForwardCommand.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7)
-        let tokens = BenchForwardCommand.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
+        p.lmHead = RandomModel.random(c.vocab * c.hidden, scale: 1 / 16, seed: 7)
+        let tokens = RandomModel.random(n, scale: 1, seed: 11).map { TokenID(abs($0) * Float(c.vocab - 1)) }
         let stream = Windows(stream: tokens, offsets: (0..<b).map { $0 * t }, seqlen: t)
 
         let forward = Forward(config: c, seqlen: t, windows: b)

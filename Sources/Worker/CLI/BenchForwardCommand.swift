@@ -8,7 +8,9 @@
 import ArgumentParser
 import CKernels
 import COpenBLAS
+import Engine
 import Foundation
+import Model
 
 /// The `bench-forward` subcommand.
 struct BenchForwardCommand: ParsableCommand {

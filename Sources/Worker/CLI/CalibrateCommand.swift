@@ -1,5 +1,8 @@
 import ArgumentParser
+import Dataset
+import Fitness
 import Foundation
+import Model
 import Shared
 
 /// `prunerzero-worker calibrate`: the once-per-model step every worker then shares — G (gradient norms over

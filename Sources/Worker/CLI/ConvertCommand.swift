@@ -5,7 +5,12 @@
 // `state_dict` names with q/k in Hugging Face's row order. The tokenizer of a GGUF file is written as the
 // tokenizer.json document transformers builds from its metadata, so both give the same ids.
 import ArgumentParser
+import Engine
 import Foundation
+import Shared
+import Model
+import Tokenizer
+import Training
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

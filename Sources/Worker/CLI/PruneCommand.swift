@@ -1,5 +1,9 @@
 import ArgumentParser
+import Dataset
+import Engine
+import Fitness
 import Foundation
+import Model
 import Shared
 
 /// `prunerzero-worker prune`: one fitness evaluation by hand — prune a bundle's model with a metric or a baseline and

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Shared
 
 /// `prunerzero-worker`: the compute node's program: the LLaMA engine and its model tools.

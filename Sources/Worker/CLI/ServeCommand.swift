@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Model
+import Serve
 import Shared
 
 /// `serve`: the worker's NNG edge. Loads the bundle once, then performs `ServeMachine`'s actions: one REQ socket

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tokenizer
 
 /// `prunerzero-worker tokenize`: encodes text with a `tokenizer.json` and prints the ids, space-separated, on
 /// stdout (and nothing else there, so scripts can compare them with Hugging Face's output); timing goes to stderr.

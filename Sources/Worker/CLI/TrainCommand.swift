@@ -3,7 +3,10 @@
 // the resumable checkpoint.safetensors.
 import ArgumentParser
 import COpenBLAS
+import Dataset
 import Foundation
+import Model
+import Training
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dataset
 
 /// The command-line face of windowing, for any subcommand that calibrates or evaluates (`@OptionGroup var windows:
 /// WindowOptions`). Defaults follow the reference: 128 calibration windows, seed 0; seqlen defaults to the model's

@@ -1,11 +1,13 @@
 import Foundation
+import Model
+import Tokenizer
 
 /// Opens a corpus for a model: token files as they are, text and JSON lines through the model's tokenizer.
-enum Corpus {
+package enum Corpus {
     /// The token stream of `path`. Text needs a tokenizer: `tokenizer` (a tokenizer.json) if given, else the
     /// model's (its directory's tokenizer.json, or a GGUF file's metadata, read from `weights`' already parsed
     /// file when given); a clear error when there is none.
-    static func stream(_ path: String, model: ModelPath?, weights: ModelWeights? = nil, tokenizer: URL? = nil) throws
+    package static func stream(_ path: String, model: ModelPath?, weights: ModelWeights? = nil, tokenizer: URL? = nil) throws
         -> TokenStream
     {
         let source = DatasetSource(path: path)

@@ -1,6 +1,6 @@
 /// What can be wrong with a dataset or a window request, and where: every case names the file (or the stream) and
 /// the place in it, so a bad corpus is found without a debugger.
-enum DatasetError: Error, Equatable, CustomStringConvertible {
+package enum DatasetError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String)
     case unreadable(path: String, reason: String)
     /// `byteOffset` counts bytes of the decompressed content.
@@ -15,7 +15,7 @@ enum DatasetError: Error, Equatable, CustomStringConvertible {
     case offsetOutOfRange(stream: String, offset: Int, seqlen: Int, tokenCount: Int)
     case badOffsetList(text: String, reason: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .missingFile(let path):
             return "\(path): no such file"

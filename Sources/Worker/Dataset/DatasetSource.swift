@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// A corpus file and how to read it: plain UTF-8 text, JSON lines with a `text` field (optionally gzip-compressed),
 /// or pre-tokenized little-endian uint32 ids.
@@ -8,34 +9,34 @@ import Foundation
 /// counts are those of the LF text (341,469 LLaMA-2 ids; 350,182 with the CRs kept). JSON-lines documents are joined with "\n\n", the way the WikiText-2 test split
 /// is joined by the reference evaluation code (`"\n\n".join(data["text"])`), so one stream convention covers both.
 /// Reading and tokenizing are separate: this file yields text or ids, `TokenStream` tokenizes.
-struct DatasetSource: Equatable, CustomStringConvertible {
-    enum Kind: String, Equatable, CaseIterable {
+package struct DatasetSource: Equatable, CustomStringConvertible {
+    package enum Kind: String, Equatable, CaseIterable {
         case text
         case jsonLines
         case tokens
     }
 
-    let path: String
-    let kind: Kind
+    package let path: String
+    package let kind: Kind
 
     /// `kind` defaults to what the name says: `.bin` → tokens; `.jsonl`, `.jsonl.gz`, `.json.gz` (C4's shard naming)
     /// → JSON lines; anything else → text (`.gz` decompressed first).
-    init(path: String, kind: Kind? = nil) {
+    package init(path: String, kind: Kind? = nil) {
         self.path = path
         self.kind = kind ?? Self.inferKind(path)
     }
 
-    static func inferKind(_ path: String) -> Kind {
+    package static func inferKind(_ path: String) -> Kind {
         let name = path.lowercased()
         if name.hasSuffix(".bin") { return .tokens }
         if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") || name.hasSuffix(".json.gz") { return .jsonLines }
         return .text
     }
 
-    var description: String { path }
+    package var description: String { path }
 
     /// The file's bytes, gunzipped when the name ends in `.gz`.
-    func readBytes() throws -> [UInt8] {
+    package func readBytes() throws -> [UInt8] {
         let bytes = [UInt8](try readData())
         return path.lowercased().hasSuffix(".gz") ? try Gzip.decompress(bytes, path: path) : bytes
     }
@@ -51,7 +52,7 @@ struct DatasetSource: Equatable, CustomStringConvertible {
     }
 
     /// The text to tokenize (text and JSON-lines sources).
-    func readText() throws -> String {
+    package func readText() throws -> String {
         let bytes = try readBytes()
         switch kind {
         case .text: return try Self.decodeUTF8(Self.universalNewlines(bytes), path: path)
@@ -61,7 +62,7 @@ struct DatasetSource: Equatable, CustomStringConvertible {
     }
 
     /// The ids of a pre-tokenized `.bin` file: little-endian uint32, so its length must be a multiple of 4.
-    func readTokens() throws -> [TokenID] {
+    package func readTokens() throws -> [TokenID] {
         let data = path.lowercased().hasSuffix(".gz") ? Data(try readBytes()) : try readData()
         guard data.count % 4 == 0 else {
             throw DatasetError.tokenFileNotMultipleOf4(path: path, byteCount: data.count)
@@ -78,7 +79,7 @@ struct DatasetSource: Equatable, CustomStringConvertible {
     }
 
     /// Python's text-mode newline translation: CRLF and lone CR become LF.
-    static func universalNewlines(_ bytes: [UInt8]) -> [UInt8] {
+    package static func universalNewlines(_ bytes: [UInt8]) -> [UInt8] {
         guard bytes.contains(UInt8(ascii: "\r")) else { return bytes }
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
@@ -97,14 +98,14 @@ struct DatasetSource: Equatable, CustomStringConvertible {
     }
 
     /// Strict UTF-8 decoding; the error gives the offset of the first bad byte.
-    static func decodeUTF8(_ bytes: [UInt8], path: String) throws -> String {
+    package static func decodeUTF8(_ bytes: [UInt8], path: String) throws -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         throw DatasetError.invalidUTF8(path: path, byteOffset: firstInvalidUTF8Offset(bytes) ?? 0)
     }
 
     /// The offset of the first byte that is not valid UTF-8, or nil. The standard library's validation is the fast
     /// path (~5× faster than decoding scalar by scalar); the slow scan only runs to locate an error.
-    static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+    package static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
         if String(validating: bytes, as: UTF8.self) != nil { return nil }
         var iterator = bytes.makeIterator()
         var decoder = UTF8()

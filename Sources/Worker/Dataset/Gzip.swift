@@ -4,9 +4,9 @@ import CZlib
 ///
 /// Accepts gzip (and zlib) headers, and concatenated gzip members as `gzip` itself writes them with `-c a b`.
 /// Truncated input and bad checksums are errors, never partial text.
-enum Gzip {
+package enum Gzip {
     /// The decompressed bytes of `compressed`; `path` names the file in errors.
-    static func decompress(_ compressed: [UInt8], path: String) throws -> [UInt8] {
+    package static func decompress(_ compressed: [UInt8], path: String) throws -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 32: the largest window, with automatic gzip/zlib header detection.
         var rv = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))

@@ -1,17 +1,18 @@
+import Model
 /// Fixed-length token windows, stored contiguously: (count, seqlen) ids, row i at `tokens[i·seqlen ..< (i+1)·seqlen]`.
 ///
 /// One flat buffer so the engine can hand a batch of windows to its kernels without gathering; `offsets` records
 /// where each window starts in its stream, to log and to compare with the reference's windows.
-struct Windows: Equatable {
-    let count: Int
-    let seqlen: Int
+package struct Windows: Equatable {
+    package let count: Int
+    package let seqlen: Int
     /// (count, seqlen) row-major.
-    let tokens: [TokenID]
+    package let tokens: [TokenID]
     /// (count) start of each window in the stream.
-    let offsets: [Int]
+    package let offsets: [Int]
 
     /// Copies `seqlen` ids from `stream` at each offset; the caller has validated the offsets.
-    init(stream: [TokenID], offsets: [Int], seqlen: Int) {
+    package init(stream: [TokenID], offsets: [Int], seqlen: Int) {
         var tokens: [TokenID] = []
         tokens.reserveCapacity(offsets.count * seqlen)
         for start in offsets { tokens.append(contentsOf: stream[start..<(start + seqlen)]) }
@@ -22,7 +23,7 @@ struct Windows: Equatable {
     }
 
     /// Window `i`: (seqlen) ids.
-    subscript(i: Int) -> ArraySlice<TokenID> {
+    package subscript(i: Int) -> ArraySlice<TokenID> {
         tokens[(i * seqlen)..<((i + 1) * seqlen)]
     }
 }
@@ -30,7 +31,7 @@ struct Windows: Equatable {
 extension TokenStream {
     /// Perplexity windows (rule 9): n = count / seqlen consecutive, non-overlapping windows from the start, the tail
     /// dropped; at most `limit` of them when given (the first `limit`).
-    func evaluationWindows(seqlen: Int, limit: Int? = nil) throws -> Windows {
+    package func evaluationWindows(seqlen: Int, limit: Int? = nil) throws -> Windows {
         try checkSeqlen(seqlen)
         if let limit, limit <= 0 { throw DatasetError.invalidWindowCount(count: limit) }
         let n = min(count / seqlen, limit ?? Int.max)
@@ -39,7 +40,7 @@ extension TokenStream {
 
     /// Calibration windows at the offsets the reference draws (rule 8): `random.seed(seed)` then `nsamples` times
     /// `random.randint(0, N − seqlen − 1)`.
-    func calibrationWindows(seqlen: Int, nsamples: Int, seed: Int) throws -> Windows {
+    package func calibrationWindows(seqlen: Int, nsamples: Int, seed: Int) throws -> Windows {
         try checkSeqlen(seqlen)
         guard nsamples > 0 else { throw DatasetError.invalidWindowCount(count: nsamples) }
         // randint's upper bound N − seqlen − 1 needs one token past the last possible window.
@@ -51,7 +52,7 @@ extension TokenStream {
     }
 
     /// Calibration windows at explicit offsets (`--calib-offsets`), e.g. the reference run's, each checked to fit.
-    func calibrationWindows(seqlen: Int, offsets: [Int]) throws -> Windows {
+    package func calibrationWindows(seqlen: Int, offsets: [Int]) throws -> Windows {
         try checkSeqlen(seqlen)
         guard !offsets.isEmpty else { throw DatasetError.invalidWindowCount(count: 0) }
         for offset in offsets where offset < 0 || offset > count - seqlen {

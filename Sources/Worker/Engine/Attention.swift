@@ -13,6 +13,7 @@
 // Windows never see each other. The scale is multiplied, as transformers 5 does (reference rule 10).
 import CKernels
 import Dispatch
+import Model
 
 /// Causal grouped-query attention over B windows of T tokens.
 enum Attention {
@@ -42,7 +43,7 @@ enum Attention {
             }
         }
         // Single-threaded sgemm even for one worker: OpenBLAS's threads would change the rounding (BLAS.tokenGemm).
-        BLAS.singleThreaded { if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
+        BLAS.singleThreaded { if workers == 1 { run(0) } else { Parallel.perform(workers, run) } }
     }
 
     /// One (window b, head h): O_bh (T, D) from Q_bh, K_bg, V_bg, with `s` (T, T) scratch.
@@ -101,7 +102,7 @@ extension Attention {
             }
         }
         // Single-threaded sgemm even for one worker: OpenBLAS's threads would change the rounding (BLAS.tokenGemm).
-        BLAS.singleThreaded { if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) } }
+        BLAS.singleThreaded { if workers == 1 { run(0) } else { Parallel.perform(workers, run) } }
     }
 
     /// One (window b, kv head g) and its query heads; `scratch` is 2 (T, T) buffers: P and dP → dS of one query

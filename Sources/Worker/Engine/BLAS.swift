@@ -4,12 +4,14 @@
 // the weight is (out, in) and y = x · Wᵀ, so the weight is passed transposed and never copied.
 import COpenBLAS
 import Foundation
+import Synchronization
+import Model
 
 /// Row-major single-precision matrix products through OpenBLAS.
-enum BLAS {
+package enum BLAS {
     /// Sets the compute threads for everything after (`--threads`): the engine's lanes and blocks (its products
     /// are single-threaded sgemm spread by the engine), and OpenBLAS's own threads for any other caller.
-    static func setThreads(_ count: Int) {
+    package static func setThreads(_ count: Int) {
         Parallel.workers = max(1, count)
         openblas_set_num_threads(Int32(max(1, count)))
     }
@@ -18,29 +20,28 @@ enum BLAS {
     /// small products over the cores themselves (OpenBLAS's single-threaded path runs in the calling thread and
     /// is safe to enter concurrently). Callers may overlap (tests, nested lanes): the count is restored when the
     /// last one leaves, so no product of an overlapping caller runs on OpenBLAS's threads.
-    static func singleThreaded(_ body: () -> Void) {
-        threadCount.lock()
-        if singleThreadedCallers == 0 {
-            threadsBefore = openblas_get_num_threads()
-            if threadsBefore != 1 { openblas_set_num_threads(1) }
+    package static func singleThreaded(_ body: () -> Void) {
+        singleThreadedCallers.withLock { state in
+            if state.callers == 0 {
+                state.threadsBefore = openblas_get_num_threads()
+                if state.threadsBefore != 1 { openblas_set_num_threads(1) }
+            }
+            state.callers += 1
         }
-        singleThreadedCallers += 1
-        threadCount.unlock()
         defer {
-            threadCount.lock()
-            singleThreadedCallers -= 1
-            if singleThreadedCallers == 0, threadsBefore != 1 { openblas_set_num_threads(threadsBefore) }
-            threadCount.unlock()
+            singleThreadedCallers.withLock { state in
+                state.callers -= 1
+                if state.callers == 0, state.threadsBefore != 1 { openblas_set_num_threads(state.threadsBefore) }
+            }
         }
         body()
     }
 
-    private static let threadCount = NSLock()
-    private static var singleThreadedCallers = 0   // guarded by threadCount
-    private static var threadsBefore: Int32 = 1     // guarded by threadCount
+    /// The callers inside `singleThreaded`, and OpenBLAS's thread count before the first of them entered.
+    private static let singleThreadedCallers = Mutex<(callers: Int, threadsBefore: Int32)>((0, 1))
 
     /// y (M, N) = x (M, K) · wᵀ with w (N, K); with `accumulate`, y += x · wᵀ (the residual add, fused).
-    static func linear(
+    package static func linear(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
         rows m: Int, outputs n: Int, inputs k: Int, accumulate: Bool = false
     ) {
@@ -50,7 +51,7 @@ enum BLAS {
     /// The backward of `linear`, same argument order: given dy (M, N) = ∂L/∂y,
     /// dw (N, K) += dyᵀ · x (always accumulated: the caller zeroes it), then dx (M, K) = dy · w, or += with
     /// `accumulate` (several linears reading the same input). A nil `dx` or `dw` skips that gradient.
-    static func linearBackward(
+    package static func linearBackward(
         _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
         rows m: Int, outputs n: Int, inputs k: Int, accumulate: Bool = false
@@ -68,7 +69,7 @@ enum BLAS {
     /// c (M, N) = alpha · op(a) · op(b) + beta · c, with op(a) = aᵀ (a stored (K, M)) when `transA`, else a
     /// stored (M, K); op(b) = bᵀ (b stored (N, K)) when `transB`, else b stored (K, N). Leading dimensions let
     /// callers address one head inside a (T, H·D) buffer.
-    static func gemm(
+    package static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, transA: Bool = false, b: UnsafePointer<Float>, ldb: Int, transB: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
@@ -91,21 +92,25 @@ enum BLAS {
 /// position in the window (issue 11; `README, "Determinism"`). Blocks go over the cores when called outside a lane.
 extension BLAS {
     /// Rows per block (a window of T ≤ 512 tokens is one block): large enough for sgemm's rate.
-    static let rowBlock = 512
+    package static let rowBlock = 512
     /// Output columns per block: lets one window's product fill many cores (the 7B-sized case with one lane).
-    static let columnBlock = 1024
+    package static let columnBlock = 1024
     /// false: each token product is one sgemm over all its rows, on OpenBLAS's threads outside a lane (the engine
     /// before issue 11, whose bits depend on the chunk and core count). Only for bench-forward's comparison.
-    static var tokenBlocks = true
+    package static var tokenBlocks: Bool {
+        get { tokenBlocksSetting.load(ordering: .relaxed) }
+        set { tokenBlocksSetting.store(newValue, ordering: .relaxed) }
+    }
+    private static let tokenBlocksSetting = Atomic<Bool>(true)
 
     /// The row block holding `row` of a pass over windows of `seqlen` rows: blocks are numbered window by window.
-    static func rowBlockIndex(_ row: Int, seqlen t: Int) -> Int {
+    package static func rowBlockIndex(_ row: Int, seqlen t: Int) -> Int {
         let perWindow = (t + rowBlock - 1) / rowBlock
         return row / t * perWindow + row % t / rowBlock
     }
 
     /// Rows of row block `index` (see `rowBlockIndex`).
-    static func rowBlockRows(_ index: Int, seqlen t: Int) -> Range<Int> {
+    package static func rowBlockRows(_ index: Int, seqlen t: Int) -> Range<Int> {
         let perWindow = (t + rowBlock - 1) / rowBlock
         let start = index / perWindow * t + index % perWindow * rowBlock
         return start..<min(start + rowBlock, index / perWindow * t + t)
@@ -115,7 +120,7 @@ extension BLAS {
     /// rows; `a` and `c` point at row `rows.lowerBound`. op(b) = bᵀ (b stored (N, K)) when `transB`, else b stored
     /// (K, N). `rows` should start and end on block boundaries (whole windows always do); a range that cuts a block
     /// computes that part as a smaller product, with other rounding.
-    static func tokenGemm(
+    package static func tokenGemm(
         rows: Range<Int>, seqlen t: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, transB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
     ) {
@@ -134,14 +139,14 @@ extension BLAS {
         let workers = min(units, Parallel.available)
         singleThreaded {
             if workers <= 1 { for u in 0..<units { unit(u) }; return }
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            Parallel.perform(workers) { w in
                 for u in stride(from: w, to: units, by: workers) { unit(u) }
             }
         }
     }
 
     /// `linear` over token rows 0..<rows (whole windows of `seqlen`) in the fixed blocks.
-    static func tokenLinear(
+    package static func tokenLinear(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
         rows m: Int, seqlen t: Int, outputs n: Int, inputs k: Int, accumulate: Bool = false
     ) {
@@ -151,7 +156,7 @@ extension BLAS {
 
     /// The input gradient of `tokenLinear`, as `linearBackward`'s: dx (M, K) = dy (M, N) · w (N, K), or += with
     /// `accumulate`, in the fixed blocks.
-    static func tokenLinearInputGradient(
+    package static func tokenLinearInputGradient(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
         rows m: Int, seqlen t: Int, outputs n: Int, inputs k: Int, accumulate: Bool = false
     ) {
@@ -164,7 +169,7 @@ extension BLAS {
     /// A weight gradient as `linearBackward`'s: dw (N, K) += dy (M, N)ᵀ · x (M, K), single-threaded, in fixed
     /// (`columnBlock`, `columnBlock`) blocks of dw spread over the cores outside a lane. Each entry sums its M rows
     /// in one product whose shape depends only on M, N and K, so it does not depend on the core count.
-    static func weightGradient(
+    package static func weightGradient(
         _ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
         rows m: Int, outputs n: Int, inputs k: Int
     ) {
@@ -179,7 +184,7 @@ extension BLAS {
         let workers = min(units, Parallel.available)
         singleThreaded {
             if workers <= 1 { for u in 0..<units { unit(u) }; return }
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            Parallel.perform(workers) { w in
                 for u in stride(from: w, to: units, by: workers) { unit(u) }
             }
         }
@@ -188,7 +193,7 @@ extension BLAS {
     /// Calls `body(rows)` for consecutive ranges covering 0..<rows (whole windows of `seqlen`), each made of whole
     /// row blocks and at most `maxRows` rows (at least one block): for buffers that take token rows a chunk at a
     /// time (logits) without cutting a block.
-    static func blockAlignedChunks(rows: Int, seqlen t: Int, maxRows: Int, _ body: (Range<Int>) -> Void) {
+    package static func blockAlignedChunks(rows: Int, seqlen t: Int, maxRows: Int, _ body: (Range<Int>) -> Void) {
         var start = 0, end = 0, block = 0
         while end < rows {
             let next = rowBlockRows(block, seqlen: t)

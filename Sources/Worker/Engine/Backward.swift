@@ -1,3 +1,4 @@
+import Model
 // Backward: a training-style forward of the whole LLaMA that saves its activations (Tape), and its backward to the
 // gradient of every parameter.
 //
@@ -20,12 +21,12 @@
 // V vocab, L blocks.
 
 /// Forward and backward of a LLaMA over up to B windows of T tokens, with buffers allocated once.
-final class Backward {
-    let config: LlamaConfig
-    let seqlen: Int       // T
-    let maxWindows: Int   // B
-    let rope: RopeTable
-    let recomputeBlocks: Bool
+package final class Backward {
+    package let config: LlamaConfig
+    package let seqlen: Int       // T
+    package let maxWindows: Int   // B
+    package let rope: RopeTable
+    package let recomputeBlocks: Bool
     private let tapes: [BlockTape]              // (L), or (1) when recomputing
     private let blockInputs: UnsafeMutablePointer<Float>?   // (L, R, C) when recomputing
     private let ws: BackwardWorkspace
@@ -39,7 +40,7 @@ final class Backward {
 
     /// Buffers for calls of up to `windows` windows of `seqlen` tokens; logits go in chunks of `logitsBytes`.
     /// With `recomputeBlocks`, keeps only block inputs and reruns each block's forward in the backward.
-    init(config c: LlamaConfig, seqlen: Int, windows: Int = 1, recomputeBlocks: Bool = false, logitsBytes: Int = 64 << 20) {
+    package init(config c: LlamaConfig, seqlen: Int, windows: Int = 1, recomputeBlocks: Bool = false, logitsBytes: Int = 64 << 20) {
         precondition(seqlen >= 2, "seqlen \(seqlen) leaves no next-token prediction")
         config = c
         self.seqlen = seqlen
@@ -55,7 +56,7 @@ final class Backward {
     deinit { blockInputs?.deallocate() }
 
     /// Bytes of saved activations (the tapes, and block inputs when recomputing), for reporting memory.
-    var tapeBytes: Int {
+    package var tapeBytes: Int {
         let rows = maxWindows * seqlen
         return 4 * rows * (tapes.count * BlockTape.floatsPerRow(config) + (recomputeBlocks ? config.layers * config.hidden : 0))
     }
@@ -69,7 +70,7 @@ final class Backward {
     // MARK: Whole model
 
     /// Runs B = tokens.count / T windows through the model, saving activations; returns the mean loss.
-    func forward(_ p: WeightSource, tokens: ArraySlice<TokenID>) throws -> Float {
+    package func forward(_ p: WeightSource, tokens: ArraySlice<TokenID>) throws -> Float {
         precondition(tokens.count % seqlen == 0 && tokens.count / seqlen <= maxWindows,
                      "\(tokens.count) tokens are not ≤ \(maxWindows) windows of \(seqlen)")
         windows = tokens.count / seqlen
@@ -90,7 +91,7 @@ final class Backward {
 
     /// Gradients of the last forward's loss with respect to every parameter, added to `g` (which must have `p`'s
     /// shapes; when tied, the embedding's gradient includes the output projection's).
-    func backward(_ p: WeightSource, into g: inout LlamaParameters) throws {
+    package func backward(_ p: WeightSource, into g: inout LlamaParameters) throws {
         let c = config
         if gradEmbedding.isEmpty {
             gradEmbedding = [Float](repeating: 0, count: c.vocab * c.hidden)
@@ -117,7 +118,7 @@ final class Backward {
     /// the loss (window nil); with it, once per window b, of window b's own mean loss L_b (over its T−1
     /// predictions: what one window alone would give). Skips the embedding, final-norm and lm_head weight gradients
     /// (what G needs, and one V×C product less).
-    func backwardBlocks(
+    package func backwardBlocks(
         _ p: WeightSource, perWindow: Bool = false, _ onBlock: (Int, Int?, BlockWeights) -> Void
     ) throws {
         try run(p, all: false, perWindow: perWindow, onBlock)

@@ -9,9 +9,10 @@
 // (README, "Determinism"). The final norm and lm_head live in OutputHead.
 
 import Foundation
+import Model
 
 /// The input a group of linears reads, for observers (calibration statistics).
-enum LinearInput: CaseIterable {
+package enum LinearInput: CaseIterable {
     case attention   // q, k, v read xn after input_layernorm (R, C)
     case output      // o_proj reads att (R, H·D)
     case mlp         // gate, up read xn after post_attention_layernorm (R, C)
@@ -20,23 +21,23 @@ enum LinearInput: CaseIterable {
 
 /// Sees every linear's input as the block runs: rows (count, width) holding whole windows, the first of them window
 /// `firstWindow` of the pass. Lanes call it concurrently, for disjoint windows.
-protocol BlockObserver: AnyObject {
+package protocol BlockObserver: AnyObject {
     func observe(layer: Int, input: LinearInput, rows: UnsafePointer<Float>, count: Int, width: Int, firstWindow: Int)
 }
 
 /// Runs decoder blocks over B windows of T tokens for one config.
-final class Forward {
-    let config: LlamaConfig
-    let seqlen: Int                 // T
-    let windowsPerChunk: Int
-    let rope: RopeTable
+package final class Forward {
+    package let config: LlamaConfig
+    package let seqlen: Int                 // T
+    package let windowsPerChunk: Int
+    package let rope: RopeTable
     /// One workspace per lane: lanes run chunks of windows side by side, each on single-threaded sgemm.
     private let lanes: [Workspace]
-    weak var observer: BlockObserver?
+    package weak var observer: BlockObserver?
 
     /// Windows per chunk unless memory is short: 4 windows of 256 tokens make 1,024-row products, large enough for
     /// sgemm's best rate and small enough to stay in cache between the steps of a block.
-    static let chunkWindows = 4
+    package static let chunkWindows = 4
 
     /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if one
     /// chunk's workspace would exceed `workspaceBytes`; at least one). Lanes run side by side while all their
@@ -44,7 +45,7 @@ final class Forward {
     /// models). Neither choice changes a bit of the results: every product runs in BLAS.tokenGemm's per-window
     /// blocks, single-threaded, because OpenBLAS's Haswell/Zen kernels round a row by how many rows share its
     /// product and its threads split rows by the thread count.
-    init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30,
+    package init(config: LlamaConfig, seqlen: Int, windows: Int, workspaceBytes: Int = 1 << 30,
          lanes laneCount: Int = Parallel.workers, chunkWindows: Int = Forward.chunkWindows) {
         self.config = config
         self.seqlen = seqlen
@@ -61,7 +62,7 @@ final class Forward {
     }
 
     /// The embedding rows of `tokens` (B·T ids) as the residual stream (B, T, C).
-    func embed(_ model: ModelWeights, tokens: ArraySlice<TokenID>) throws -> Activations {
+    package func embed(_ model: ModelWeights, tokens: ArraySlice<TokenID>) throws -> Activations {
         precondition(tokens.count % seqlen == 0, "token count \(tokens.count) is not a multiple of T = \(seqlen)")
         var a = Activations(windows: tokens.count / seqlen, seqlen: seqlen, hidden: config.hidden)
         try a.x.withUnsafeMutableBufferPointer { try model.embed(tokens, into: $0.baseAddress!) }
@@ -69,7 +70,7 @@ final class Forward {
     }
 
     /// Embeds `tokens` and runs every block; `progress(blocksDone)` after each block.
-    func run(_ model: ModelWeights, tokens: ArraySlice<TokenID>, progress: ((Int) -> Void)? = nil) throws -> Activations {
+    package func run(_ model: ModelWeights, tokens: ArraySlice<TokenID>, progress: ((Int) -> Void)? = nil) throws -> Activations {
         var hidden = try embed(model, tokens: tokens)
         var w = BlockWeights(zeros: config)   // one block's Float32 weights, refilled per block
         for layer in 0..<config.layers {
@@ -81,7 +82,7 @@ final class Forward {
     }
 
     /// Applies decoder block `layer` with `weights` to every window of `hidden`, in place.
-    func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations) {
+    package func runBlock(_ layer: Int, weights w: BlockWeights, hidden: inout Activations) {
         precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
         let windows = hidden.windows
         hidden.x.withUnsafeMutableBufferPointer { xb in
@@ -92,7 +93,7 @@ final class Forward {
     /// Runs block `layer` over `hidden` just far enough for the observer to see every linear's input, leaving
     /// `hidden` as it was (it skips down_proj, and o_proj's residual add goes into a workspace copy): for passes
     /// whose output is thrown away, such as gathering X, without copying the activations first.
-    func observeBlock(_ layer: Int, weights w: BlockWeights, hidden: Activations) {
+    package func observeBlock(_ layer: Int, weights w: BlockWeights, hidden: Activations) {
         precondition(hidden.seqlen == seqlen && hidden.hidden == config.hidden)
         hidden.x.withUnsafeBufferPointer { xb in
             // Never written through: blockChunk writes only to its workspace when observeOnly.

@@ -12,6 +12,7 @@
 
 import CKernels
 import Foundation
+import Model
 
 typealias F16 = SIMD16<Float>
 
@@ -57,9 +58,9 @@ typealias F16 = SIMD16<Float>
 }
 
 /// The element-wise kernels of the forward pass.
-enum Kernels {
+package enum Kernels {
     /// out (N, C) = x / sqrt(mean(x²) + eps) · weight (C), per row. `out` may equal `x`.
-    static func rmsNorm(
+    package static func rmsNorm(
         _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
         rows: Int, width c: Int, eps: Float
     ) {
@@ -71,7 +72,7 @@ enum Kernels {
     /// The backward of `rmsNorm`, same argument order: with y = x·r·w, r = (mean(x²) + eps)^−½, per row
     ///   dx += r·(dy ⊙ w) − x·r³·⟨dy ⊙ w, x⟩ / C,   dw += Σ_rows dy ⊙ x·r   (dw nil: skipped).
     /// Both accumulate. r is recomputed from x rather than saved.
-    static func rmsNormBackward(
+    package static func rmsNormBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>?,
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
         rows: Int, width c: Int, eps: Float
@@ -116,7 +117,7 @@ enum Kernels {
     }
 
     /// gate (count) ← silu(gate) · up = gate / (1 + e^−gate) · up: the MLP's gated activation, (N, F) flat.
-    static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    package static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         Parallel.chunked(count, grain: 1 << 14) { range in
             pz_silu_mul(gate + range.lowerBound, up + range.lowerBound, range.count)
         }
@@ -124,7 +125,7 @@ enum Kernels {
 
     /// The backward of `siluMul`, same argument order: for h = silu(g)·u with σ = 1/(1 + e^−g),
     ///   dgate = dh·u·σ·(1 + g·(1 − σ)),   dup = dh·g·σ   (written, not accumulated).
-    static func siluMulBackward(
+    package static func siluMulBackward(
         _ dgate: UnsafeMutablePointer<Float>, _ dup: UnsafeMutablePointer<Float>,
         _ dh: UnsafePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int
     ) {
@@ -148,14 +149,14 @@ enum Kernels {
     /// row (n) ← softmax(row) in place, shifted by the maximum for stability, and zeros in row[n..<width] (the
     /// masked positions a causal block multiplies by). Single-threaded: called per row.
     @inline(__always)
-    static func softmax(_ row: UnsafeMutablePointer<Float>, count n: Int, zeroingTo width: Int? = nil) {
+    package static func softmax(_ row: UnsafeMutablePointer<Float>, count n: Int, zeroingTo width: Int? = nil) {
         pz_softmax(row, n, width ?? n)
     }
 
     /// The backward of `softmax` on one row: dp (n) ← p ⊙ (dp − ⟨p, dp⟩), the gradient of the scores given
     /// p = softmax(scores) and dp = ∂L/∂p. Single-threaded: called per row.
     @inline(__always)
-    static func softmaxBackward(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, count n: Int) {
+    package static func softmaxBackward(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, count n: Int) {
         var acc = F16()
         var i = 0
         while i + 16 <= n { acc += load16(p + i) * load16(dp + i); i += 16 }
@@ -168,5 +169,5 @@ enum Kernels {
     }
 
     /// log Σ exp(row) for a row of n logits, shifted by the maximum (the log-softmax denominator).
-    static func logSumExp(_ row: UnsafePointer<Float>, count n: Int) -> Float { pz_log_sum_exp(row, n) }
+    package static func logSumExp(_ row: UnsafePointer<Float>, count n: Int) -> Float { pz_log_sum_exp(row, n) }
 }

@@ -5,22 +5,23 @@
 // not depend on the chunk), and for NLL each row is reduced at once to
 // −log softmax(logits)[target] = logsumexp(logits) − logits[target], shifted by the row maximum.
 import Foundation
+import Model
 
 /// The model's last norm and output projection, widened to Float32.
-final class OutputHead {
-    let config: LlamaConfig
-    let norm: [Float]          // (C)
-    let projection: [Float]    // (V, C)
-    let chunkRows: Int
+package final class OutputHead {
+    package let config: LlamaConfig
+    package let norm: [Float]          // (C)
+    package let projection: [Float]    // (V, C)
+    package let chunkRows: Int
     private let xn: UnsafeMutablePointer<Float>       // (chunkRows, C)
     private let logits: UnsafeMutablePointer<Float>   // (chunkRows, V)
 
-    convenience init(_ model: ModelWeights, logitsBytes: Int = 256 << 20) throws {
+    package convenience init(_ model: ModelWeights, logitsBytes: Int = 256 << 20) throws {
         try self.init(config: model.config, norm: model.finalNorm(), projection: model.outputProjection(), logitsBytes: logitsBytes)
     }
 
     /// From Float32 weights: norm (C), projection (V, C).
-    init(config: LlamaConfig, norm: [Float], projection: [Float], logitsBytes: Int = 256 << 20) {
+    package init(config: LlamaConfig, norm: [Float], projection: [Float], logitsBytes: Int = 256 << 20) {
         precondition(norm.count == config.hidden && projection.count == config.vocab * config.hidden)
         self.config = config
         self.norm = norm
@@ -34,7 +35,7 @@ final class OutputHead {
 
     /// Logits of rows `rows` of x (N, C) into out (rows.count, V): for tests and inspection. Rows are computed in
     /// BLAS.tokenGemm's blocks; a range that cuts a block computes that part as a smaller product.
-    func logits(_ hidden: Activations, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    package func logits(_ hidden: Activations, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         hidden.x.withUnsafeBufferPointer { xb in
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
@@ -49,7 +50,7 @@ final class OutputHead {
 
     /// Mean next-token NLL of each window: over positions 0..T−2, target = the window's next token.
     /// `tokens` are the B·T ids `hidden` was computed from.
-    func windowNLL(_ hidden: Activations, tokens: ArraySlice<TokenID>) -> [Double] {
+    package func windowNLL(_ hidden: Activations, tokens: ArraySlice<TokenID>) -> [Double] {
         let t = hidden.seqlen, v = config.vocab, n = hidden.tokens
         precondition(tokens.count == n && t >= 2)
         let ids = Array(tokens)

@@ -9,7 +9,7 @@ extension Parallel {
     static func lanes(_ count: Int, _ body: (Int) -> Void) {
         guard count > 1 else { body(0); return }
         BLAS.singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: count) { lane in
+            Parallel.perform(count) { lane in
                 asLane { body(lane) }
             }
         }

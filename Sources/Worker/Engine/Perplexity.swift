@@ -4,6 +4,7 @@
 // next-token predictions; ppl = exp(mean of the window means). No BOS is inserted per window. Windows run through
 // the model together, block by block (Forward), so each block's weights are widened once.
 import Foundation
+import Model
 
 /// Why an evaluation cannot start.
 enum PerplexityError: Error, CustomStringConvertible {
@@ -19,25 +20,25 @@ enum PerplexityError: Error, CustomStringConvertible {
 }
 
 /// One evaluation's outcome.
-struct PerplexityResult: Codable {
-    let perplexity: Double
-    let meanNLL: Double
-    let windows: Int
-    let seqlen: Int
+package struct PerplexityResult: Codable {
+    package let perplexity: Double
+    package let meanNLL: Double
+    package let windows: Int
+    package let seqlen: Int
     /// Tokens run through the model (windows × seqlen).
-    let tokens: Int
-    let windowNLL: [Double]
+    package let tokens: Int
+    package let windowNLL: [Double]
 }
 
 /// Perplexity of a model over a token stream.
-enum Perplexity {
+package enum Perplexity {
     /// Windows the stream yields: numel // seqlen, capped by `maxWindows`.
-    static func windowCount(tokens: Int, seqlen: Int, maxWindows: Int?) -> Int {
+    package static func windowCount(tokens: Int, seqlen: Int, maxWindows: Int?) -> Int {
         min(tokens / seqlen, maxWindows ?? Int.max)
     }
 
     /// Evaluates `model` on `tokens`; `progress(blocksDone, blocks, windows)` after each block.
-    static func evaluate(
+    package static func evaluate(
         _ model: ModelWeights, tokens: [TokenID], seqlen: Int, maxWindows: Int? = nil,
         workspaceBytes: Int = 1 << 30, progress: ((Int, Int, Int) -> Void)? = nil
     ) throws -> PerplexityResult {
@@ -52,7 +53,7 @@ enum Perplexity {
     }
 
     /// ppl = exp(mean of window means).
-    static func result(_ windowNLL: [Double], seqlen: Int) -> PerplexityResult {
+    package static func result(_ windowNLL: [Double], seqlen: Int) -> PerplexityResult {
         let mean = windowNLL.reduce(0, +) / Double(windowNLL.count)
         return PerplexityResult(
             perplexity: exp(mean), meanNLL: mean, windows: windowNLL.count, seqlen: seqlen,

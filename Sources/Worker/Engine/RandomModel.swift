@@ -4,7 +4,7 @@ import Foundation
 import Model
 
 package enum RandomModel {
-    static func config(hidden: Int, intermediate: Int, heads: Int, kvHeads: Int, layers: Int, vocab: Int) -> LlamaConfig {
+    package static func config(hidden: Int, intermediate: Int, heads: Int, kvHeads: Int, layers: Int, vocab: Int) -> LlamaConfig {
         let json = """
             {"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":\(hidden),
              "intermediate_size":\(intermediate),"num_attention_heads":\(heads),"num_key_value_heads":\(kvHeads),
@@ -14,7 +14,7 @@ package enum RandomModel {
     }
 
     /// Deterministic uniform values in [−scale, scale) (xorshift), cheap enough for 200M weights.
-    static func random(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
+    package static func random(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
         var s = seed | 1
         return (0..<count).map { _ in
             s ^= s << 13; s ^= s >> 7; s ^= s << 17
@@ -22,7 +22,7 @@ package enum RandomModel {
         }
     }
 
-    static func randomBlock(_ c: LlamaConfig, seed: UInt64) -> BlockWeights {
+    package static func randomBlock(_ c: LlamaConfig, seed: UInt64) -> BlockWeights {
         var w = BlockWeights(zeros: c)
         for (i, t) in BlockTensor.allCases.enumerated() {
             let shape = t.shape(c)

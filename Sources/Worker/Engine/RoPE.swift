@@ -4,15 +4,16 @@
 // computes them, and for i < D/2:  x'[i] = x[i]·cos − x[i+D/2]·sin,  x'[i+D/2] = x[i+D/2]·cos + x[i]·sin.
 // Positions restart at 0 in every window: the windows are independent sequences.
 import Foundation
+import Model
 
 /// Cosines and sines for positions 0..<T, computed once per sequence length.
-struct RopeTable {
-    let seqlen: Int    // T
-    let half: Int      // D/2
-    let cos: [Float]   // (T, D/2)
-    let sin: [Float]   // (T, D/2)
+package struct RopeTable {
+    package let seqlen: Int    // T
+    package let half: Int      // D/2
+    package let cos: [Float]   // (T, D/2)
+    package let sin: [Float]   // (T, D/2)
 
-    init(seqlen: Int, headDim: Int, theta: Double) {
+    package init(seqlen: Int, headDim: Int, theta: Double) {
         self.seqlen = seqlen
         half = headDim / 2
         let invFreq = (0..<half).map { i in 1 / powf(Float(theta), Float(2 * i) / Float(headDim)) }
@@ -29,13 +30,13 @@ struct RopeTable {
     }
 
     /// Rotates x (N, heads·D) in place; row n is at position n mod T.
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
+    package func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
         rotate(x, rows: rows, heads: heads, sign: 1)
     }
 
     /// The backward of `apply`, same arguments: the rotation is orthogonal, so dx is dy rotated by −angle:
     /// dx[i] = dy[i]·cos + dy[i+D/2]·sin,  dx[i+D/2] = dy[i+D/2]·cos − dy[i]·sin. In place on dy.
-    func applyBackward(_ dy: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
+    package func applyBackward(_ dy: UnsafeMutablePointer<Float>, rows: Int, heads: Int) {
         rotate(dy, rows: rows, heads: heads, sign: -1)
     }
 

@@ -1,3 +1,4 @@
+import Model
 // Tape and BackwardWorkspace: what the training-style forward saves for the backward, and the backward's scratch.
 //
 // Saved per block, for R = B·T rows: the block input x0 and the residual after attention x1 (the two RMSNorms'
@@ -10,22 +11,22 @@
 // All buffers are allocated once, for the most windows a call will carry.
 
 /// One block's saved activations, (R, ·) row-major, views into one allocation.
-final class BlockTape {
-    let x0: UnsafeMutablePointer<Float>     // (R, C) block input
-    let q: UnsafeMutablePointer<Float>      // (R, H·D) after RoPE
-    let k: UnsafeMutablePointer<Float>      // (R, K·D) after RoPE
-    let v: UnsafeMutablePointer<Float>      // (R, K·D)
-    let att: UnsafeMutablePointer<Float>    // (R, H·D) attention output, o_proj's input
-    let x1: UnsafeMutablePointer<Float>     // (R, C) residual after attention
-    let gate: UnsafeMutablePointer<Float>   // (R, F) gate_proj output, before SiLU
-    let up: UnsafeMutablePointer<Float>     // (R, F) up_proj output
+package final class BlockTape {
+    package let x0: UnsafeMutablePointer<Float>     // (R, C) block input
+    package let q: UnsafeMutablePointer<Float>      // (R, H·D) after RoPE
+    package let k: UnsafeMutablePointer<Float>      // (R, K·D) after RoPE
+    package let v: UnsafeMutablePointer<Float>      // (R, K·D)
+    package let att: UnsafeMutablePointer<Float>    // (R, H·D) attention output, o_proj's input
+    package let x1: UnsafeMutablePointer<Float>     // (R, C) residual after attention
+    package let gate: UnsafeMutablePointer<Float>   // (R, F) gate_proj output, before SiLU
+    package let up: UnsafeMutablePointer<Float>     // (R, F) up_proj output
     private let base: UnsafeMutablePointer<Float>
 
-    static func floatsPerRow(_ c: LlamaConfig) -> Int {
+    package static func floatsPerRow(_ c: LlamaConfig) -> Int {
         2 * c.hidden + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 2 * c.intermediate
     }
 
-    init(config c: LlamaConfig, rows r: Int) {
+    package init(config c: LlamaConfig, rows r: Int) {
         let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim
         let sizes = [c.hidden, hd, kd, kd, hd, c.hidden, c.intermediate, c.intermediate].map { $0 * r }
         base = .allocate(capacity: sizes.reduce(0, +))
@@ -41,30 +42,30 @@ final class BlockTape {
 }
 
 /// Scratch of the forward and backward for R rows, plus the output head's saved inputs.
-final class BackwardWorkspace {
-    let x: UnsafeMutablePointer<Float>        // (R, C) residual stream in the forward
-    let dx: UnsafeMutablePointer<Float>       // (R, C) ∂L/∂residual in the backward
-    let xn: UnsafeMutablePointer<Float>       // (R, C) a normed input (forward, and recomputed in the backward)
-    let dxn: UnsafeMutablePointer<Float>      // (R, C) ∂L/∂xn
-    let dq: UnsafeMutablePointer<Float>       // (R, H·D)
-    let dk: UnsafeMutablePointer<Float>       // (R, K·D)
-    let dv: UnsafeMutablePointer<Float>       // (R, K·D)
-    let datt: UnsafeMutablePointer<Float>     // (R, H·D)
-    let h: UnsafeMutablePointer<Float>        // (R, F) silu(gate)·up
-    let dh: UnsafeMutablePointer<Float>       // (R, F)
-    let dgate: UnsafeMutablePointer<Float>    // (R, F)
-    let dup: UnsafeMutablePointer<Float>      // (R, F)
-    let xL: UnsafeMutablePointer<Float>       // (R, C) the last block's output: the final norm's input (saved)
-    let xf: UnsafeMutablePointer<Float>       // (R, C) the final norm's output, lm_head's input (saved)
-    let dxf: UnsafeMutablePointer<Float>      // (R, C)
-    let rowLoss: UnsafeMutablePointer<Float>  // (R) per-row NLL
-    let logits: UnsafeMutablePointer<Float>   // (logitRows, V) one chunk of logits, then of ∂L/∂logits
-    let logitRows: Int
-    let attention: UnsafeMutablePointer<Float>   // (attentionBuffers, 2, T, T): P and dP per worker
-    let attentionBuffers: Int
+package final class BackwardWorkspace {
+    package let x: UnsafeMutablePointer<Float>        // (R, C) residual stream in the forward
+    package let dx: UnsafeMutablePointer<Float>       // (R, C) ∂L/∂residual in the backward
+    package let xn: UnsafeMutablePointer<Float>       // (R, C) a normed input (forward, and recomputed in the backward)
+    package let dxn: UnsafeMutablePointer<Float>      // (R, C) ∂L/∂xn
+    package let dq: UnsafeMutablePointer<Float>       // (R, H·D)
+    package let dk: UnsafeMutablePointer<Float>       // (R, K·D)
+    package let dv: UnsafeMutablePointer<Float>       // (R, K·D)
+    package let datt: UnsafeMutablePointer<Float>     // (R, H·D)
+    package let h: UnsafeMutablePointer<Float>        // (R, F) silu(gate)·up
+    package let dh: UnsafeMutablePointer<Float>       // (R, F)
+    package let dgate: UnsafeMutablePointer<Float>    // (R, F)
+    package let dup: UnsafeMutablePointer<Float>      // (R, F)
+    package let xL: UnsafeMutablePointer<Float>       // (R, C) the last block's output: the final norm's input (saved)
+    package let xf: UnsafeMutablePointer<Float>       // (R, C) the final norm's output, lm_head's input (saved)
+    package let dxf: UnsafeMutablePointer<Float>      // (R, C)
+    package let rowLoss: UnsafeMutablePointer<Float>  // (R) per-row NLL
+    package let logits: UnsafeMutablePointer<Float>   // (logitRows, V) one chunk of logits, then of ∂L/∂logits
+    package let logitRows: Int
+    package let attention: UnsafeMutablePointer<Float>   // (attentionBuffers, 2, T, T): P and dP per worker
+    package let attentionBuffers: Int
     private var all: [UnsafeMutablePointer<Float>] = []
 
-    init(config c: LlamaConfig, rows r: Int, seqlen t: Int, logitsBytes: Int) {
+    package init(config c: LlamaConfig, rows r: Int, seqlen t: Int, logitsBytes: Int) {
         func make(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
             p.initialize(repeating: 0, count: max(1, n))

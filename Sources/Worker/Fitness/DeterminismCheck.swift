@@ -13,30 +13,43 @@ import Foundation
 import Model
 
 package enum DeterminismCheck {
-    struct Report: Codable {
-        var corename: String
-        var kernels: String
-        var failures: [String]
+    package struct Report: Codable {
+        package var corename: String
+        package var kernels: String
+        package var failures: [String]
         /// Per-window mean NLL, and its perplexity (the search's fitness).
-        var windowNLL: [Double]
-        var perplexity: Double
+        package var windowNLL: [Double]
+        package var perplexity: Double
         /// max over rows and vocabulary of Σ_c |W_head[v, c]·xn[c]|: the logit magnitude the cross-CPU bound scales.
-        var logitScale: Double
+        package var logitScale: Double
         /// Bit digests of the final hidden state and of all of G (equal digests: identical bits).
-        var hiddenDigest: UInt64
-        var gDigest: UInt64
+        package var hiddenDigest: UInt64
+        package var gDigest: UInt64
         /// G of layer 0's q_proj and down_proj, for element-wise comparison across core types.
-        var gSample: [Float]
+        package var gSample: [Float]
+
+        /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+        package init(corename: String, kernels: String, failures: [String], windowNLL: [Double], perplexity: Double, logitScale: Double, hiddenDigest: UInt64, gDigest: UInt64, gSample: [Float]) {
+            self.corename = corename
+            self.kernels = kernels
+            self.failures = failures
+            self.windowNLL = windowNLL
+            self.perplexity = perplexity
+            self.logitScale = logitScale
+            self.hiddenDigest = hiddenDigest
+            self.gDigest = gDigest
+            self.gSample = gSample
+        }
     }
 
     // The model: GQA, several heads, and a window length (37) that leaves partial register tiles on every kernel.
-    static let windows = 5, seqlen = 37
+    package static let windows = 5, seqlen = 37
 
-    static func config() -> LlamaConfig {
+    package static func config() -> LlamaConfig {
         RandomModel.config(hidden: 64, intermediate: 96, heads: 4, kvHeads: 2, layers: 2, vocab: 50)
     }
 
-    static func check() -> Report {
+    package static func check() -> Report {
         let c = config(), t = seqlen
         let p = LlamaParameters(initialized: c, std: 0.1, seed: 5)
         var rng = SplitMix64(seed: 9, stream: 0)
@@ -93,7 +106,7 @@ package enum DeterminismCheck {
     }
 
     /// All blocks over `tokens` (whole windows), with X gathered: the hidden state's and X's bits.
-    static func forward(_ p: LlamaParameters, _ tokens: ArraySlice<TokenID>, chunkWindows: Int, lanes: Int)
+    package static func forward(_ p: LlamaParameters, _ tokens: ArraySlice<TokenID>, chunkWindows: Int, lanes: Int)
         -> (activations: Activations, hidden: [UInt32], x: [UInt32])
     {
         let c = p.config, t = seqlen, b = tokens.count / t
@@ -114,7 +127,7 @@ package enum DeterminismCheck {
     }
 
     /// max over rows r and vocabulary entries v of Σ_c |W[v, c]·xn_r[c]|, xn the final norm's output.
-    static func logitScale(_ head: OutputHead, _ hidden: Activations) -> Double {
+    package static func logitScale(_ head: OutputHead, _ hidden: Activations) -> Double {
         let c = head.config.hidden
         var xn = [Float](repeating: 0, count: hidden.tokens * c)
         xn.withUnsafeMutableBufferPointer { o in
@@ -134,7 +147,7 @@ package enum DeterminismCheck {
     }
 
     /// FNV-1a over the bit patterns.
-    static func digest(_ bits: [UInt32]) -> UInt64 {
+    package static func digest(_ bits: [UInt32]) -> UInt64 {
         bits.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }

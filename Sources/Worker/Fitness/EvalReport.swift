@@ -19,20 +19,20 @@ package struct EvalReport {
         return EvalReport(result: r, seconds: Date().timeIntervalSince(start))
     }
 
-    let result: PerplexityResult
-    let seconds: Double
-    let peakResidentBytes = PeakMemory.residentBytes
+    package let result: PerplexityResult
+    package let seconds: Double
+    package let peakResidentBytes = PeakMemory.residentBytes
 
-    var tokensPerSecond: Double { Double(result.tokens) / seconds }
+    package var tokensPerSecond: Double { Double(result.tokens) / seconds }
 
-    var text: String {
+    package var text: String {
         String(format: "perplexity %.6f (mean NLL %.6f) over %d windows × %d = %d tokens in %.2f s (%.0f tokens/s), ",
                result.perplexity, result.meanNLL, result.windows, result.seqlen, result.tokens, seconds, tokensPerSecond)
             + "peak resident memory " + PeakMemory.describe(peakResidentBytes)
     }
 
     /// Hand-written so a non-finite perplexity prints as null instead of failing serialisation.
-    var json: String {
+    package var json: String {
         func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
         return "{\"mean_nll\":\(number(result.meanNLL)),\"perplexity\":\(number(result.perplexity)),"
             + "\"seconds\":\(number(seconds)),\"seqlen\":\(result.seqlen),\"tokens\":\(result.tokens),"

@@ -7,14 +7,14 @@
 import Foundation
 
 /// Why a `config.json` cannot drive the engine. Every case names the file, and the field where there is one.
-enum ConfigError: Error, CustomStringConvertible {
+package enum ConfigError: Error, CustomStringConvertible {
     case unreadable(file: String, reason: String)
     case invalidJSON(file: String, reason: String)
     case unsupportedArchitecture(file: String, architectures: [String], modelType: String?)
     case unsupportedValue(file: String, field: String, value: String, supported: String)
     case inconsistent(file: String, field: String, reason: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
         case let .invalidJSON(file, reason): "\(file): not a LLaMA config: \(reason)"
@@ -29,13 +29,13 @@ enum ConfigError: Error, CustomStringConvertible {
 }
 
 /// The rope block of either layout: transformers 5 `rope_parameters`, or transformers 4 `rope_scaling`.
-struct RopeParameters: Codable, Equatable {
-    var ropeTheta: Double?
-    var ropeType: String?
+package struct RopeParameters: Codable, Equatable {
+    package var ropeTheta: Double?
+    package var ropeType: String?
     /// transformers 4 wrote the scaling kind as `type`, later as `rope_type`.
-    var type: String?
+    package var type: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case ropeTheta = "rope_theta"
         case ropeType = "rope_type"
         case type
@@ -43,27 +43,27 @@ struct RopeParameters: Codable, Equatable {
 }
 
 /// Mirror of a Hugging Face LLaMA `config.json`, keyed by its exact keys. Unknown keys are ignored.
-struct LlamaConfig: Codable, Equatable {
-    var architectures: [String]?
-    var modelType: String?
-    var hiddenSize: Int
-    var intermediateSize: Int
-    var numAttentionHeads: Int
-    var numHiddenLayers: Int
-    var numKeyValueHeads: Int?
-    var headDimField: Int?
-    var vocabSize: Int
-    var rmsNormEps: Double
-    var ropeThetaField: Double?
-    var ropeParameters: RopeParameters?
-    var ropeScaling: RopeParameters?
-    var tieWordEmbeddings: Bool?
-    var hiddenAct: String?
-    var attentionBias: Bool?
-    var mlpBias: Bool?
-    var maxPositionEmbeddings: Int?
+package struct LlamaConfig: Codable, Equatable {
+    package var architectures: [String]?
+    package var modelType: String?
+    package var hiddenSize: Int
+    package var intermediateSize: Int
+    package var numAttentionHeads: Int
+    package var numHiddenLayers: Int
+    package var numKeyValueHeads: Int?
+    package var headDimField: Int?
+    package var vocabSize: Int
+    package var rmsNormEps: Double
+    package var ropeThetaField: Double?
+    package var ropeParameters: RopeParameters?
+    package var ropeScaling: RopeParameters?
+    package var tieWordEmbeddings: Bool?
+    package var hiddenAct: String?
+    package var attentionBias: Bool?
+    package var mlpBias: Bool?
+    package var maxPositionEmbeddings: Int?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case architectures
         case modelType = "model_type"
         case hiddenSize = "hidden_size"
@@ -87,28 +87,28 @@ struct LlamaConfig: Codable, Equatable {
     // MARK: Derived values (the legend's letters)
 
     /// C: the residual width.
-    var hidden: Int { hiddenSize }
+    package var hidden: Int { hiddenSize }
     /// H: query heads.
-    var heads: Int { numAttentionHeads }
+    package var heads: Int { numAttentionHeads }
     /// K: key/value heads; transformers defaults it to the query heads (no GQA).
-    var kvHeads: Int { numKeyValueHeads ?? numAttentionHeads }
+    package var kvHeads: Int { numKeyValueHeads ?? numAttentionHeads }
     /// D: per-head width; `head_dim` when given, else C / H.
-    var headDim: Int { headDimField ?? hiddenSize / numAttentionHeads }
+    package var headDim: Int { headDimField ?? hiddenSize / numAttentionHeads }
     /// F: the MLP's inner width.
-    var intermediate: Int { intermediateSize }
+    package var intermediate: Int { intermediateSize }
     /// V: vocabulary size.
-    var vocab: Int { vocabSize }
-    var layers: Int { numHiddenLayers }
+    package var vocab: Int { vocabSize }
+    package var layers: Int { numHiddenLayers }
     /// transformers 5 keeps theta in `rope_parameters`; 4.x at top level; LlamaConfig's default is 10000.
-    var ropeTheta: Double { ropeParameters?.ropeTheta ?? ropeThetaField ?? 10_000 }
+    package var ropeTheta: Double { ropeParameters?.ropeTheta ?? ropeThetaField ?? 10_000 }
     /// LlamaConfig defaults `tie_word_embeddings` to false.
-    var tiedEmbeddings: Bool { tieWordEmbeddings ?? false }
-    var epsilon: Float { Float(rmsNormEps) }
+    package var tiedEmbeddings: Bool { tieWordEmbeddings ?? false }
+    package var epsilon: Float { Float(rmsNormEps) }
 
     // MARK: Loading
 
     /// Reads and validates `file` (a `config.json`).
-    static func load(_ file: URL) throws -> LlamaConfig {
+    package static func load(_ file: URL) throws -> LlamaConfig {
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
             throw ConfigError.unreadable(file: file.path, reason: error.localizedDescription)
@@ -117,7 +117,7 @@ struct LlamaConfig: Codable, Equatable {
     }
 
     /// Decodes and validates config JSON; `file` only names the source in errors.
-    static func decode(_ data: Data, file: String) throws -> LlamaConfig {
+    package static func decode(_ data: Data, file: String) throws -> LlamaConfig {
         let config: LlamaConfig
         do { config = try JSONDecoder().decode(LlamaConfig.self, from: data) } catch let error as DecodingError {
             throw ConfigError.invalidJSON(file: file, reason: describe(error))
@@ -129,7 +129,7 @@ struct LlamaConfig: Codable, Equatable {
     }
 
     /// Rejects what this engine would silently compute wrongly.
-    func validate(file: String) throws {
+    package func validate(file: String) throws {
         let archOK = architectures.map { $0.contains("LlamaForCausalLM") } ?? (modelType == "llama")
         if !archOK || (modelType != nil && modelType != "llama") {
             throw ConfigError.unsupportedArchitecture(file: file, architectures: architectures ?? [], modelType: modelType)
@@ -179,5 +179,27 @@ struct LlamaConfig: Codable, Equatable {
             "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)"
         @unknown default: "\(error)"
         }
+    }
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(architectures: [String]? = nil, modelType: String? = nil, hiddenSize: Int, intermediateSize: Int, numAttentionHeads: Int, numHiddenLayers: Int, numKeyValueHeads: Int? = nil, headDimField: Int? = nil, vocabSize: Int, rmsNormEps: Double, ropeThetaField: Double? = nil, ropeParameters: RopeParameters? = nil, ropeScaling: RopeParameters? = nil, tieWordEmbeddings: Bool? = nil, hiddenAct: String? = nil, attentionBias: Bool? = nil, mlpBias: Bool? = nil, maxPositionEmbeddings: Int? = nil) {
+        self.architectures = architectures
+        self.modelType = modelType
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numAttentionHeads = numAttentionHeads
+        self.numHiddenLayers = numHiddenLayers
+        self.numKeyValueHeads = numKeyValueHeads
+        self.headDimField = headDimField
+        self.vocabSize = vocabSize
+        self.rmsNormEps = rmsNormEps
+        self.ropeThetaField = ropeThetaField
+        self.ropeParameters = ropeParameters
+        self.ropeScaling = ropeScaling
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.hiddenAct = hiddenAct
+        self.attentionBias = attentionBias
+        self.mlpBias = mlpBias
+        self.maxPositionEmbeddings = maxPositionEmbeddings
     }
 }

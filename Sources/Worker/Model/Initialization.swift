@@ -6,7 +6,7 @@
 
 extension LlamaParameters {
     /// A model of `config`'s shapes, initialised from `seed`.
-    init(initialized config: LlamaConfig, std: Float, seed: UInt64) {
+    package init(initialized config: LlamaConfig, std: Float, seed: UInt64) {
         self.init(zeros: config)
         var rng = SplitMix64(seed: seed, stream: UInt64.max)
         for t in tensors {
@@ -21,7 +21,7 @@ extension LlamaParameters {
     }
 
     /// Writes tensor `t` in place.
-    mutating func withMutableBuffer(_ t: ParameterTensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+    package mutating func withMutableBuffer(_ t: ParameterTensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
         switch t {
         case .embedding: try embedding.withUnsafeMutableBufferPointer { try body($0) }
         case let .block(l, bt): try blocks[l].withMutableBuffer(bt, body)
@@ -33,7 +33,7 @@ extension LlamaParameters {
 
 extension ParameterTensor {
     /// RMSNorm weights: initialised to one, and (like the embedding) exempt from weight decay.
-    var isNorm: Bool {
+    package var isNorm: Bool {
         switch self {
         case .finalNorm: true
         case let .block(_, bt): bt == .inputNorm || bt == .postNorm
@@ -42,7 +42,7 @@ extension ParameterTensor {
     }
 
     /// The shape `config` implies.
-    func shape(_ c: LlamaConfig) -> [Int] {
+    package func shape(_ c: LlamaConfig) -> [Int] {
         switch self {
         case .embedding, .lmHead: [c.vocab, c.hidden]
         case .finalNorm: [c.hidden]

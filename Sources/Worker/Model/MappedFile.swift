@@ -8,11 +8,11 @@ enum MappedFileError: Error {
     case empty
 }
 
-final class MappedFile {
-    let base: UnsafeRawPointer
-    let size: Int
+package final class MappedFile {
+    package let base: UnsafeRawPointer
+    package let size: Int
 
-    init(path: String) throws {
+    package init(path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw MappedFileError.cannotOpen(reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -33,7 +33,7 @@ final class MappedFile {
     /// a 13.5 GB bf16 checkpoint would leave all 13.5 GB resident (file-backed, but counted by RSS and by a job's
     /// memory cgroup). The pages stay in the page cache; touching them again re-reads them from there. Pages at the
     /// ends may hold a neighbouring tensor's bytes; dropping them is harmless for the same reason.
-    func release(offset: Int, bytes: Int) {
+    package func release(offset: Int, bytes: Int) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = offset / page * page
         let end = min(size, (offset + bytes + page - 1) / page * page)

@@ -6,12 +6,12 @@
 import Foundation
 
 /// Why a `--model` path cannot be used.
-enum ModelPathError: Error, CustomStringConvertible {
+package enum ModelPathError: Error, CustomStringConvertible {
     case notFound(path: String)
     case notAModel(path: String)
     case noTokenizer(path: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .notFound(path): "\(path): no such file or directory"
         case let .notAModel(path): "\(path): neither a model directory nor a GGUF file"
@@ -20,13 +20,13 @@ enum ModelPathError: Error, CustomStringConvertible {
     }
 }
 
-struct ModelPath {
-    enum Format: String { case huggingFace = "hf", gguf }
+package struct ModelPath {
+    package enum Format: String { case huggingFace = "hf", gguf }
 
-    let url: URL
-    let format: Format
+    package let url: URL
+    package let format: Format
 
-    init(_ url: URL) throws {
+    package init(_ url: URL) throws {
         self.url = url
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -41,7 +41,7 @@ struct ModelPath {
         }
     }
 
-    init(_ path: String) throws { try self.init(URL(fileURLWithPath: path)) }
+    package init(_ path: String) throws { try self.init(URL(fileURLWithPath: path)) }
 
     private static func startsWithGGUFMagic(_ url: URL) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: url.path) else { return false }
@@ -51,32 +51,18 @@ struct ModelPath {
     }
 
     /// The checked weights.
-    func weights() throws -> ModelWeights {
+    package func weights() throws -> ModelWeights {
         switch format {
         case .huggingFace: try ModelWeights(directory: url)
         case .gguf: try ModelWeights(gguf: GGUFFile(path: url.path))
         }
     }
 
-    /// The model's tokenizer: `tokenizer.json` of a directory, or the GGUF's `tokenizer.ggml.*` metadata (read
-    /// from `weights` when given, so the file is not parsed twice).
-    func tokenizer(weights: ModelWeights? = nil) throws -> Tokenizer {
-        switch format {
-        case .huggingFace:
-            let file = url.appendingPathComponent("tokenizer.json")
-            guard FileManager.default.fileExists(atPath: file.path) else { throw ModelPathError.noTokenizer(path: url.path) }
-            return try Tokenizer(contentsOf: file)
-        case .gguf:
-            let file = try weights?.gguf ?? GGUFFile(path: url.path)
-            return try Tokenizer(gguf: GGUFVocabulary(file), file: file.path)
-        }
-    }
-
     /// The folder a bundle's manifest lists model files in, and the files (by name) a fitness depends on: config,
     /// tokenizer, safetensors index and shards of a directory; the GGUF file itself.
-    var filesDirectory: URL { format == .gguf ? url.deletingLastPathComponent() : url }
+    package var filesDirectory: URL { format == .gguf ? url.deletingLastPathComponent() : url }
 
-    func identifyingFiles() throws -> [String] {
+    package func identifyingFiles() throws -> [String] {
         switch format {
         case .gguf: return [url.lastPathComponent]
         case .huggingFace:

@@ -8,20 +8,20 @@
 import Foundation
 
 /// One parameter tensor of the model, named as in the checkpoint.
-enum ParameterTensor: Hashable {
+package enum ParameterTensor: Hashable {
     case embedding                   // (V, C)
     case block(Int, BlockTensor)     // see BlockTensor.shape
     case finalNorm                   // (C)
     case lmHead                      // (V, C); absent when tied
 
     /// Every tensor a model of `config` has, in checkpoint order (no lm_head when tied).
-    static func all(_ config: LlamaConfig) -> [ParameterTensor] {
+    package static func all(_ config: LlamaConfig) -> [ParameterTensor] {
         [.embedding] + (0..<config.layers).flatMap { l in BlockTensor.allCases.map { ParameterTensor.block(l, $0) } }
             + [.finalNorm] + (config.tiedEmbeddings ? [] : [.lmHead])
     }
 
     /// The Hugging Face `state_dict` name.
-    var name: String {
+    package var name: String {
         switch self {
         case .embedding: TensorNames.embedding
         case let .block(layer, t): TensorNames.block(layer, t)
@@ -32,18 +32,18 @@ enum ParameterTensor: Hashable {
 }
 
 /// All of a model's parameters (or gradients) in Float32, row-major, nn.Linear (out, in) layout.
-struct LlamaParameters {
-    let config: LlamaConfig
-    var embedding: [Float]       // (V, C)
-    var blocks: [BlockWeights]   // (L) blocks
-    var finalNorm: [Float]       // (C)
-    var lmHead: [Float]          // (V, C); empty when tied: the embedding is the output projection
+package struct LlamaParameters {
+    package let config: LlamaConfig
+    package var embedding: [Float]       // (V, C)
+    package var blocks: [BlockWeights]   // (L) blocks
+    package var finalNorm: [Float]       // (C)
+    package var lmHead: [Float]          // (V, C); empty when tied: the embedding is the output projection
 
     /// Every tensor this model has, in checkpoint order (no lm_head when tied).
-    var tensors: [ParameterTensor] { ParameterTensor.all(config) }
+    package var tensors: [ParameterTensor] { ParameterTensor.all(config) }
 
     /// Zeros of `config`'s shapes (norms zero too): a gradient accumulator, or weights to fill.
-    init(zeros c: LlamaConfig) {
+    package init(zeros c: LlamaConfig) {
         config = c
         embedding = [Float](repeating: 0, count: c.vocab * c.hidden)
         blocks = (0..<c.layers).map { _ in BlockWeights(zeros: c) }
@@ -52,7 +52,7 @@ struct LlamaParameters {
     }
 
     /// The whole checkpoint widened to Float32.
-    init(model: ModelWeights) throws {
+    package init(model: ModelWeights) throws {
         config = model.config
         embedding = try model.float32(TensorNames.embedding)
         blocks = try (0..<config.layers).map { try model.block($0) }
@@ -60,7 +60,7 @@ struct LlamaParameters {
         lmHead = config.tiedEmbeddings ? [] : try model.float32(TensorNames.lmHead)
     }
 
-    subscript(_ t: ParameterTensor) -> [Float] {
+    package subscript(_ t: ParameterTensor) -> [Float] {
         get {
             switch t {
             case .embedding: embedding
@@ -80,7 +80,7 @@ struct LlamaParameters {
     }
 
     /// Sets every tensor to zero, keeping the storage (between optimizer steps).
-    mutating func zero() {
+    package mutating func zero() {
         for t in tensors {
             switch t {
             case .embedding: embedding.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }

@@ -50,10 +50,10 @@ enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The element types the engine widens to Float32 (U8 holds pruning masks: 1 = pruned).
-enum DType: String, CaseIterable {
+package enum DType: String, CaseIterable {
     case f32 = "F32", f16 = "F16", bf16 = "BF16", u8 = "U8"
 
-    var byteSize: Int {
+    package var byteSize: Int {
         switch self {
         case .f32: 4
         case .f16, .bf16: 2
@@ -63,27 +63,27 @@ enum DType: String, CaseIterable {
 }
 
 /// One tensor's header entry; `offset` is absolute in the file.
-struct TensorInfo: Equatable {
-    let name: String
-    let dtype: DType
-    let shape: [Int]
-    let offset: Int
-    let byteCount: Int
-    var count: Int { shape.reduce(1, *) }
+package struct TensorInfo: Equatable {
+    package let name: String
+    package let dtype: DType
+    package let shape: [Int]
+    package let offset: Int
+    package let byteCount: Int
+    package var count: Int { shape.reduce(1, *) }
 }
 
 /// A read-only memory map of one safetensors file with its validated header. Pages are read lazily, so a 7B
 /// bf16 checkpoint costs address space, not RAM, until a layer is widened.
-final class SafeTensorsFile {
-    let path: String
-    let tensors: [String: TensorInfo]
+package final class SafeTensorsFile {
+    package let path: String
+    package let tensors: [String: TensorInfo]
     private let map: MappedFile
     private var base: UnsafeRawPointer { map.base }
 
     /// Upper bound from the reference implementation, so a corrupt length cannot make us parse gigabytes.
-    static let maxHeaderLength: UInt64 = 100_000_000
+    package static let maxHeaderLength: UInt64 = 100_000_000
 
-    init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         do { map = try MappedFile(path: path) } catch let MappedFileError.cannotOpen(reason) {
             throw SafeTensorsError.cannotOpen(file: path, reason: reason)
@@ -92,7 +92,7 @@ final class SafeTensorsFile {
         tensors = try Self.parseHeader(base: map.base, size: map.size, file: path)
     }
 
-    func info(_ name: String) throws -> TensorInfo {
+    package func info(_ name: String) throws -> TensorInfo {
         guard let info = tensors[name] else { throw SafeTensorsError.noSuchTensor(file: path, tensor: name) }
         return info
     }
@@ -100,7 +100,7 @@ final class SafeTensorsFile {
     /// Widens tensor `name` into `out` (which must hold `count` floats). Copies rather than aliases the map: data
     /// offsets need not be 4-byte aligned, and callers (pruning) own and modify the result. The tensor's pages are
     /// then given back (see `release`).
-    func readFloat32(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
+    package func readFloat32(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
         let t = try info(name)
         precondition(out.count >= t.count, "buffer of \(out.count) for \(t.count) elements of \(name)")
         let src = base + t.offset
@@ -130,7 +130,7 @@ final class SafeTensorsFile {
     }
 
     /// Tensor `name` widened to a new Float32 array.
-    func float32(_ name: String) throws -> [Float] {
+    package func float32(_ name: String) throws -> [Float] {
         let count = try info(name).count
         var out = [Float](repeating: 0, count: count)
         try out.withUnsafeMutableBufferPointer { try readFloat32(name, into: $0) }
@@ -139,7 +139,7 @@ final class SafeTensorsFile {
 
     /// Widens rows `rows` of a 2-D tensor (R, W) into `out` (rows.count, W): the embedding gather, which must not
     /// widen a whole (V, C) table.
-    func readRows(_ name: String, rows: [Int], into out: UnsafeMutablePointer<Float>) throws {
+    package func readRows(_ name: String, rows: [Int], into out: UnsafeMutablePointer<Float>) throws {
         let t = try info(name)
         precondition(t.shape.count == 2)
         let width = t.shape[1]
@@ -170,7 +170,7 @@ final class SafeTensorsFile {
 
     // MARK: Header
 
-    static func parseHeader(base: UnsafeRawPointer, size: Int, file: String) throws -> [String: TensorInfo] {
+    package static func parseHeader(base: UnsafeRawPointer, size: Int, file: String) throws -> [String: TensorInfo] {
         let headerLength = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
         guard headerLength <= maxHeaderLength, 8 + headerLength <= UInt64(size) else {
             throw SafeTensorsError.headerLengthBeyondFile(file: file, headerLength: headerLength, fileSize: size)

@@ -7,24 +7,24 @@
 import Foundation
 
 /// Tensors to write, in order.
-struct SafeTensorsWriter {
+package struct SafeTensorsWriter {
     private var entries: [(name: String, dtype: DType, shape: [Int], bytes: Data)] = []
-    var metadata: [String: String] = [:]
+    package var metadata: [String: String] = [:]
 
-    mutating func add(_ name: String, float32 values: [Float], shape: [Int]) {
+    package mutating func add(_ name: String, float32 values: [Float], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
         entries.append((name, .f32, shape, values.withUnsafeBytes { Data($0) }))
     }
 
     /// Stores Float32 values rounded to float16 (as the reference stores its gradients).
-    mutating func add(_ name: String, float16 values: [Float], shape: [Int]) {
+    package mutating func add(_ name: String, float16 values: [Float], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
         let halves = values.map { Float16($0).bitPattern.littleEndian }
         entries.append((name, .f16, shape, halves.withUnsafeBytes { Data($0) }))
     }
 
     /// Stores Float32 values as bfloat16, rounded to nearest even (exact for values widened from bfloat16).
-    mutating func add(_ name: String, bfloat16 values: [Float], shape: [Int]) {
+    package mutating func add(_ name: String, bfloat16 values: [Float], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
         let halves = values.map { v -> UInt16 in
             if v.isNaN { return 0x7FC0 }
@@ -35,7 +35,7 @@ struct SafeTensorsWriter {
     }
 
     /// Stores values in `dtype` (F32, F16 or BF16).
-    mutating func add(_ name: String, _ values: [Float], shape: [Int], as dtype: DType) {
+    package mutating func add(_ name: String, _ values: [Float], shape: [Int], as dtype: DType) {
         switch dtype {
         case .f32, .u8: add(name, float32: values, shape: shape)
         case .f16: add(name, float16: values, shape: shape)
@@ -43,13 +43,13 @@ struct SafeTensorsWriter {
         }
     }
 
-    mutating func add(_ name: String, uint8 values: [UInt8], shape: [Int]) {
+    package mutating func add(_ name: String, uint8 values: [UInt8], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
         entries.append((name, .u8, shape, Data(values)))
     }
 
     /// The whole file's bytes.
-    func encoded() -> Data {
+    package func encoded() -> Data {
         var header: [String: Any] = [:]
         var offset = 0
         for entry in entries {
@@ -70,7 +70,13 @@ struct SafeTensorsWriter {
     }
 
     /// Writes the file atomically (temporary file in the same directory, then rename).
-    func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         try encoded().write(to: url, options: .atomic)
+    }
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(entries: [(name: String, dtype: DType, shape: [Int], bytes: Data)] = [], metadata: [String: String] = [:]) {
+        self.entries = entries
+        self.metadata = metadata
     }
 }

@@ -4,7 +4,7 @@
 // checkpoint finds it here. Shapes follow nn.Linear's (out, in) convention.
 
 /// The tensors of one decoder block, in forward order, with their `state_dict` suffixes.
-enum BlockTensor: String, CaseIterable {
+package enum BlockTensor: String, CaseIterable {
     case inputNorm = "input_layernorm.weight"
     case q = "self_attn.q_proj.weight"
     case k = "self_attn.k_proj.weight"
@@ -16,7 +16,7 @@ enum BlockTensor: String, CaseIterable {
     case down = "mlp.down_proj.weight"
 
     /// The shape `config` implies, (out, in) for linears.
-    func shape(_ c: LlamaConfig) -> [Int] {
+    package func shape(_ c: LlamaConfig) -> [Int] {
         switch self {
         case .inputNorm, .postNorm: [c.hidden]                    // (C)
         case .q: [c.heads * c.headDim, c.hidden]                  // (H·D, C)
@@ -29,11 +29,11 @@ enum BlockTensor: String, CaseIterable {
 }
 
 /// The literal names of a LLaMA checkpoint.
-enum TensorNames {
-    static let embedding = "model.embed_tokens.weight"   // (V, C)
-    static let finalNorm = "model.norm.weight"           // (C)
-    static let lmHead = "lm_head.weight"                 // (V, C); absent when tied to the embedding
+package enum TensorNames {
+    package static let embedding = "model.embed_tokens.weight"   // (V, C)
+    package static let finalNorm = "model.norm.weight"           // (C)
+    package static let lmHead = "lm_head.weight"                 // (V, C); absent when tied to the embedding
 
     /// `model.layers.{layer}.{suffix}`.
-    static func block(_ layer: Int, _ tensor: BlockTensor) -> String { "model.layers.\(layer).\(tensor.rawValue)" }
+    package static func block(_ layer: Int, _ tensor: BlockTensor) -> String { "model.layers.\(layer).\(tensor.rawValue)" }
 }

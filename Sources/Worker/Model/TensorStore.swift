@@ -5,7 +5,7 @@
 // reads blocks through it, so the engine never knows which format a model came in.
 
 /// Named tensors, row-major, (out, in) for linears, read into caller-owned Float32 buffers.
-protocol TensorStore: AnyObject {
+package protocol TensorStore: AnyObject {
     /// The row-major shape of `name`, or nil when the store lacks it.
     func shape(of name: String) -> [Int]?
     /// Whether `name` holds weights (not a U8 mask); only asked of tensors that exist.

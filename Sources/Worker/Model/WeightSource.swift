@@ -6,7 +6,7 @@
 // the output projection (V, C) are held in Float32 by both.
 
 /// Float32 weights, by tensor group, for one forward/backward.
-protocol WeightSource {
+package protocol WeightSource {
     var config: LlamaConfig { get }
     /// x (ids.count, C) = the embedding rows of `ids` (already checked against the vocabulary).
     func embed(_ ids: [Int], into x: UnsafeMutablePointer<Float>) throws
@@ -19,52 +19,52 @@ protocol WeightSource {
 }
 
 extension LlamaParameters: WeightSource {
-    func embed(_ ids: [Int], into x: UnsafeMutablePointer<Float>) throws {
+    package func embed(_ ids: [Int], into x: UnsafeMutablePointer<Float>) throws {
         let c = config.hidden
         embedding.withUnsafeBufferPointer { e in
             for (r, id) in ids.enumerated() { (x + r * c).update(from: e.baseAddress! + id * c, count: c) }
         }
     }
 
-    func withBlock(_ layer: Int, _ body: (BlockWeights) throws -> Void) throws { try body(blocks[layer]) }
+    package func withBlock(_ layer: Int, _ body: (BlockWeights) throws -> Void) throws { try body(blocks[layer]) }
 
-    func withFinalNorm(_ body: (UnsafePointer<Float>) -> Void) {
+    package func withFinalNorm(_ body: (UnsafePointer<Float>) -> Void) {
         finalNorm.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
-    func withOutputProjection(_ body: (UnsafePointer<Float>) -> Void) {
+    package func withOutputProjection(_ body: (UnsafePointer<Float>) -> Void) {
         (config.tiedEmbeddings ? embedding : lmHead).withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
 
 /// A checkpoint's weights widened on demand: one block's Float32 buffers, refilled at every `withBlock`.
-final class StreamedWeights: WeightSource {
-    let model: ModelWeights
-    let finalNorm: [Float]     // (C)
-    let projection: [Float]    // (V, C)
+package final class StreamedWeights: WeightSource {
+    package let model: ModelWeights
+    package let finalNorm: [Float]     // (C)
+    package let projection: [Float]    // (V, C)
     private var block: BlockWeights
 
-    var config: LlamaConfig { model.config }
+    package var config: LlamaConfig { model.config }
 
-    init(_ model: ModelWeights) throws {
+    package init(_ model: ModelWeights) throws {
         self.model = model
         finalNorm = try model.finalNorm()
         projection = try model.outputProjection()
         block = BlockWeights(zeros: model.config)
     }
 
-    func embed(_ ids: [Int], into x: UnsafeMutablePointer<Float>) throws {
+    package func embed(_ ids: [Int], into x: UnsafeMutablePointer<Float>) throws {
         try model.embed(ids.map { TokenID($0) }[...], into: x)
     }
 
-    func withBlock(_ layer: Int, _ body: (BlockWeights) throws -> Void) throws {
+    package func withBlock(_ layer: Int, _ body: (BlockWeights) throws -> Void) throws {
         try model.block(layer, into: &block)
         try body(block)
     }
 
-    func withFinalNorm(_ body: (UnsafePointer<Float>) -> Void) { finalNorm.withUnsafeBufferPointer { body($0.baseAddress!) } }
+    package func withFinalNorm(_ body: (UnsafePointer<Float>) -> Void) { finalNorm.withUnsafeBufferPointer { body($0.baseAddress!) } }
 
-    func withOutputProjection(_ body: (UnsafePointer<Float>) -> Void) {
+    package func withOutputProjection(_ body: (UnsafePointer<Float>) -> Void) {
         projection.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -8,13 +8,13 @@
 import Foundation
 
 /// Why a checkpoint does not match its config.
-enum WeightsError: Error, CustomStringConvertible {
+package enum WeightsError: Error, CustomStringConvertible {
     case missingTensor(tensor: String, files: String)
     case shapeMismatch(tensor: String, file: String, expected: [Int], found: [Int])
     case tokenOutOfRange(position: Int, token: TokenID, vocab: Int)
     case notFloatingPoint(tensor: String, file: String, dtype: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .missingTensor(tensor, files): "tensor \(tensor) is missing (looked in \(files))"
         case let .shapeMismatch(tensor, file, expected, found):
@@ -29,18 +29,18 @@ enum WeightsError: Error, CustomStringConvertible {
 
 /// One decoder block's weights in Float32, row-major, nn.Linear (out, in) layout. A pruning stage may build one
 /// with masked matrices and hand it to `Forward.runBlock`.
-struct BlockWeights {
-    var inputNorm: [Float]   // (C)
-    var q: [Float]           // (H·D, C)
-    var k: [Float]           // (K·D, C)
-    var v: [Float]           // (K·D, C)
-    var o: [Float]           // (C, H·D)
-    var postNorm: [Float]    // (C)
-    var gate: [Float]        // (F, C)
-    var up: [Float]          // (F, C)
-    var down: [Float]        // (C, F)
+package struct BlockWeights {
+    package var inputNorm: [Float]   // (C)
+    package var q: [Float]           // (H·D, C)
+    package var k: [Float]           // (K·D, C)
+    package var v: [Float]           // (K·D, C)
+    package var o: [Float]           // (C, H·D)
+    package var postNorm: [Float]    // (C)
+    package var gate: [Float]        // (F, C)
+    package var up: [Float]          // (F, C)
+    package var down: [Float]        // (C, F)
 
-    subscript(_ t: BlockTensor) -> [Float] {
+    package subscript(_ t: BlockTensor) -> [Float] {
         get {
             switch t {
             case .inputNorm: inputNorm
@@ -70,7 +70,7 @@ struct BlockWeights {
     }
 
     /// Writes tensor `t` in place (a subscript's get/set would copy the array first).
-    mutating func withMutableBuffer(_ t: BlockTensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+    package mutating func withMutableBuffer(_ t: BlockTensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
         switch t {
         case .inputNorm: try inputNorm.withUnsafeMutableBufferPointer { try body($0) }
         case .q: try q.withUnsafeMutableBufferPointer { try body($0) }
@@ -85,7 +85,7 @@ struct BlockWeights {
     }
 
     /// Zero weights of `config`'s shapes (norms zero too); for tests and benchmarks to fill.
-    init(zeros c: LlamaConfig) {
+    package init(zeros c: LlamaConfig) {
         func z(_ t: BlockTensor) -> [Float] { [Float](repeating: 0, count: t.shape(c).reduce(1, *)) }
         inputNorm = z(.inputNorm); q = z(.q); k = z(.k); v = z(.v); o = z(.o)
         postNorm = z(.postNorm); gate = z(.gate); up = z(.up); down = z(.down)
@@ -93,25 +93,25 @@ struct BlockWeights {
 }
 
 /// A checked, memory-mapped LLaMA checkpoint: a Hugging Face directory or a GGUF file.
-final class ModelWeights {
-    let config: LlamaConfig
-    let store: any TensorStore
+package final class ModelWeights {
+    package let config: LlamaConfig
+    package let store: any TensorStore
     /// The tensor used as the output projection: `lm_head.weight`, or the embedding when tied.
-    let outputName: String
+    package let outputName: String
 
     /// Opens `directory` (config.json + safetensors) and checks every tensor against the config.
-    convenience init(directory: URL) throws {
+    package convenience init(directory: URL) throws {
         let config = try LlamaConfig.load(directory.appendingPathComponent("config.json"))
         try self.init(config: config, store: try Checkpoint(directory: directory))
     }
 
     /// Opens a GGUF file: the config from its metadata, the tensors dequantized on demand.
-    convenience init(gguf: GGUFFile) throws {
+    package convenience init(gguf: GGUFFile) throws {
         let store = try GGUFCheckpoint(file: gguf)
         try self.init(config: store.config, store: store)
     }
 
-    init(config: LlamaConfig, store: any TensorStore) throws {
+    package init(config: LlamaConfig, store: any TensorStore) throws {
         self.config = config
         self.store = store
         outputName = config.tiedEmbeddings ? TensorNames.embedding : TensorNames.lmHead
@@ -127,7 +127,7 @@ final class ModelWeights {
     }
 
     /// The GGUF file the weights come from, if they do.
-    var gguf: GGUFFile? { (store as? GGUFCheckpoint)?.file }
+    package var gguf: GGUFFile? { (store as? GGUFCheckpoint)?.file }
 
     private func check(_ name: String, _ shape: [Int]) throws {
         guard let found = store.shape(of: name), let file = store.path(of: name) else {
@@ -142,7 +142,7 @@ final class ModelWeights {
     }
 
     /// Widens tensor `name` (checked at init) into a new Float32 array.
-    func float32(_ name: String) throws -> [Float] {
+    package func float32(_ name: String) throws -> [Float] {
         let count = store.shape(of: name)!.reduce(1, *)
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             try store.readFloat32(name, into: buffer)
@@ -151,7 +151,7 @@ final class ModelWeights {
     }
 
     /// Block `layer`'s nine tensors widened to Float32.
-    func block(_ layer: Int) throws -> BlockWeights {
+    package func block(_ layer: Int) throws -> BlockWeights {
         var w = BlockWeights(zeros: config)
         try block(layer, into: &w)
         return w
@@ -159,7 +159,7 @@ final class ModelWeights {
 
     /// Widens block `layer` into `w`'s existing arrays (shapes of this config), so a pass over all blocks
     /// allocates one block's Float32 weights once.
-    func block(_ layer: Int, into w: inout BlockWeights) throws {
+    package func block(_ layer: Int, into w: inout BlockWeights) throws {
         for t in BlockTensor.allCases {
             let name = TensorNames.block(layer, t)
             try w.withMutableBuffer(t) { try store.readFloat32(name, into: $0) }
@@ -167,13 +167,13 @@ final class ModelWeights {
     }
 
     /// The final RMSNorm weight (C).
-    func finalNorm() throws -> [Float] { try float32(TensorNames.finalNorm) }
+    package func finalNorm() throws -> [Float] { try float32(TensorNames.finalNorm) }
 
     /// The output projection (V, C) in Float32.
-    func outputProjection() throws -> [Float] { try float32(outputName) }
+    package func outputProjection() throws -> [Float] { try float32(outputName) }
 
     /// Gathers the embedding rows of `tokens` into `out` (tokens.count, C). Checks ids against the vocabulary.
-    func embed(_ tokens: ArraySlice<TokenID>, into out: UnsafeMutablePointer<Float>) throws {
+    package func embed(_ tokens: ArraySlice<TokenID>, into out: UnsafeMutablePointer<Float>) throws {
         var rows: [Int] = []
         rows.reserveCapacity(tokens.count)
         for (position, token) in zip(tokens.indices, tokens) {

@@ -1,10 +1,11 @@
+import Engine
 import Foundation
 import Shared
 
 /// What `serve` needs from the evaluation engine: prune the bundle's model with a metric and measure perplexity.
 /// The real implementation (LLaMA pruning + perplexity) is another module's; `FitnessFunctions.make` is the one
 /// place that will construct it.
-protocol FitnessFunction: AnyObject {
+package protocol FitnessFunction: AnyObject {
     /// Must equal the coordinator's `BundleIdentity.of(directory:)` for the same bundle.
     var bundleIdentity: String { get }
     /// Evaluates `metric` as `request` says. Throws to report a failed evaluation (the message becomes the
@@ -14,17 +15,17 @@ protocol FitnessFunction: AnyObject {
 }
 
 /// A successful evaluation.
-struct FitnessOutcome: Equatable {
-    var perplexity: Double
+package struct FitnessOutcome: Equatable {
+    package var perplexity: Double
     /// All layers' masks together (equal masks, equal fingerprints).
-    var maskFingerprint: UInt64
-    var layerSparsity: [Double] = []
-    var stageTimes: [StageTime] = []
+    package var maskFingerprint: UInt64
+    package var layerSparsity: [Double] = []
+    package var stageTimes: [StageTime] = []
 }
 
 /// Shared between the evaluating thread and the heartbeat thread: progress out, stop requests and mask-reuse
 /// answers in.
-final class FitnessProgress: @unchecked Sendable {
+package final class FitnessProgress: @unchecked Sendable {
     // @unchecked: every field is behind `lock`.
     private let lock = NSLockLike()
     private var stop = false
@@ -32,21 +33,21 @@ final class FitnessProgress: @unchecked Sendable {
     private var known: Double?
 
     /// True once the lease was lost or the worker is terminating: stop at the next layer boundary.
-    var shouldStop: Bool { lock.with { stop } }
-    func requestStop() { lock.with { stop = true } }
+    package var shouldStop: Bool { lock.with { stop } }
+    package func requestStop() { lock.with { stop = true } }
 
     /// Call when all masks are computed; the next heartbeat reports the fingerprint. If the coordinator already
     /// knows the perplexity of these masks, `knownPerplexity` becomes non-nil and the evaluation may return it.
-    func masksReady(fingerprint: UInt64) { lock.with { self.fingerprint = fingerprint } }
-    var reportedFingerprint: UInt64? { lock.with { fingerprint } }
-    var knownPerplexity: Double? { lock.with { known } }
-    func setKnownPerplexity(_ value: Double) { lock.with { known = value } }
+    package func masksReady(fingerprint: UInt64) { lock.with { self.fingerprint = fingerprint } }
+    package var reportedFingerprint: UInt64? { lock.with { fingerprint } }
+    package var knownPerplexity: Double? { lock.with { known } }
+    package func setKnownPerplexity(_ value: Double) { lock.with { known = value } }
 }
 
 /// The fitness functions this build can construct.
-enum FitnessFunctions {
+package enum FitnessFunctions {
     /// The calibrated bundle's fitness function (its model is found through the manifest, or `model`).
-    static func make(bundle: String, model: String? = nil, threads: Int?) throws -> FitnessFunction? {
+    package static func make(bundle: String, model: String? = nil, threads: Int?) throws -> FitnessFunction? {
         if let threads { BLAS.setThreads(threads) }
         return try BundleFitnessFunction(directory: URL(fileURLWithPath: bundle),
                                          model: model.map { URL(fileURLWithPath: $0) })

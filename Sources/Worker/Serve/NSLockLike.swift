@@ -1,9 +1,9 @@
 import Foundation
 
 /// NSLock with a scoped helper.
-final class NSLockLike: @unchecked Sendable {
+package final class NSLockLike: @unchecked Sendable {
     private let lock = NSLock()
-    func with<T>(_ body: () throws -> T) rethrows -> T {
+    package func with<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()

@@ -1,19 +1,20 @@
 // ServeLoop: the worker's NNG edge. Performs `ServeMachine`'s actions over one REQ socket, and
 // `HeartbeatMachine`'s on a second one while a job runs (so a long evaluation never blocks them); SIGTERM becomes a
 // goodbye. The `serve` command (CLI) builds the link and the fitness function and hands them here.
+import Fitness
 import Foundation
 import Shared
 
 /// How a worker reaches its coordinator: address, authenticator (cluster secret), TLS, reply timeout.
-struct ServeLink: Sendable {
-    let address: String
-    let authenticator: MessageAuthenticator
-    let tls: NNGTLS.Client?
-    let replyTimeoutMilliseconds: Int32
+package struct ServeLink: Sendable {
+    package let address: String
+    package let authenticator: MessageAuthenticator
+    package let tls: NNGTLS.Client?
+    package let replyTimeoutMilliseconds: Int32
 
     /// A REQ socket for our protocol: no automatic resend (it would hand one job to two workers), replies bounded
     /// by the protocol's size limit, a receive timeout so a vanished coordinator is noticed (NNG keeps redialling).
-    func requestSocket() throws -> NNGSocket {
+    package func requestSocket() throws -> NNGSocket {
         let socket = try NNGSocket(.request)
         try socket.setDuration(NNGOption.requestResendTime, milliseconds: NNGOption.infinite)
         try socket.setSize(NNGOption.receiveMaxSize, bytes: WireLimits.maxMessageBytes)
@@ -26,14 +27,22 @@ struct ServeLink: Sendable {
     }
 
     /// One request and its reply, both authenticated.
-    func ask(_ socket: NNGSocket, _ message: WireMessage) throws -> WireMessage {
+    package func ask(_ socket: NNGSocket, _ message: WireMessage) throws -> WireMessage {
         try socket.send(Envelope.encodeData(message, authenticator: authenticator))
         return try Envelope.decode(socket.receive(), authenticator: authenticator)
+    }
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(address: String, authenticator: MessageAuthenticator, tls: NNGTLS.Client?, replyTimeoutMilliseconds: Int32) {
+        self.address = address
+        self.authenticator = authenticator
+        self.tls = tls
+        self.replyTimeoutMilliseconds = replyTimeoutMilliseconds
     }
 }
 
 /// Performs the machine's actions over NNG.
-final class ServeLoop {
+package final class ServeLoop {
     private var machine: ServeMachine
     private let fitness: FitnessFunction
     private let socket: NNGSocket
@@ -42,14 +51,14 @@ final class ServeLoop {
     private var terminateRequested = ManagedFlag()
     private var signalSource: DispatchSourceSignal?
 
-    init(link: ServeLink, hello: WorkerHello, fitness: FitnessFunction) throws {
+    package init(link: ServeLink, hello: WorkerHello, fitness: FitnessFunction) throws {
         machine = ServeMachine(hello: hello)
         self.fitness = fitness
         self.link = link
         socket = try link.requestSocket()
     }
 
-    func run() throws -> Int32 {
+    package func run() throws -> Int32 {
         signal(SIGTERM, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         source.setEventHandler { [terminateRequested] in terminateRequested.set() }
@@ -117,11 +126,11 @@ final class ServeLoop {
 }
 
 /// A set-once flag shared with the signal handler.
-final class ManagedFlag: @unchecked Sendable {
+package final class ManagedFlag: @unchecked Sendable {
     private let lock = NSLockLike()
     private var value = false
-    func set() { lock.with { value = true } }
-    var isSet: Bool { lock.with { value } }
+    package func set() { lock.with { value = true } }
+    package var isSet: Bool { lock.with { value } }
 }
 
 /// Performs `HeartbeatMachine`'s actions while a job runs, on its own REQ socket (opened lazily, reopened after a

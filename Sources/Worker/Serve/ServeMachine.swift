@@ -7,8 +7,8 @@ import Shared
 /// The REQ socket alternates strictly, so exactly one message is outstanding at any time (`outstanding`); a
 /// transport failure resends it, which the coordinator handles idempotently (same job again, duplicate results
 /// ignored).
-struct ServeMachine {
-    enum State: Equatable {
+package struct ServeMachine {
+    package enum State: Equatable {
         /// Hello sent; `pending` is a result still to deliver once welcomed (coordinator restarted without us).
         case introducing(pending: JobResult?)
         /// Job request (or result with wantsAnotherJob) sent.
@@ -21,7 +21,7 @@ struct ServeMachine {
         case done(exitCode: Int32)
     }
 
-    enum Input: Equatable {
+    package enum Input: Equatable {
         case reply(WireMessage)
         /// The request or its reply was lost (timeout, closed pipe): resend.
         case transportFailed(String)
@@ -31,7 +31,7 @@ struct ServeMachine {
         case terminate
     }
 
-    enum Action: Equatable {
+    package enum Action: Equatable {
         case send(WireMessage)
         case evaluate(Job, MetricExpression)
         case sleep(milliseconds: UInt32)
@@ -39,27 +39,27 @@ struct ServeMachine {
         case exit(Int32)
     }
 
-    let hello: WorkerHello
-    private(set) var state: State
-    private(set) var outstanding: WireMessage?
-    private(set) var terminating = false
+    package let hello: WorkerHello
+    package private(set) var state: State
+    package private(set) var outstanding: WireMessage?
+    package private(set) var terminating = false
     /// The coordinator's heartbeat period, from its welcome (5 s until then).
-    private(set) var heartbeatSeconds: UInt32 = 5
+    package private(set) var heartbeatSeconds: UInt32 = 5
     /// Resends of `outstanding` since the coordinator last answered (the outage's length in attempts).
-    private(set) var unanswered = 0
+    package private(set) var unanswered = 0
     private var lastUnansweredWhy: String?
-    var limits = MetricLimits.standard
+    package var limits = MetricLimits.standard
 
-    init(hello: WorkerHello) {
+    package init(hello: WorkerHello) {
         self.hello = hello
         state = .introducing(pending: nil)
     }
 
-    var workerID: String { hello.workerID }
+    package var workerID: String { hello.workerID }
 
-    mutating func start() -> [Action] { [send(.hello(hello))] }
+    package mutating func start() -> [Action] { [send(.hello(hello))] }
 
-    mutating func handle(_ input: Input) -> [Action] {
+    package mutating func handle(_ input: Input) -> [Action] {
         switch (input, state) {
         case (_, .done):
             return []

@@ -1,18 +1,19 @@
+import Model
 /// One entry of `added_tokens`: a string matched as a whole before the model sees the text.
-struct AddedToken: Equatable {
-    let id: TokenID
-    let content: String
+package struct AddedToken: Equatable {
+    package let id: TokenID
+    package let content: String
     /// Only matched where not preceded or followed by a letter or digit.
-    let singleWord: Bool
+    package let singleWord: Bool
     /// Also swallows the whitespace to its left / right.
-    let leftStrip: Bool
-    let rightStrip: Bool
+    package let leftStrip: Bool
+    package let rightStrip: Bool
     /// Matched in normalized text (after the normalizer) rather than in the raw input.
-    let normalized: Bool
+    package let normalized: Bool
     /// Skipped by `decode(skipSpecialTokens: true)`.
-    let special: Bool
+    package let special: Bool
 
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         id = TokenID(try json.field("id").int())
         content = try json.field("content").string()
         singleWord = try json.optionalField("single_word")?.bool() ?? false
@@ -34,7 +35,7 @@ struct AddedToken: Equatable {
     }
 
     /// The same token under another id.
-    func with(id: TokenID) -> AddedToken { AddedToken(id: id, copying: self) }
+    package func with(id: TokenID) -> AddedToken { AddedToken(id: id, copying: self) }
 }
 
 extension AddedToken {
@@ -42,7 +43,7 @@ extension AddedToken {
     /// warns when they differ) and re-adds the tokens in file order (`AddedVocabulary::add_tokens`): content the
     /// model vocabulary (or an earlier added token) already has keeps that id; new content takes the model's
     /// vocabulary size, or one past the largest added id once that is at or beyond it. Empty content is ignored.
-    static func assigningIDs(_ tokens: [AddedToken], vocabulary: [[Unicode.Scalar]: TokenID]) -> [AddedToken] {
+    package static func assigningIDs(_ tokens: [AddedToken], vocabulary: [[Unicode.Scalar]: TokenID]) -> [AddedToken] {
         var ids: [[Unicode.Scalar]: TokenID] = [:]
         var result: [AddedToken] = []
         for token in tokens where !token.content.isEmpty {
@@ -63,7 +64,7 @@ extension AddedToken {
 }
 
 /// A run of text between added tokens, or an added token's id.
-enum TextSegment: Equatable {
+package enum TextSegment: Equatable {
     case text([Unicode.Scalar])
     case token(TokenID)
 }
@@ -72,12 +73,12 @@ enum TextSegment: Equatable {
 /// (its Aho-Corasick `LeftmostLongest`), non-overlapping, scanning on after each match; a `single_word` match
 /// with a `\w` character beside it is discarded (the scan still resumes after it); `lstrip`/`rstrip` widen a
 /// match over neighbouring whitespace.
-struct AddedTokenMatcher {
+package struct AddedTokenMatcher {
     /// (pattern, token) grouped by first scalar, longest pattern first.
     private let candidates: [Unicode.Scalar: [(pattern: [Unicode.Scalar], token: AddedToken)]]
 
     /// `patterns` pairs each token with the scalars to look for (the normalized content for normalized tokens).
-    init(_ patterns: [(pattern: [Unicode.Scalar], token: AddedToken)]) {
+    package init(_ patterns: [(pattern: [Unicode.Scalar], token: AddedToken)]) {
         var candidates: [Unicode.Scalar: [(pattern: [Unicode.Scalar], token: AddedToken)]] = [:]
         for entry in patterns where !entry.pattern.isEmpty {
             candidates[entry.pattern[0], default: []].append(entry)
@@ -89,10 +90,10 @@ struct AddedTokenMatcher {
         }
     }
 
-    var isEmpty: Bool { candidates.isEmpty }
+    package var isEmpty: Bool { candidates.isEmpty }
 
     /// Splits `text` into text runs and tokens; empty text runs are dropped.
-    func split(_ text: [Unicode.Scalar]) -> [TextSegment] {
+    package func split(_ text: [Unicode.Scalar]) -> [TextSegment] {
         guard !candidates.isEmpty else { return text.isEmpty ? [] : [.text(text)] }
         var segments: [TextSegment] = []
         var textStart = 0  // start of the pending text run
@@ -129,7 +130,7 @@ struct AddedTokenMatcher {
     /// The Rust `regex` crate's Unicode `\w` (HF tests `\w$` before and `^\w` after a `single_word` match):
     /// Alphabetic, marks, decimal digits, connector punctuation and the joiners U+200C/U+200D. So "²" and "①"
     /// are not word characters, while "Ⅻ", "_" and a zero-width joiner are.
-    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
         let properties = scalar.properties
         if properties.isAlphabetic || properties.isJoinControl { return true }
         switch properties.generalCategory {

@@ -1,3 +1,4 @@
+import Model
 /// Applying the ranked merges to one word: HF `Word::merge_all` (tokenizers/src/models/bpe/word.rs).
 ///
 /// A min-heap holds candidate merges ordered by (rank, position): the lowest-ranked pair anywhere in the word
@@ -6,7 +7,7 @@
 /// check, which compares the merged id, not the rank). O(n log n) in the word length, so LLaMA-2's
 /// unsplit 1.3 MB WikiText segment is one word and still fast.
 extension BPEModel {
-    func mergeAll(_ initial: [TokenID]) -> [TokenID] {
+    package func mergeAll(_ initial: [TokenID]) -> [TokenID] {
         let n = initial.count
         guard n > 1 else { return initial }
         var ids = initial

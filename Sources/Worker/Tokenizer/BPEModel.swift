@@ -1,3 +1,4 @@
+import Model
 /// The `model` section of `type: "BPE"`: vocabulary, ranked merges and the options that shape a word's first
 /// split (`byte_fallback`, `unk_token` with `fuse_unk`, `continuing_subword_prefix`, `end_of_word_suffix`) and
 /// whether a word already in the vocabulary skips merging (`ignore_merges`).
@@ -5,38 +6,38 @@
 /// Follows `tokenizers/src/models/bpe/model.rs` (0.23): `merge_word` for the first split, `Word::merge_all`
 /// (see BPEMerge.swift) for the merging. Tokens are compared scalar by scalar, never by Swift `String` equality,
 /// which would treat canonically equivalent pieces as one. `dropout` is refused (it is random).
-struct BPEModel {
+package struct BPEModel {
     /// Token (exact scalars) → id.
-    let vocabulary: [[Unicode.Scalar]: TokenID]
+    package let vocabulary: [[Unicode.Scalar]: TokenID]
     /// id → token text, for decoding; nil where no token has that id.
-    let tokens: [String?]
+    package let tokens: [String?]
     /// The ids of one-scalar tokens, the common case of a word's first split.
-    let scalarIDs: [Unicode.Scalar: TokenID]
+    package let scalarIDs: [Unicode.Scalar: TokenID]
     /// `byteIDs[b]` is the id of the token `<0xHH>`, if the vocabulary has it.
-    let byteIDs: [TokenID?]
+    package let byteIDs: [TokenID?]
     /// (left id, right id) packed as `left << 32 | right` → rank (position in the merges list) and merged id.
-    let merges: [UInt64: MergeTarget]
-    let unknownID: TokenID?
-    let fuseUnknown: Bool
-    let byteFallback: Bool
-    let ignoreMerges: Bool
-    let continuingSubwordPrefix: [Unicode.Scalar]?
-    let endOfWordSuffix: [Unicode.Scalar]?
+    package let merges: [UInt64: MergeTarget]
+    package let unknownID: TokenID?
+    package let fuseUnknown: Bool
+    package let byteFallback: Bool
+    package let ignoreMerges: Bool
+    package let continuingSubwordPrefix: [Unicode.Scalar]?
+    package let endOfWordSuffix: [Unicode.Scalar]?
     /// Every (scalar, next scalar) pair that occurs inside some vocabulary token, packed like `pairKey`.
-    let adjacentScalarPairs: Set<UInt64>
+    package let adjacentScalarPairs: Set<UInt64>
 
     /// Merge results of word chunks already seen in this `encode` call.
-    typealias Cache = [ArraySlice<Unicode.Scalar>: [TokenID]]
+    package typealias Cache = [ArraySlice<Unicode.Scalar>: [TokenID]]
 
-    struct MergeTarget {
-        let rank: UInt32
-        let id: TokenID
+    package struct MergeTarget {
+        package let rank: UInt32
+        package let id: TokenID
     }
 
-    static func pairKey(_ left: TokenID, _ right: TokenID) -> UInt64 { UInt64(left) << 32 | UInt64(right) }
+    package static func pairKey(_ left: TokenID, _ right: TokenID) -> UInt64 { UInt64(left) << 32 | UInt64(right) }
 
     /// The factory for `"type": "BPE"` (older files omit `type`; a `merges` member then says BPE).
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         let type = try json.optionalField("type")?.string() ?? (json.optionalField("merges") != nil ? "BPE" : "")
         guard type == "BPE" else { throw json.unknownType(type) }
         if let dropout = json.optionalField("dropout") {
@@ -83,14 +84,14 @@ struct BPEModel {
     }
 
     /// `<0xHH>` with upper-case hex, as Rust's `format!("<{b:#04X}>")` writes it.
-    static func byteToken(_ byte: UInt8) -> String {
+    package static func byteToken(_ byte: UInt8) -> String {
         let hex = Array("0123456789ABCDEF")
         return "<0x\(hex[Int(byte >> 4)])\(hex[Int(byte & 15)])>"
     }
 
     /// Ranks the merges by position. Each is `"left right"` (exactly one space; a `#version` line is skipped, as
     /// HF's legacy reader does) or `["left", "right"]`. A later duplicate pair overrides an earlier one.
-    static func readMerges(_ field: JSONField, vocabulary: [[Unicode.Scalar]: TokenID],
+    package static func readMerges(_ field: JSONField, vocabulary: [[Unicode.Scalar]: TokenID],
                            prefix: [Unicode.Scalar]?) throws -> [UInt64: MergeTarget] {
         var merges: [UInt64: MergeTarget] = [:]
         var rank: UInt32 = 0
@@ -146,7 +147,7 @@ struct BPEModel {
     /// as together. Chunks (about one word each for SentencePiece text) are then cached; LLaMA-2's unsplit
     /// text becomes cheap. Not done with a continuing-subword prefix or end-of-word suffix, whose symbols are not
     /// single scalars.
-    func encode(_ word: [Unicode.Scalar], into ids: inout [TokenID], cache: inout Cache) {
+    package func encode(_ word: [Unicode.Scalar], into ids: inout [TokenID], cache: inout Cache) {
         if word.isEmpty { return }
         if ignoreMerges, let id = vocabulary[word] {
             ids.append(id)
@@ -191,7 +192,7 @@ struct BPEModel {
 
     /// HF `merge_word` before merging: one symbol per scalar (with prefix/suffix), else its `<0xHH>` bytes, else
     /// `unk` (consecutive ones fused when `fuse_unk`), else nothing.
-    func initialSymbols(_ word: ArraySlice<Unicode.Scalar>) -> [TokenID] {
+    package func initialSymbols(_ word: ArraySlice<Unicode.Scalar>) -> [TokenID] {
         var symbols: [TokenID] = []
         symbols.reserveCapacity(word.count)
         var pendingUnknown = false
@@ -232,7 +233,7 @@ struct BPEModel {
     }
 
     /// The token text of an id, or nil when the vocabulary has no such id.
-    func token(for id: TokenID) -> String? {
+    package func token(for id: TokenID) -> String? {
         Int(id) < tokens.count ? tokens[Int(id)] : nil
     }
 }

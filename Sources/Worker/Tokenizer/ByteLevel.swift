@@ -3,9 +3,9 @@
 ///
 /// Printable bytes 0x21–0x7E, 0xA1–0xAC and 0xAE–0xFF stand for themselves; the other 68 bytes take
 /// U+0100, U+0101, … in byte order, so that no mapped character is whitespace or a control character.
-enum ByteLevel {
+package enum ByteLevel {
     /// `characters[b]` is the character standing for byte `b`.
-    static let characters: [Unicode.Scalar] = {
+    package static let characters: [Unicode.Scalar] = {
         var table = [Unicode.Scalar](repeating: "\0", count: 256)
         var next: UInt32 = 256
         for byte in 0..<256 {
@@ -21,7 +21,7 @@ enum ByteLevel {
     }()
 
     /// The inverse of `characters`: the byte a mapped character stands for, or nil for any other character.
-    static func byte(for scalar: Unicode.Scalar) -> UInt8? {
+    package static func byte(for scalar: Unicode.Scalar) -> UInt8? {
         let value = Int(scalar.value)
         guard value < inverse.count, inverse[value] >= 0 else { return nil }
         return UInt8(inverse[value])
@@ -35,7 +35,7 @@ enum ByteLevel {
     }()
 
     /// The mapped characters for the UTF-8 bytes of `text`.
-    static func encode(_ text: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
+    package static func encode(_ text: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
         var mapped: [Unicode.Scalar] = []
         mapped.reserveCapacity(text.count)
         var bytes: [UInt8] = []

@@ -3,7 +3,7 @@
 ///
 /// Implemented: `Sequence`, `Replace` (string patterns), `ByteFallback`, `Fuse`, `Strip`, `ByteLevel`. All string
 /// work is scalar by scalar, never by Swift's canonical-equivalence `String` comparison.
-indirect enum Decoder: Equatable {
+package indirect enum Decoder: Equatable {
     case sequence([Decoder])
     case replace(pattern: [Unicode.Scalar], content: [Unicode.Scalar])
     /// Runs of `<0xHH>` tokens become their bytes as UTF-8, or one U+FFFD per byte when invalid.
@@ -16,7 +16,7 @@ indirect enum Decoder: Equatable {
     case byteLevel
 
     /// The factory keyed on `type`.
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         switch try json.type() {
         case "Sequence":
             self = .sequence(try json.field("decoders").array().map(Decoder.init(json:)))
@@ -43,11 +43,11 @@ indirect enum Decoder: Equatable {
         }
     }
 
-    func decode(_ tokens: [String]) -> String {
+    package func decode(_ tokens: [String]) -> String {
         decodeChain(tokens).joined()
     }
 
-    func decodeChain(_ tokens: [String]) -> [String] {
+    package func decodeChain(_ tokens: [String]) -> [String] {
         switch self {
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decodeChain($0) }
@@ -79,7 +79,7 @@ indirect enum Decoder: Equatable {
         }
     }
 
-    static func byteFallback(_ tokens: [String]) -> [String] {
+    package static func byteFallback(_ tokens: [String]) -> [String] {
         var result: [String] = []
         var pending: [UInt8] = []
         func flush() {
@@ -104,7 +104,7 @@ indirect enum Decoder: Equatable {
     }
 
     /// The byte of a `<0xHH>` token (either hex case, as Rust's `from_str_radix` accepts), else nil.
-    static func byteToken(_ token: String) -> UInt8? {
+    package static func byteToken(_ token: String) -> UInt8? {
         let utf8 = Array(token.utf8)
         guard utf8.count == 6, utf8[0] == UInt8(ascii: "<"), utf8[1] == UInt8(ascii: "0"),
               utf8[2] == UInt8(ascii: "x"), utf8[5] == UInt8(ascii: ">"),
@@ -112,7 +112,7 @@ indirect enum Decoder: Equatable {
         return high << 4 | low
     }
 
-    static func hexDigit(_ byte: UInt8) -> UInt8? {
+    package static func hexDigit(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
@@ -121,7 +121,7 @@ indirect enum Decoder: Equatable {
         }
     }
 
-    static func string<S: Sequence>(_ scalars: S) -> String where S.Element == Unicode.Scalar {
+    package static func string<S: Sequence>(_ scalars: S) -> String where S.Element == Unicode.Scalar {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: scalars)
         return String(view)

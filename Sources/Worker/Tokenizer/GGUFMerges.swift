@@ -6,7 +6,7 @@
 /// right length), highest first, ties keeping their order. Duplicate tokens behave as Python dicts do: the
 /// later id and the later score win, the first position sets the order. Lengths count Unicode scalars.
 extension GGUFTokenizerJSON {
-    static func derivedMerges(tokens: [[Unicode.Scalar]], scores: [Float])
+    package static func derivedMerges(tokens: [[Unicode.Scalar]], scores: [Float])
         -> [(left: [Unicode.Scalar], right: [Unicode.Scalar])] {
         var ids: [[Unicode.Scalar]: Int] = [:]
         var score: [[Unicode.Scalar]: Float] = [:]

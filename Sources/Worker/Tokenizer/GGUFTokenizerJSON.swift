@@ -1,3 +1,4 @@
+import Model
 /// Turns a GGUF file's tokenizer metadata into the tokenizer.json document transformers 5.23.0 builds from it, so
 /// the ordinary tokenizer.json machinery encodes with transformers' ids.
 ///
@@ -21,24 +22,24 @@
 /// - `TokenizersBackend.update_post_processor`: a template with BOS when `add_bos_token` (default true for
 ///   llama, false for gpt2) and EOS when `add_eos_token` (default false).
 /// What it does not do: transformers' per-architecture builders (Gemma, Phi-3), `t5`/Unigram, other regexes.
-struct GGUFTokenizerJSON {
-    let vocabulary: GGUFVocabulary
-    let file: String
+package struct GGUFTokenizerJSON {
+    package let vocabulary: GGUFVocabulary
+    package let file: String
 
     /// The two tokenizer families of `tokenizer.ggml.model`.
-    enum Kind {
+    package enum Kind {
         case byteLevel      // "gpt2"
         case sentencePiece  // "llama"
     }
 
     /// `tokenizer.ggml.pre` values that transformers 5.23.0 maps to the LLaMA-3 regex.
-    static let llama3Pres: Set<String> = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
+    package static let llama3Pres: Set<String> = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
                                           "midm-2.0", "lfm2", "jina-v5-nano", "dbrx", "smaug-bpe"]
     /// `tokenizer.ggml.pre` values that keep the model's default pre-tokenizer (checked to give the right ids).
-    static let defaultPres: Set<String> = ["default", "gpt-2", "smollm"]
+    package static let defaultPres: Set<String> = ["default", "gpt-2", "smollm"]
 
     /// The document, and the id of the file's EOS token (tokenizer.json itself does not record one).
-    func document() throws -> (root: JSONValue, eosID: TokenID?) {
+    package func document() throws -> (root: JSONValue, eosID: TokenID?) {
         let kind: Kind
         switch vocabulary.model {
         case "gpt2": kind = .byteLevel
@@ -109,7 +110,13 @@ struct GGUFTokenizerJSON {
         }
     }
 
-    static func isByteAlphabet(_ scalar: Unicode.Scalar) -> Bool { ByteLevel.byte(for: scalar) != nil }
+    package static func isByteAlphabet(_ scalar: Unicode.Scalar) -> Bool { ByteLevel.byte(for: scalar) != nil }
 
-    static func string(_ scalars: [Unicode.Scalar]) -> String { Decoder.string(scalars) }
+    package static func string(_ scalars: [Unicode.Scalar]) -> String { Decoder.string(scalars) }
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(vocabulary: GGUFVocabulary, file: String) {
+        self.vocabulary = vocabulary
+        self.file = file
+    }
 }

@@ -1,10 +1,11 @@
+import Model
 /// The tokenizer.json sections GGUFTokenizerJSON.swift assembles, one function per section, each written as the
 /// JSON that transformers' tokenizer classes (`GPT2Tokenizer`, `LlamaTokenizer`) would serialize.
 extension GGUFTokenizerJSON {
     /// `added_tokens`, in the order transformers adds them (which decides ids of tokens new to the vocabulary):
     /// the tokenizer class's default specials, control tokens, user-defined tokens, then the file's named
     /// BOS/EOS/UNK/PAD. Content already added is not added again; all are matched in raw text.
-    func addedTokens(_ kind: Kind, vocab: [[Unicode.Scalar]: TokenID]) throws -> [JSONValue] {
+    package func addedTokens(_ kind: Kind, vocab: [[Unicode.Scalar]: TokenID]) throws -> [JSONValue] {
         var entries: [JSONValue] = []
         var seen: Set<[Unicode.Scalar]> = []
         func add(_ content: [Unicode.Scalar], special: Bool) {
@@ -35,7 +36,7 @@ extension GGUFTokenizerJSON {
     }
 
     /// `pre_tokenizer`: the class's own, unless `tokenizer.ggml.pre` names the LLaMA-3 regex.
-    func preTokenizer(_ kind: Kind, llama3Regex: Bool) -> JSONValue {
+    package func preTokenizer(_ kind: Kind, llama3Regex: Bool) -> JSONValue {
         if llama3Regex {
             return .object([("type", .string("Sequence")), ("pretokenizers", .array([
                 .object([("type", .string("Split")), ("pattern", .object([("Regex", .string(SplitPattern.llama3Source))])),
@@ -56,7 +57,7 @@ extension GGUFTokenizerJSON {
 
     /// `model`: BPE over the respelled vocabulary (ids in file order) and the merges. The classes' empty
     /// `continuing_subword_prefix`/`end_of_word_suffix` are written as null: an empty affix changes nothing.
-    func model(_ kind: Kind, spellings: [[Unicode.Scalar]]) throws
+    package func model(_ kind: Kind, spellings: [[Unicode.Scalar]]) throws
         -> [(key: String, value: JSONValue)] {
         let members = spellings.enumerated().map { (key: Self.string($1), value: JSONValue.number(Double($0))) }
         let merges = try mergePairs().map { JSONValue.array([.string(Self.string($0.left)), .string(Self.string($0.right))]) }
@@ -70,7 +71,7 @@ extension GGUFTokenizerJSON {
 
     /// The file's merges, each "left right" split at its one space (transformers `merge.split(" ")`), or,
     /// when the file has none, the merges its scores imply.
-    func mergePairs() throws -> [(left: [Unicode.Scalar], right: [Unicode.Scalar])] {
+    package func mergePairs() throws -> [(left: [Unicode.Scalar], right: [Unicode.Scalar])] {
         if let merges = vocabulary.merges {
             return try merges.enumerated().map { index, merge in
                 let parts = merge.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false)
@@ -89,7 +90,7 @@ extension GGUFTokenizerJSON {
     }
 
     /// `post_processor`: transformers' `update_post_processor` template, BOS and EOS by the file's flags.
-    func postProcessor(_ kind: Kind, bos: (content: String, id: TokenID)?,
+    package func postProcessor(_ kind: Kind, bos: (content: String, id: TokenID)?,
                        eos: (content: String, id: TokenID)?) -> JSONValue {
         // transformers defaults `add_bos_token` to true for llama vocabularies, as llama.cpp does.
         let addBOS = vocabulary.addBOS ?? (kind == .sentencePiece)
@@ -120,7 +121,7 @@ extension GGUFTokenizerJSON {
     }
 
     /// `decoder`: `GPT2Tokenizer`'s ByteLevel, or `LlamaTokenizer`'s chain (with its leading-space strip).
-    func decoder(_ kind: Kind) -> JSONValue {
+    package func decoder(_ kind: Kind) -> JSONValue {
         switch kind {
         case .byteLevel:
             return .object([("type", .string("ByteLevel")), ("add_prefix_space", .bool(true)),

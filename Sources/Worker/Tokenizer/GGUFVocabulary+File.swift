@@ -1,9 +1,10 @@
 // GGUFVocabulary+File: the `tokenizer.ggml.*` keys of a GGUF file read into a GGUFVocabulary, each checked for its
 // type so a wrong one is an error naming the key (the tokenizer itself is built in Tokenizer+GGUF).
 import Foundation
+import Model
 
 extension GGUFVocabulary {
-    init(_ file: GGUFFile) throws {
+    package init(_ file: GGUFFile) throws {
         let m = GGUFLlama.Metadata(file: file)
         func array<T>(_ key: String, _ element: String, _ get: (GGUFValue) -> [T]?) throws -> [T]? {
             guard let v = file.metadata[key] else { return nil }

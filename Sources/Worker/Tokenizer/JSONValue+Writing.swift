@@ -5,7 +5,7 @@ import Foundation
 extension JSONValue {
     /// Compact JSON text (RFC 8259): non-ASCII written as itself, control characters escaped, integers without a
     /// fraction, other numbers with the digits Swift's shortest round-trip description gives.
-    var serialized: String {
+    package var serialized: String {
         var out = ""
         write(to: &out)
         return out

@@ -3,7 +3,7 @@
 /// Why not `JSONDecoder`: it stores objects in a `[String: …]`, and Swift compares `String`s by canonical
 /// equivalence, so the LLaMA-2 vocabulary's distinct pieces "ί" (U+03AF) and "ί" (U+1F77) would collapse into
 /// one entry. Here members stay an ordered list of pairs and strings keep their exact scalars.
-enum JSONValue {
+package enum JSONValue {
     case null
     case bool(Bool)
     case number(Double)
@@ -12,7 +12,7 @@ enum JSONValue {
     case object([(key: String, value: JSONValue)])
 
     /// Parses a whole document; `file` only labels errors.
-    static func parse(_ bytes: [UInt8], file: String) throws -> JSONValue {
+    package static func parse(_ bytes: [UInt8], file: String) throws -> JSONValue {
         try bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer, file: file)
             let value = try parser.parseValue(depth: 0)

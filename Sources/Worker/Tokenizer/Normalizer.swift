@@ -3,7 +3,7 @@
 /// Implemented: `Sequence`, `Prepend`, `Replace` (string patterns), `Strip`. Unicode normal forms (NFC, NFKC, …)
 /// and `Lowercase` are refused: Swift's tables and casing rules are not guaranteed to match the Rust crate's, and
 /// a refusal is better than ids that differ in rare cases.
-indirect enum Normalizer: Equatable {
+package indirect enum Normalizer: Equatable {
     case sequence([Normalizer])
     /// Puts `prefix` in front of non-empty text (HF leaves empty text empty).
     case prepend([Unicode.Scalar])
@@ -13,7 +13,7 @@ indirect enum Normalizer: Equatable {
     case strip(left: Bool, right: Bool)
 
     /// The factory keyed on `type`.
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         switch try json.type() {
         case "Sequence":
             self = .sequence(try json.field("normalizers").array().map(Normalizer.init(json:)))
@@ -33,7 +33,7 @@ indirect enum Normalizer: Equatable {
         }
     }
 
-    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    package func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         switch self {
         case .sequence(let normalizers):
             return normalizers.reduce(text) { $1.normalize($0) }
@@ -50,7 +50,7 @@ indirect enum Normalizer: Equatable {
         }
     }
 
-    static func replace(_ pattern: [Unicode.Scalar], with content: [Unicode.Scalar],
+    package static func replace(_ pattern: [Unicode.Scalar], with content: [Unicode.Scalar],
                         in text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         // One-scalar patterns (the LLaMA " " → "▁" case) take the fast path over the whole text.
         if pattern.count == 1, content.count == 1 {

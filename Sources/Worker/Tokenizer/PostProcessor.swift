@@ -1,20 +1,21 @@
+import Model
 /// The `post_processor` section: adds special tokens around an encoded single sequence.
 ///
 /// Implemented: `TemplateProcessing` (its `single` template; pairs are not encoded here), `ByteLevel` (which only
 /// adjusts offsets, so leaves ids alone) and `Sequence`.
-indirect enum PostProcessor: Equatable {
+package indirect enum PostProcessor: Equatable {
     case sequence([PostProcessor])
     case template(single: [TemplatePiece])
     case byteLevel
 
     /// One item of a template: the sequence itself, or a special token's ids.
-    enum TemplatePiece: Equatable {
+    package enum TemplatePiece: Equatable {
         case sequence
         case special([TokenID])
     }
 
     /// The factory keyed on `type`.
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         switch try json.type() {
         case "Sequence":
             self = .sequence(try json.field("processors").array().map(PostProcessor.init(json:)))
@@ -40,7 +41,7 @@ indirect enum PostProcessor: Equatable {
         }
     }
 
-    func process(_ ids: [TokenID]) -> [TokenID] {
+    package func process(_ ids: [TokenID]) -> [TokenID] {
         switch self {
         case .sequence(let steps): return steps.reduce(ids) { $1.process($0) }
         case .byteLevel: return ids
@@ -55,8 +56,8 @@ indirect enum PostProcessor: Equatable {
     }
 
     /// The special ids the template puts before / after the sequence (e.g. BOS), in order.
-    var leadingSpecialIDs: [TokenID] { specialIDs(trailing: false) }
-    var trailingSpecialIDs: [TokenID] { specialIDs(trailing: true) }
+    package var leadingSpecialIDs: [TokenID] { specialIDs(trailing: false) }
+    package var trailingSpecialIDs: [TokenID] { specialIDs(trailing: true) }
 
     private func specialIDs(trailing: Bool) -> [TokenID] {
         switch self {

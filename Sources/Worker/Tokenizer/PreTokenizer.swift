@@ -2,7 +2,7 @@
 ///
 /// Implemented: `Sequence`, `Split` (literal or the known regexes, all five behaviours, `invert`), `ByteLevel`
 /// and `Metaspace`. A `null` section means the whole text is one piece, as for LLaMA-2's tokenizer.json.
-indirect enum PreTokenizer: Equatable {
+package indirect enum PreTokenizer: Equatable {
     case sequence([PreTokenizer])
     case split(pattern: SplitPattern, behavior: SplitBehavior, invert: Bool)
     /// Optionally prefixes a space and splits with the GPT-2 regex, then maps every piece's UTF-8 bytes through
@@ -14,12 +14,12 @@ indirect enum PreTokenizer: Equatable {
 
     /// Metaspace's `prepend_scheme`: `first` prefixes only a piece that starts the original text (HF tests
     /// `offsets_original().0 == 0`), so the text after a leading special token gets no "▁".
-    enum PrependScheme: String, Equatable {
+    package enum PrependScheme: String, Equatable {
         case always, never, first
     }
 
     /// The factory keyed on `type`.
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         switch try json.type() {
         case "Sequence":
             self = .sequence(try json.field("pretokenizers").array().map(PreTokenizer.init(json:)))
@@ -55,7 +55,7 @@ indirect enum PreTokenizer: Equatable {
 
     /// Splits every piece further; empty pieces are dropped, as HF's `PreTokenizedString.split` does.
     /// `startsText`: the first piece begins at offset 0 of the original text.
-    func preTokenize(_ pieces: [[Unicode.Scalar]], startsText: Bool = false) -> [[Unicode.Scalar]] {
+    package func preTokenize(_ pieces: [[Unicode.Scalar]], startsText: Bool = false) -> [[Unicode.Scalar]] {
         cut(pieces, startsText: startsText).pieces
     }
 
@@ -100,7 +100,7 @@ indirect enum PreTokenizer: Equatable {
 }
 
 /// What `Split` does with each match (HF `SplitDelimiterBehavior`).
-enum SplitBehavior: String, Equatable {
+package enum SplitBehavior: String, Equatable {
     case removed = "Removed"
     case isolated = "Isolated"
     case mergedWithPrevious = "MergedWithPrevious"
@@ -108,12 +108,12 @@ enum SplitBehavior: String, Equatable {
     case contiguous = "Contiguous"
 
     /// Cuts `text` given the pattern's matches, following `tokenizers/src/tokenizer/normalizer.rs` `split`.
-    func pieces(of text: [Unicode.Scalar], matches: [Range<Int>], invert: Bool) -> [[Unicode.Scalar]] {
+    package func pieces(of text: [Unicode.Scalar], matches: [Range<Int>], invert: Bool) -> [[Unicode.Scalar]] {
         ranges(of: text, matches: matches, invert: invert).map { Array(text[$0]) }
     }
 
     /// The non-empty ranges of `text` that `pieces` cuts out, in order.
-    func ranges(of text: [Unicode.Scalar], matches: [Range<Int>], invert: Bool) -> [Range<Int>] {
+    package func ranges(of text: [Unicode.Scalar], matches: [Range<Int>], invert: Bool) -> [Range<Int>] {
         // Cover the text with (range, isMatch) parts, gaps included.
         var parts: [(range: Range<Int>, isMatch: Bool)] = []
         var previous = 0

@@ -5,20 +5,21 @@
 /// - `\p{N}`: General_Category N* (Nd, Nl, No).
 /// - `\s`: the White_Space property (U+0009–U+000D, U+0020, U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028,
 ///   U+2029, U+202F, U+205F, U+3000). Zero-width space U+200B is *not* whitespace (it is Cf).
-struct ScalarClass: OptionSet {
-    let rawValue: UInt8
-    static let letter = ScalarClass(rawValue: 1)
-    static let number = ScalarClass(rawValue: 2)
-    static let whitespace = ScalarClass(rawValue: 4)
+package struct ScalarClass: OptionSet {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+    package static let letter = ScalarClass(rawValue: 1)
+    package static let number = ScalarClass(rawValue: 2)
+    package static let whitespace = ScalarClass(rawValue: 4)
     /// CR or LF, which the LLaMA-3 regex treats apart from other whitespace.
-    static let lineBreak = ScalarClass(rawValue: 8)
+    package static let lineBreak = ScalarClass(rawValue: 8)
 
     /// A plain bit test. It shadows `SetAlgebra`'s generic `contains`, which unoptimized builds call through
     /// protocol witnesses, several times per scalar in the split regexes.
-    func contains(_ member: ScalarClass) -> Bool { rawValue & member.rawValue == member.rawValue }
+    package func contains(_ member: ScalarClass) -> Bool { rawValue & member.rawValue == member.rawValue }
 
     /// ASCII answers from a table; everything else asks the Unicode property tables.
-    static func of(_ scalar: Unicode.Scalar) -> ScalarClass {
+    package static func of(_ scalar: Unicode.Scalar) -> ScalarClass {
         let value = scalar.value
         if value < 0x80 { return asciiTable[Int(value)] }
         if scalar.properties.isWhitespace { return .whitespace }
@@ -40,7 +41,7 @@ struct ScalarClass: OptionSet {
     }
 
     /// Classes of every scalar of a piece, in order.
-    static func classify(_ scalars: ArraySlice<Unicode.Scalar>) -> [ScalarClass] {
+    package static func classify(_ scalars: ArraySlice<Unicode.Scalar>) -> [ScalarClass] {
         scalars.map(of)
     }
 }

@@ -5,19 +5,19 @@
 /// out of scope. The two regexes below cover GPT-2-style and LLaMA-3-style tokenizers; any other regex is a
 /// thrown `unsupported` error rather than a silent approximation. Matching follows Oniguruma's leftmost,
 /// ordered-alternation, greedy-with-backtracking semantics, worked out per alternative in the comments.
-enum SplitPattern: Equatable {
+package enum SplitPattern: Equatable {
     case literal([Unicode.Scalar])
     case llama3
     case gpt2
 
     /// LLaMA-3's pre-tokenizer regex (also used by many tiktoken-derived tokenizers), as written in tokenizer.json.
-    static let llama3Source =
+    package static let llama3Source =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     /// GPT-2's regex, which `ByteLevel` applies when `use_regex` is true.
-    static let gpt2Source = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    package static let gpt2Source = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
 
     /// Builds from a tokenizer.json `pattern` object: `{"String": "…"}` or `{"Regex": "…"}`.
-    init(json: JSONField) throws {
+    package init(json: JSONField) throws {
         if let literal = json.optionalField("String") {
             self = .literal(Array(try literal.string().unicodeScalars))
         } else if let regex = json.optionalField("Regex") {
@@ -32,7 +32,7 @@ enum SplitPattern: Equatable {
     }
 
     /// The non-overlapping matches in `text`, left to right, as scalar index ranges. Never empty ranges.
-    func matches(in text: [Unicode.Scalar]) -> [Range<Int>] {
+    package func matches(in text: [Unicode.Scalar]) -> [Range<Int>] {
         switch self {
         case .literal(let pattern): return Self.literalMatches(of: pattern, in: text)
         case .llama3, .gpt2:
@@ -49,7 +49,7 @@ enum SplitPattern: Equatable {
         }
     }
 
-    static func literalMatches(of pattern: [Unicode.Scalar], in text: [Unicode.Scalar]) -> [Range<Int>] {
+    package static func literalMatches(of pattern: [Unicode.Scalar], in text: [Unicode.Scalar]) -> [Range<Int>] {
         guard !pattern.isEmpty, pattern.count <= text.count else { return [] }
         var ranges: [Range<Int>] = []
         var i = 0
@@ -66,7 +66,7 @@ enum SplitPattern: Equatable {
 
     /// End of the LLaMA-3 regex match starting at `i`. Every position matches at least one scalar: letters by
     /// alternative 2, numbers by 3, whitespace by 5–7, anything else by 4.
-    static func llama3End(_ s: [Unicode.Scalar], _ cls: [ScalarClass], from i: Int) -> Int {
+    package static func llama3End(_ s: [Unicode.Scalar], _ cls: [ScalarClass], from i: Int) -> Int {
         let n = s.count
         // 1. (?i:'s|'t|'re|'ve|'m|'ll|'d): no alternative is a prefix of another, so order does not matter.
         if let end = contractionEnd(s, from: i, caseInsensitive: true) { return end }
@@ -101,7 +101,7 @@ enum SplitPattern: Equatable {
     }
 
     /// End of the GPT-2 regex match starting at `i`.
-    static func gpt2End(_ s: [Unicode.Scalar], _ cls: [ScalarClass], from i: Int) -> Int {
+    package static func gpt2End(_ s: [Unicode.Scalar], _ cls: [ScalarClass], from i: Int) -> Int {
         let n = s.count
         // 's|'t|'re|'ve|'m|'ll|'d (case-sensitive)
         if let end = contractionEnd(s, from: i, caseInsensitive: false) { return end }
@@ -122,22 +122,22 @@ enum SplitPattern: Equatable {
 
     /// `\s+(?!\S)|\s+` for a whitespace run [i, runEnd): the whole run at the end of text; otherwise the run
     /// less its last scalar (so that scalar can lead the next word), unless that would leave nothing.
-    static func whitespaceEnd(runEnd k: Int, from i: Int, count n: Int) -> Int {
+    package static func whitespaceEnd(runEnd k: Int, from i: Int, count n: Int) -> Int {
         if k == n { return k }
         return k - 1 > i ? k - 1 : k
     }
 
     /// Where `[^\s\p{L}\p{N}]+` starts after an optional U+0020, or nil if no symbol is there.
-    static func optionalSpaceThenSymbol(_ s: [Unicode.Scalar], _ cls: [ScalarClass], from i: Int) -> Int? {
+    package static func optionalSpaceThenSymbol(_ s: [Unicode.Scalar], _ cls: [ScalarClass], from i: Int) -> Int? {
         if s[i] == " ", i + 1 < s.count, isSymbol(cls[i + 1]) { return i + 1 }
         return isSymbol(cls[i]) ? i : nil
     }
 
-    static func isSymbol(_ c: ScalarClass) -> Bool {
+    package static func isSymbol(_ c: ScalarClass) -> Bool {
         !c.contains(.whitespace) && !c.contains(.letter) && !c.contains(.number)
     }
 
-    static func run(_ cls: [ScalarClass], from i: Int, while wanted: ScalarClass) -> Int {
+    package static func run(_ cls: [ScalarClass], from i: Int, while wanted: ScalarClass) -> Int {
         var j = i
         while j < cls.count, cls[j].contains(wanted) { j += 1 }
         return j
@@ -145,7 +145,7 @@ enum SplitPattern: Equatable {
 
     /// End of `'s|'t|'re|'ve|'m|'ll|'d` at `i`, or nil. Case-insensitively Oniguruma also folds U+017F LATIN
     /// SMALL LETTER LONG S to "s" (and nothing else onto these letters).
-    static func contractionEnd(_ s: [Unicode.Scalar], from i: Int, caseInsensitive: Bool) -> Int? {
+    package static func contractionEnd(_ s: [Unicode.Scalar], from i: Int, caseInsensitive: Bool) -> Int? {
         guard s[i] == "'", i + 1 < s.count else { return nil }
         func letter(_ j: Int) -> Unicode.Scalar? {
             guard j < s.count else { return nil }

@@ -4,7 +4,7 @@
 /// code as a real tokenizer.json.
 extension Tokenizer {
     /// Builds from the metadata; `file` labels errors (the GGUF file's path).
-    init(gguf vocabulary: GGUFVocabulary, file: String) throws {
+    package init(gguf vocabulary: GGUFVocabulary, file: String) throws {
         let (root, eosID) = try GGUFTokenizerJSON(vocabulary: vocabulary, file: file).document()
         self.init(sections: try TokenizerJSON(root: JSONField(value: root, path: "", file: file)), eosID: eosID)
     }

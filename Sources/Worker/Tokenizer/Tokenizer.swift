@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// A Hugging Face fast tokenizer loaded from `tokenizer.json`, giving the same ids as `tokenizers` 0.23
 /// (`Tokenizer.encode(text).ids`) for the sections it implements, and refusing files with sections it does not.
@@ -9,8 +10,8 @@ import Foundation
 ///    "legacy" behaviour follows from this: the run after `<s>` gets its own "▁" prefix);
 /// 3. each run is pre-tokenized into words, and each word encoded by the BPE model;
 /// 4. the post-processor adds special tokens (e.g. BOS) when `addSpecialTokens` is true.
-struct Tokenizer {
-    let sections: TokenizerJSON
+package struct Tokenizer {
+    package let sections: TokenizerJSON
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
     /// Added-token text by id: `decode` looks here before the model vocabulary, as HF does.
@@ -18,14 +19,14 @@ struct Tokenizer {
     private let specialIDs: Set<TokenID>
 
     /// The id the post-processor puts first (BOS), if any.
-    let bosID: TokenID?
+    package let bosID: TokenID?
     /// The id the post-processor puts last, else an added token named like an end-of-text token. tokenizer.json
     /// does not record EOS; the model's `config.json` `eos_token_id` is the authority.
-    let eosID: TokenID?
+    package let eosID: TokenID?
     /// One more than the largest id of the model or the added tokens: the rows an embedding needs.
-    let vocabularySize: Int
+    package let vocabularySize: Int
 
-    init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -36,13 +37,13 @@ struct Tokenizer {
     }
 
     /// Builds from the bytes of a tokenizer.json; `file` labels errors.
-    init(json bytes: [UInt8], file: String) throws {
+    package init(json bytes: [UInt8], file: String) throws {
         try self.init(sections: TokenizerJSON(bytes: bytes, file: file))
     }
 
     /// Builds from checked sections. `eosID` is used when the post-processor appends no end token (a GGUF file
     /// names its EOS; tokenizer.json does not).
-    init(sections: TokenizerJSON, eosID knownEOS: TokenID? = nil) {
+    package init(sections: TokenizerJSON, eosID knownEOS: TokenID? = nil) {
         self.sections = sections
         var raw: [(pattern: [Unicode.Scalar], token: AddedToken)] = []
         var normalized: [(pattern: [Unicode.Scalar], token: AddedToken)] = []
@@ -74,7 +75,7 @@ struct Tokenizer {
     }
 
     /// The ids of `text`, with the post-processor's special tokens when `addSpecialTokens` (HF's default).
-    func encode(_ text: String, addSpecialTokens: Bool = true) -> [TokenID] {
+    package func encode(_ text: String, addSpecialTokens: Bool = true) -> [TokenID] {
         var ids: [TokenID] = []
         var cache = BPEModel.Cache()
         // Only the first run of all starts at offset 0 of the original text (Metaspace's "first" scheme asks).
@@ -108,7 +109,7 @@ struct Tokenizer {
 
     /// The text of `ids`. With `skipSpecialTokens` (the default of `tokenizers`' `decode`) special added tokens
     /// are left out; ids that name no token are dropped, as HF does.
-    func decode(_ ids: [TokenID], skipSpecialTokens: Bool = true) -> String {
+    package func decode(_ ids: [TokenID], skipSpecialTokens: Bool = true) -> String {
         let tokens = ids.compactMap { id -> String? in
             if skipSpecialTokens, specialIDs.contains(id) { return nil }
             return addedTokenText[id] ?? sections.model.token(for: id)

@@ -4,7 +4,7 @@
 /// `path` is a dotted JSON path such as `model.merges[12]` or `pre_tokenizer.pretokenizers[0].pattern`, so a
 /// message points at the offending field without opening the file in an editor. For a GGUF file the sections are
 /// built in memory, so such a path names the tokenizer.json section the metadata became; `key` names the GGUF key.
-enum TokenizerError: Error, Equatable, CustomStringConvertible {
+package enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read at all.
     case unreadable(file: String, reason: String)
     /// The bytes are not JSON; `offset` is the byte offset where parsing stopped.
@@ -28,7 +28,7 @@ enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// A GGUF key is missing or inconsistent with the others (an array of the wrong length, an id out of range).
     case malformedGGUF(file: String, key: String, reason: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(file, reason): return "\(file): cannot read: \(reason)"
         case let .malformedJSON(file, offset, reason): return "\(file): bad JSON at byte \(offset): \(reason)"

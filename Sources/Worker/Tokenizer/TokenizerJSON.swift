@@ -2,27 +2,27 @@
 /// section built by its own factory (keyed on the section's `type`).
 ///
 /// `truncation` and `padding` must be `null`: they would change what `encode` returns and are not implemented.
-struct TokenizerJSON {
+package struct TokenizerJSON {
     /// `added_tokens`
-    let addedTokens: [AddedToken]
+    package let addedTokens: [AddedToken]
     /// `normalizer` (null: text is used as is)
-    let normalizer: Normalizer?
+    package let normalizer: Normalizer?
     /// `pre_tokenizer` (null: each text run is one word)
-    let preTokenizer: PreTokenizer?
+    package let preTokenizer: PreTokenizer?
     /// `model`
-    let model: BPEModel
+    package let model: BPEModel
     /// `post_processor` (null: `encode` adds nothing)
-    let postProcessor: PostProcessor?
+    package let postProcessor: PostProcessor?
     /// `decoder` (null: tokens are joined with spaces)
-    let decoder: Decoder?
+    package let decoder: Decoder?
 
     /// Parses and checks a whole file; `file` labels errors.
-    init(bytes: [UInt8], file: String) throws {
+    package init(bytes: [UInt8], file: String) throws {
         try self.init(root: JSONField(value: try JSONValue.parse(bytes, file: file), path: "", file: file))
     }
 
     /// Checks and builds from an already parsed document (or one built in memory, as the GGUF converter does).
-    init(root: JSONField) throws {
+    package init(root: JSONField) throws {
         _ = try root.members()  // the document must be an object
         for refused in ["truncation", "padding"] {
             if let field = root.optionalField(refused) { throw field.unsupported("\(refused) must be null") }

@@ -7,17 +7,18 @@
 // nanoGPT / llm.c, where only 2-D matmul weights decay). The moments are held as LlamaParameters, so they save and
 // load like the weights. It does not compute gradients.
 import Foundation
+import Model
 
-struct AdamW {
-    var beta1: Float
-    var beta2: Float
-    var epsilon: Float
-    var weightDecay: Float
+package struct AdamW {
+    package var beta1: Float
+    package var beta2: Float
+    package var epsilon: Float
+    package var weightDecay: Float
     /// First and second moments, the model's shapes.
-    var m: LlamaParameters
-    var v: LlamaParameters
+    package var m: LlamaParameters
+    package var v: LlamaParameters
 
-    init(config: LlamaConfig, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
+    package init(config: LlamaConfig, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -27,7 +28,7 @@ struct AdamW {
     }
 
     /// Whether tensor `t` is decayed.
-    static func decays(_ t: ParameterTensor) -> Bool {
+    package static func decays(_ t: ParameterTensor) -> Bool {
         switch t {
         case .embedding, .finalNorm: false
         case .lmHead: true
@@ -36,7 +37,7 @@ struct AdamW {
     }
 
     /// One update of `p` with gradients `g` at 1-based step `step` and learning rate `lr`.
-    mutating func update(_ p: inout LlamaParameters, gradients g: LlamaParameters, step: Int, lr: Float) {
+    package mutating func update(_ p: inout LlamaParameters, gradients g: LlamaParameters, step: Int, lr: Float) {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - pow(b1, Float(step)), c2 = 1 - pow(b2, Float(step))
         for t in p.tensors {

@@ -7,17 +7,19 @@
 // `Tokenizer` reads it; since nothing merges, encoding is "BOS, then the text's UTF-8 bytes", which `encode(bytes:)`
 // computes directly for the training corpus (a test checks both agree). It does not learn merges.
 import Foundation
+import Model
+import Tokenizer
 
-enum ByteTokenizer {
-    static let bos: TokenID = 256
-    static let eos: TokenID = 257
-    static let bosToken = "<s>"
-    static let eosToken = "</s>"
+package enum ByteTokenizer {
+    package static let bos: TokenID = 256
+    package static let eos: TokenID = 257
+    package static let bosToken = "<s>"
+    package static let eosToken = "</s>"
     /// Rows of the embedding: 256 bytes, BOS, EOS.
-    static let vocabularySize = 258
+    package static let vocabularySize = 258
 
     /// BOS then the bytes as ids: what the tokenizer.json gives for text whose UTF-8 is `bytes`.
-    static func encode(bytes: [UInt8]) -> [TokenID] {
+    package static func encode(bytes: [UInt8]) -> [TokenID] {
         var ids: [TokenID] = [bos]
         ids.reserveCapacity(bytes.count + 1)
         for b in bytes { ids.append(TokenID(b)) }
@@ -25,7 +27,7 @@ enum ByteTokenizer {
     }
 
     /// The tokenizer.json text, keys in a fixed order so the file is reproducible.
-    static func json() -> String {
+    package static func json() -> String {
         func quoted(_ s: String) -> String {
             let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
             return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
@@ -73,7 +75,7 @@ enum ByteTokenizer {
     }
 
     /// Writes tokenizer.json into `directory`.
-    static func write(to directory: URL) throws {
+    package static func write(to directory: URL) throws {
         try Data(json().utf8).write(to: directory.appendingPathComponent("tokenizer.json"), options: .atomic)
     }
 }

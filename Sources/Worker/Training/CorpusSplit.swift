@@ -6,17 +6,18 @@
 // directory lists them or on their contents. Each split's text is its files' contents in sorted path order, read
 // as Python would (universal newlines), each followed by one blank line. What it records per split (file count,
 // bytes, SHA-256 of the newline-joined sorted path list and of the text) lets anyone check they cut the same corpus.
+import Dataset
 import Foundation
 import Shared
 
-enum CorpusSplit {
+package enum CorpusSplit {
     /// The four splits and the percentage of hash buckets each gets.
-    static let splits: [(name: String, buckets: Range<Int>)] = [
+    package static let splits: [(name: String, buckets: Range<Int>)] = [
         ("train", 0..<92), ("calibration", 92..<94), ("validation", 94..<97), ("test", 97..<100),
     ]
 
     /// Which split a relative path falls in.
-    static func split(of relativePath: String) -> String {
+    package static func split(of relativePath: String) -> String {
         let digest = Digest.sha256(Data(relativePath.utf8))
         let value = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let bucket = Int(value % 100)
@@ -24,7 +25,7 @@ enum CorpusSplit {
     }
 
     /// Relative paths of the files under `root` whose names end in `suffix`, sorted by their UTF-8 bytes.
-    static func files(under root: URL, suffix: String) throws -> [String] {
+    package static func files(under root: URL, suffix: String) throws -> [String] {
         let base = root.standardizedFileURL.path
         guard let walker = FileManager.default.enumerator(atPath: base) else {
             throw DatasetError.unreadable(path: base, reason: "not a readable directory")
@@ -41,13 +42,13 @@ enum CorpusSplit {
     }
 
     /// One split's record.
-    struct Record: Codable {
-        var files: Int
-        var bytes: Int
-        var fileListSHA256: String
-        var textSHA256: String
+    package struct Record: Codable {
+        package var files: Int
+        package var bytes: Int
+        package var fileListSHA256: String
+        package var textSHA256: String
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case files, bytes
             case fileListSHA256 = "file_list_sha256"
             case textSHA256 = "text_sha256"
@@ -55,7 +56,7 @@ enum CorpusSplit {
     }
 
     /// Writes `<split>.txt` for every split into `output` and returns each split's record.
-    static func write(root: URL, suffix: String, output: URL) throws -> [String: Record] {
+    package static func write(root: URL, suffix: String, output: URL) throws -> [String: Record] {
         let paths = try files(under: root, suffix: suffix)
         guard !paths.isEmpty else {
             throw DatasetError.unreadable(path: root.path, reason: "no files ending in \(suffix)")
@@ -80,5 +81,5 @@ enum CorpusSplit {
         return records
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    package static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }

@@ -6,11 +6,13 @@
 // the `state_dict` names (TensorNames), (out, in) shapes, every tensor in that dtype, `__metadata__ {"format":
 // "pt"}` as torch's `save_file` writes; no `lm_head.weight` when tied (transformers re-ties it on load). Weights
 // are rounded to the dtype here; evaluate the written file, not the Float32 parameters, to report what ships.
+import Engine
 import Foundation
+import Model
 
-enum HFExport {
+package enum HFExport {
     /// config.json's text for `c` stored as `torchDtype`.
-    static func configJSON(_ c: LlamaConfig, torchDtype: String, bosID: Int? = Int(ByteTokenizer.bos),
+    package static func configJSON(_ c: LlamaConfig, torchDtype: String, bosID: Int? = Int(ByteTokenizer.bos),
                            eosID: Int? = Int(ByteTokenizer.eos)) -> String {
         func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : "\(x)" }
         let fields: [(String, String)] = [
@@ -44,7 +46,7 @@ enum HFExport {
     }
 
     /// Writes config.json, model.safetensors (every tensor as `dtype`) and tokenizer.json into `directory`.
-    static func write(_ p: LlamaParameters, dtype: DType, torchDtype: String, to directory: URL) throws {
+    package static func write(_ p: LlamaParameters, dtype: DType, torchDtype: String, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var writer = SafeTensorsWriter()
         writer.metadata = ["format": "pt"]

@@ -6,18 +6,22 @@
 // (and at the end) it writes the resumable checkpoint and the Hugging Face export of the current weights. Each step
 // and each validation is one JSON line in `training-log.jsonl`; progress goes to stderr through ProgressLine. It
 // does not tokenize or split the corpus (TrainCommand and CorpusSplit do).
+import Dataset
+import Engine
 import Foundation
+import Shared
+import Model
 
-final class Trainer {
-    let config: TrainingConfig
-    let model: LlamaConfig
-    let train: [TokenID]          // (N) the training stream
-    let validation: Windows       // (E, T) fixed validation windows
-    let output: URL
+package final class Trainer {
+    package let config: TrainingConfig
+    package let model: LlamaConfig
+    package let train: [TokenID]          // (N) the training stream
+    package let validation: Windows       // (E, T) fixed validation windows
+    package let output: URL
     private let engine: Backward
     private var log: FileHandle?
 
-    init(config: TrainingConfig, train: [TokenID], validation: Windows, output: URL) throws {
+    package init(config: TrainingConfig, train: [TokenID], validation: Windows, output: URL) throws {
         self.config = config
         model = config.llamaConfig
         try model.validate(file: "training config")
@@ -30,11 +34,11 @@ final class Trainer {
         engine = Backward(config: model, seqlen: config.seqlen, windows: config.batchWindows)
     }
 
-    var checkpointURL: URL { output.appendingPathComponent(TrainingState.fileName) }
-    var logURL: URL { output.appendingPathComponent("training-log.jsonl") }
+    package var checkpointURL: URL { output.appendingPathComponent(TrainingState.fileName) }
+    package var logURL: URL { output.appendingPathComponent("training-log.jsonl") }
 
     /// A fresh model and optimizer, or the checkpoint in `output` when `resume`.
-    func initialState(resume: Bool) throws -> TrainingState {
+    package func initialState(resume: Bool) throws -> TrainingState {
         let fresh = AdamW(config: model, beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon,
                           weightDecay: config.weightDecay)
         if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
@@ -46,14 +50,14 @@ final class Trainer {
     }
 
     /// Step `step`'s windows: (B·T) ids, from a generator seeded by (seed, step).
-    func batch(step: Int) -> [TokenID] {
+    package func batch(step: Int) -> [TokenID] {
         var rng = SplitMix64(seed: config.seed, stream: UInt64(step))
         let offsets = (0..<config.batchWindows).map { _ in rng.below(train.count - config.seqlen + 1) }
         return Windows(stream: train, offsets: offsets, seqlen: config.seqlen).tokens
     }
 
     /// Mean loss over the validation windows, B at a time.
-    func validationLoss(_ p: LlamaParameters) throws -> Double {
+    package func validationLoss(_ p: LlamaParameters) throws -> Double {
         var total = 0.0
         var start = 0
         while start < validation.count {
@@ -68,7 +72,7 @@ final class Trainer {
     /// Trains from the checkpoint (when `resume`) or from scratch to `config.steps`, or only to step `until` (then
     /// checkpoints; the schedule stays that of `config.steps`); returns the last counters.
     @discardableResult
-    func run(resume: Bool, until: Int? = nil) throws -> TrainingState.Counters {
+    package func run(resume: Bool, until: Int? = nil) throws -> TrainingState.Counters {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         var state = try initialState(resume: resume)
         try openLog(append: resume && state.counters.step > 0)
@@ -125,7 +129,7 @@ final class Trainer {
     }
 
     /// The checkpoint, then the Hugging Face export of the same weights.
-    func save(_ state: TrainingState) throws {
+    package func save(_ state: TrainingState) throws {
         try state.write(to: checkpointURL)
         try HFExport.write(state.parameters, dtype: try config.exportDType, torchDtype: config.model.torchDtype, to: output)
     }
@@ -143,7 +147,7 @@ final class Trainer {
         log?.write(data + Data("\n".utf8))
     }
 
-    static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)

@@ -4,23 +4,24 @@
 // rest drives Trainer. Nothing here is derived from the data except through `vocab_size`, which must match the
 // tokenizer (258 for the byte vocabulary).
 import Foundation
+import Model
 
-struct TrainingConfig: Codable, Equatable {
-    struct Model: Codable, Equatable {
-        var hiddenSize: Int
-        var intermediateSize: Int
-        var numHiddenLayers: Int
-        var numAttentionHeads: Int
-        var numKeyValueHeads: Int
-        var vocabSize: Int
-        var maxPositionEmbeddings: Int
-        var rmsNormEps: Double
-        var ropeTheta: Double
-        var tieWordEmbeddings: Bool
+package struct TrainingConfig: Codable, Equatable {
+    package struct Model: Codable, Equatable {
+        package var hiddenSize: Int
+        package var intermediateSize: Int
+        package var numHiddenLayers: Int
+        package var numAttentionHeads: Int
+        package var numKeyValueHeads: Int
+        package var vocabSize: Int
+        package var maxPositionEmbeddings: Int
+        package var rmsNormEps: Double
+        package var ropeTheta: Double
+        package var tieWordEmbeddings: Bool
         /// The dtype of the exported `model.safetensors`: "bfloat16", "float16" or "float32".
-        var torchDtype: String
+        package var torchDtype: String
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
             case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
             case numKeyValueHeads = "num_key_value_heads", vocabSize = "vocab_size"
@@ -29,30 +30,30 @@ struct TrainingConfig: Codable, Equatable {
         }
     }
 
-    var model: Model
+    package var model: Model
     /// T: tokens per training window.
-    var seqlen: Int
+    package var seqlen: Int
     /// B: windows per optimizer step.
-    var batchWindows: Int
-    var steps: Int
-    var learningRate: Float
-    var minLearningRate: Float
-    var warmupSteps: Int
-    var weightDecay: Float
-    var beta1: Float
-    var beta2: Float
-    var epsilon: Float
+    package var batchWindows: Int
+    package var steps: Int
+    package var learningRate: Float
+    package var minLearningRate: Float
+    package var warmupSteps: Int
+    package var weightDecay: Float
+    package var beta1: Float
+    package var beta2: Float
+    package var epsilon: Float
     /// Global gradient-norm clip (0: none).
-    var gradClip: Float
+    package var gradClip: Float
     /// Standard deviation of the normal initialisation of matrices and embedding (transformers' initializer_range).
-    var initStd: Float
-    var evalEvery: Int
+    package var initStd: Float
+    package var evalEvery: Int
     /// Validation windows of `seqlen` (the first ones of the validation stream).
-    var evalWindows: Int
-    var checkpointEvery: Int
-    var seed: UInt64
+    package var evalWindows: Int
+    package var checkpointEvery: Int
+    package var seed: UInt64
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case model, seqlen, steps, seed
         case batchWindows = "batch_windows", learningRate = "learning_rate", minLearningRate = "min_learning_rate"
         case warmupSteps = "warmup_steps", weightDecay = "weight_decay", beta1 = "beta1", beta2 = "beta2"
@@ -60,7 +61,7 @@ struct TrainingConfig: Codable, Equatable {
         case evalWindows = "eval_windows", checkpointEvery = "checkpoint_every"
     }
 
-    static func load(_ url: URL) throws -> TrainingConfig {
+    package static func load(_ url: URL) throws -> TrainingConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigError.unreadable(file: url.path, reason: error.localizedDescription)
@@ -71,7 +72,7 @@ struct TrainingConfig: Codable, Equatable {
     }
 
     /// The Hugging Face config this model is exported with.
-    var llamaConfig: LlamaConfig {
+    package var llamaConfig: LlamaConfig {
         LlamaConfig(
             architectures: ["LlamaForCausalLM"], modelType: "llama", hiddenSize: model.hiddenSize,
             intermediateSize: model.intermediateSize, numAttentionHeads: model.numAttentionHeads,
@@ -82,7 +83,7 @@ struct TrainingConfig: Codable, Equatable {
     }
 
     /// The safetensors dtype of `torch_dtype`.
-    var exportDType: DType {
+    package var exportDType: DType {
         get throws {
             switch model.torchDtype {
             case "bfloat16": return .bf16

@@ -5,29 +5,31 @@
 // `trainer_state` holding their JSON. The file is written beside its destination and renamed (SafeTensorsWriter),
 // so a run killed mid-write keeps its previous checkpoint. The data order needs no generator state: step s's
 // windows come from SplitMix64(seed, s) (Random.swift).
+import Engine
 import Foundation
+import Model
 
-struct TrainingState {
-    struct Counters: Codable, Equatable {
-        var step: Int
-        var tokens: Int
-        var seconds: Double
-        var bestValidationLoss: Double?
-        var seed: UInt64
+package struct TrainingState {
+    package struct Counters: Codable, Equatable {
+        package var step: Int
+        package var tokens: Int
+        package var seconds: Double
+        package var bestValidationLoss: Double?
+        package var seed: UInt64
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case step, tokens, seconds, seed
             case bestValidationLoss = "best_validation_loss"
         }
     }
 
-    var parameters: LlamaParameters
-    var optimizer: AdamW
-    var counters: Counters
+    package var parameters: LlamaParameters
+    package var optimizer: AdamW
+    package var counters: Counters
 
-    static let fileName = "checkpoint.safetensors"
+    package static let fileName = "checkpoint.safetensors"
 
-    func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         var writer = SafeTensorsWriter()
         let c = parameters.config
         for t in parameters.tensors {
@@ -41,7 +43,7 @@ struct TrainingState {
     }
 
     /// Reads a checkpoint written by `write` for a model of `config`, into an optimizer configured like `optimizer`.
-    static func read(_ url: URL, config: LlamaConfig, optimizer: AdamW) throws -> TrainingState {
+    package static func read(_ url: URL, config: LlamaConfig, optimizer: AdamW) throws -> TrainingState {
         let file = try SafeTensorsFile(path: url.path)
         var p = LlamaParameters(zeros: config)
         var opt = optimizer

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Dataset
 
 /// Reading corpora: text, JSON lines (plain and gzip), uint32 token files, and every malformed input as an error.
 @Suite struct DatasetSourceTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Worker
+@testable import Dataset
 
 /// `PythonRandom` against CPython 3.11: each vector was printed by
 /// `python3 -c 'import random; random.seed(S); print([random.randint(0,1983) for _ in range(8)],

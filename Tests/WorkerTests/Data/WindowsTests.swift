@@ -1,5 +1,6 @@
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Dataset
 
 /// Cutting evaluation and calibration windows from a token stream.
 @Suite struct WindowsTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
+@testable import Engine
 
 /// Bad GGUF files, each a clear error naming what is wrong, never a crash; and a fuzzer over the header.
 @Suite("GGUF hostile input")

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Worker
+@testable import Model
+@testable import Engine
 
 /// A small, valid llama GGUF written by GGUFWriter: one block, width 64, 2 query heads over 1 key/value head,
 /// SwiGLU 128, a 40-token byte-level vocabulary; F32 norms, F16 or another type for the matrices. Tests mutate its

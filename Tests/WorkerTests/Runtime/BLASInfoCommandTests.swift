@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 import Testing
 import TestSupport
-@testable import Worker
+@testable import Engine
 
 /// `prunerzero-worker blas-info` run as a child process of the built binary, with controlled environments.
 @Suite struct BLASInfoCommandTests {
@@ -14,7 +14,7 @@ import TestSupport
 
     struct Run {
         let status: Int32
-        let report: BLASInfoCommand.Report?
+        let report: BLASInfo.Report?
         let stderr: String
     }
 
@@ -28,7 +28,7 @@ import TestSupport
         let outcome = try BuiltBinary.run("prunerzero-worker", ["blas-info", "--json", "--size", "0"],
                                           environment: environment)
         return Run(status: outcome.status,
-                   report: try? JSONDecoder().decode(BLASInfoCommand.Report.self, from: Data(outcome.stdout.utf8)),
+                   report: try? JSONDecoder().decode(BLASInfo.Report.self, from: Data(outcome.stdout.utf8)),
                    stderr: outcome.stderr)
     }
 

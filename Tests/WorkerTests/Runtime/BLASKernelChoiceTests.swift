@@ -1,5 +1,5 @@
 import Testing
-@testable import Worker
+@testable import Engine
 
 /// The kernel decision on tables: CPU flags × OpenBLAS's own pick × environment.
 @Suite struct BLASKernelChoiceTests {

@@ -1,6 +1,6 @@
 import XCTest
 @testable import Shared
-@testable import Worker
+@testable import Serve
 
 /// Lease keeping in memory: a fake clock and heartbeat outcomes in, actions out; no sockets, no sleeps.
 final class HeartbeatMachineTests: XCTestCase {

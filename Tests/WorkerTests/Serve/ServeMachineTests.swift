@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Shared
-@testable import Worker
+@testable import Serve
 
 /// The worker loop in memory: replies in, actions out.
 final class ServeMachineTests: XCTestCase {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Tokenizer
+@testable import Dataset
+@testable import Training
 
 /// The byte vocabulary's tokenizer.json, read by our Hugging Face tokenizer, encodes exactly as the trainer's
 /// direct byte encoding, and decodes back to the text.

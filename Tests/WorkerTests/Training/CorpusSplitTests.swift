@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Training
 
 /// The by-file split depends only on the relative path (values from an independent Python computation:
 /// int.from_bytes(sha256(path)[:8], "big") % 100).

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Worker
+@testable import Dataset
+@testable import Training
 
 /// Where the committed model and the corpus it was trained on live, for the tests that check them.
 enum ShippedModel {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
+@testable import Dataset
+@testable import Engine
+@testable import Training
 
 /// The committed model: files laid out as transformers' LlamaForCausalLM expects (checked on the files, without
 /// transformers), small, and reproducing its recorded validation perplexity on the recorded slice.

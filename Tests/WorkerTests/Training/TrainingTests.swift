@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import Worker
+@testable import Model
+@testable import Tokenizer
+@testable import Dataset
+@testable import Training
 
 /// The training loop on a tiny model and a synthetic corpus (no files needed): it learns, it resumes exactly, and
 /// its optimizer and schedule compute what their formulas say.

@@ -4,7 +4,7 @@
 /// Why: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not know recent Xeons (e.g. family 6 model 207) and falls back
 /// to its SSE3 "Prescott" kernels, about 5× slower in sgemm than the SkylakeX/Cooperlake kernels those CPUs run.
 /// OpenBLAS reads `OPENBLAS_CORETYPE` only while it loads (before `main`), hence a re-exec to change it.
-enum BLASKernelChoice: Equatable {
+package enum BLASKernelChoice: Equatable {
     /// Run as we are.
     case keep(KeepReason)
     /// Re-execute with `OPENBLAS_CORETYPE=coretype`; `defaultCorename` is what OpenBLAS picked on its own.
@@ -12,7 +12,7 @@ enum BLASKernelChoice: Equatable {
     /// We are the re-executed process: run the self-check on the kernel we chose.
     case verify(coretype: String)
 
-    enum KeepReason: Equatable {
+    package enum KeepReason: Equatable {
         /// `PRUNERZERO_BLAS_SELECT=0`.
         case disabled
         /// `OPENBLAS_CORETYPE` was set by the user (some machines set it because other kernels crash there).
@@ -26,20 +26,20 @@ enum BLASKernelChoice: Equatable {
     }
 
     /// Environment variables this decision reads and `BLASRuntime` writes.
-    enum Env {
-        static let coretype = "OPENBLAS_CORETYPE"
+    package enum Env {
+        package static let coretype = "OPENBLAS_CORETYPE"
         /// "0" turns the selection off.
-        static let select = "PRUNERZERO_BLAS_SELECT"
+        package static let select = "PRUNERZERO_BLAS_SELECT"
         /// Set on re-exec, so the child neither loops nor mistakes our choice for the user's: "selected" or
         /// "fallback:<rejected coretype>".
-        static let marker = "PRUNERZERO_BLAS_REEXEC"
+        package static let marker = "PRUNERZERO_BLAS_REEXEC"
         /// OpenBLAS's own pick, handed to the re-executed process for its log line.
-        static let defaultCorename = "PRUNERZERO_BLAS_DEFAULT"
+        package static let defaultCorename = "PRUNERZERO_BLAS_DEFAULT"
         /// For tests: the corename `BLASRuntime` passes here instead of OpenBLAS's answer.
-        static let pretendCorename = "PRUNERZERO_BLAS_PRETEND_CORENAME"
+        package static let pretendCorename = "PRUNERZERO_BLAS_PRETEND_CORENAME"
     }
 
-    static func decide(flags: Set<String>, corename: String, environment: [String: String]) -> BLASKernelChoice {
+    package static func decide(flags: Set<String>, corename: String, environment: [String: String]) -> BLASKernelChoice {
         if environment[Env.select] == "0" { return .keep(.disabled) }
         let marker = environment[Env.marker] ?? ""
         if marker.hasPrefix("fallback:") { return .keep(.fallback(rejected: String(marker.dropFirst(9)))) }
@@ -54,7 +54,7 @@ enum BLASKernelChoice: Equatable {
     }
 
     /// The fastest family of Debian's OpenBLAS 0.3.21 that the flags allow, or nil below AVX2.
-    static func bestCoretype(flags: Set<String>) -> String? {
+    package static func bestCoretype(flags: Set<String>) -> String? {
         let avx512 = ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy(flags.contains)
         if avx512 && flags.contains("avx512_bf16") { return "Cooperlake" }
         if avx512 { return "SkylakeX" }
@@ -64,7 +64,7 @@ enum BLASKernelChoice: Equatable {
 
     /// The instruction-set tier of the CPUs an `openblas_get_corename()` family is for: 0 SSE-only, 1 AVX,
     /// 2 AVX2+FMA, 3 AVX-512, 4 AVX-512 BF16, 5 AMX. Nil for names not listed (the 0.3.21 names plus Sapphire Rapids).
-    static func rank(of corename: String) -> Int? {
+    package static func rank(of corename: String) -> Int? {
         switch corename.lowercased() {
         case "unknown", "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2", "penryn",
              "dunnington", "nehalem", "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "bobcat":

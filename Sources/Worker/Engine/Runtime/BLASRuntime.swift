@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import Synchronization
 
 /// Start-up kernel selection for OpenBLAS: picks the fastest kernel family this CPU supports when OpenBLAS's own
 /// detection falls short, by re-executing the worker with `OPENBLAS_CORETYPE` set (OpenBLAS reads it only while
@@ -9,26 +10,27 @@ import Foundation
 /// ArgumentParser runs). An `OPENBLAS_CORETYPE` already in the environment is never changed.
 /// `PRUNERZERO_BLAS_PRETEND_CORENAME=Prescott` makes the decision believe OpenBLAS picked that family, so the
 /// re-exec path can be exercised (and tested) on machines where OpenBLAS already picks the best kernel.
-enum BLASRuntime {
+package enum BLASRuntime {
     /// How the running kernel came to be; recorded for `blas-info`.
-    struct Outcome {
-        let corename: String
-        let threads: Int
+    package struct Outcome: Sendable {
+        package let corename: String
+        package let threads: Int
         /// "prunerzero", "environment" or "openblas".
-        let chosenBy: String
-        let detail: String
-        let selfCheck: BLASSelfCheck.Result?
+        package let chosenBy: String
+        package let detail: String
+        package let selfCheck: BLASSelfCheck.Result?
 
-        var logLine: String {
+        package var logLine: String {
             "prunerzero-worker: OpenBLAS kernel \(corename), \(threads) threads, chosen by \(chosenBy) (\(detail))"
         }
     }
 
     /// Set by `selectFastestKernel()`; nil when the worker's code runs without it (tests).
-    private(set) static var outcome: Outcome?
+    package static var outcome: Outcome? { recorded.withLock { $0 } }
+    private static let recorded = Mutex<Outcome?>(nil)
 
     /// Call first thing in `main`. Either returns (the kernel is settled and logged) or replaces the process.
-    static func selectFastestKernel() {
+    package static func selectFastestKernel() {
         let environment = ProcessInfo.processInfo.environment
         let flags = CPUFlags.current()
         let corename = String(cString: openblas_get_corename())
@@ -76,7 +78,7 @@ enum BLASRuntime {
     private static func record(_ corename: String, _ by: String, _ detail: String, _ check: BLASSelfCheck.Result?) {
         let result = Outcome(corename: corename, threads: Int(openblas_get_num_threads()), chosenBy: by,
                              detail: detail, selfCheck: check)
-        outcome = result
+        recorded.withLock { $0 = result }
         logLine(result.logLine)
     }
 

@@ -7,27 +7,27 @@ import COpenBLAS
 /// Tolerance: |c − ref| ≤ 2·(K + 2)·ε_f32 · (|α|·Σ_k |a_ik·b_kj| + |β·c0_ij|) per element, twice the textbook
 /// worst-case bound γ_K of a K-term float32 dot product (ε_f32 = 2⁻²³), so any correct blocking or FMA order passes
 /// and a wrong kernel (errors of order the values themselves) fails.
-enum BLASSelfCheck {
-    struct Case: CustomStringConvertible {
-        let m: Int, n: Int, k: Int
-        let transA: Bool, transB: Bool
-        var description: String { "\(m)×\(n)×\(k)\(transA ? " Aᵀ" : "")\(transB ? " Bᵀ" : "")" }
+package enum BLASSelfCheck {
+    package struct Case: CustomStringConvertible {
+        package let m: Int, n: Int, k: Int
+        package let transA: Bool, transB: Bool
+        package var description: String { "\(m)×\(n)×\(k)\(transA ? " Aᵀ" : "")\(transB ? " Bᵀ" : "")" }
     }
 
-    struct Result {
-        let passed: Bool
+    package struct Result: Sendable {
+        package let passed: Bool
         /// Largest |c − ref| / tolerance over all cases (≤ 1 passes).
-        let worstRatio: Double
-        let worstCase: String
+        package let worstRatio: Double
+        package let worstCase: String
     }
 
-    static let cases = [
+    package static let cases = [
         Case(m: 37, n: 53, k: 29, transA: false, transB: false),
         Case(m: 29, n: 37, k: 53, transA: true, transB: true),
         Case(m: 256, n: 256, k: 256, transA: false, transB: false),
     ]
 
-    static func run() -> Result {
+    package static func run() -> Result {
         var worst = (ratio: 0.0, name: "")
         for c in cases {
             let ratio = worstRatio(c)

@@ -1,3 +1,4 @@
+import Model
 // DeterminismBound: how far a different summation order (another OpenBLAS core type, the baseline kernels' sgemm
 // attention, or PyTorch) may move the engine's results, from the sizes and magnitudes involved
 // (README, "Determinism"). Not a measurement: nothing here depends on what one CPU produced.

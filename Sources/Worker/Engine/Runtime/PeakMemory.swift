@@ -1,14 +1,14 @@
 // PeakMemory: the process's peak resident set, for the reports of eval and prune.
 import Foundation
 
-enum PeakMemory {
+package enum PeakMemory {
     /// Peak resident set size so far, in bytes (getrusage's ru_maxrss, which Linux gives in KiB).
-    static var residentBytes: Int {
+    package static var residentBytes: Int {
         var usage = rusage()
         guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
         return Int(usage.ru_maxrss) * 1024
     }
 
     /// "189.2 MB".
-    static func describe(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+    package static func describe(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
 }

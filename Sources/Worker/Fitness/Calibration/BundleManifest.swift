@@ -6,56 +6,56 @@ import Shared
 /// It holds no timestamps or host names, so calibrating the same model on the same data with the same parameters
 /// writes the same bytes; the SHA-256 of those bytes is the bundle's **identity**. Two workers with the same identity
 /// compute the same fitness for the same request; the coordinator refuses a worker whose identity differs.
-struct BundleManifest: Codable, Equatable {
-    static let currentFormat = "prunerzero-bundle/1"
+package struct BundleManifest: Codable, Equatable {
+    package static let currentFormat = "prunerzero-bundle/1"
 
     /// A file's size and content hash.
-    struct FileDigest: Codable, Equatable {
-        var bytes: Int
-        var sha256: String
+    package struct FileDigest: Codable, Equatable {
+        package var bytes: Int
+        package var sha256: String
 
-        static func of(_ url: URL) throws -> FileDigest {
+        package static func of(_ url: URL) throws -> FileDigest {
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
             return FileDigest(bytes: size, sha256: Digest.hex(try Digest.sha256(fileAt: url)))
         }
     }
 
     /// Where windows were cut from and which ones.
-    struct WindowSet: Codable, Equatable {
+    package struct WindowSet: Codable, Equatable {
         /// The corpus file as given on the command line, and its content hash.
-        var source: String
-        var sourceSHA256: String
+        package var source: String
+        package var sourceSHA256: String
         /// Window count and start offsets in the tokenized stream.
-        var windows: Int
-        var offsets: [Int]
+        package var windows: Int
+        package var offsets: [Int]
         /// The seed the offsets were drawn with (Python's random, as the reference), or nil when given explicitly.
-        var seed: Int?
+        package var seed: Int?
         /// The bundle file holding the windows' tokens, (windows, seqlen) uint32 little-endian.
-        var file: String
+        package var file: String
     }
 
-    var format = Self.currentFormat
+    package var format = Self.currentFormat
     /// The model directory as given (a hint: workers may pass their own path, checked against `modelFiles`).
-    var modelDirectory: String
+    package var modelDirectory: String
     /// config.json, tokenizer.json (when present), the safetensors index and shards.
-    var modelFiles: [String: FileDigest]
-    var seqlen: Int
-    var calibration: WindowSet
-    var evaluation: WindowSet
-    var test: WindowSet?
+    package var modelFiles: [String: FileDigest]
+    package var seqlen: Int
+    package var calibration: WindowSet
+    package var evaluation: WindowSet
+    package var test: WindowSet?
     /// How G was made: G = sqrt(Σ_windows (scale·∂L/∂W)²) over the calibration windows, stored as `gradientDType`.
-    var gradientScale: Double = 100
-    var gradientDType: String = "F32"
+    package var gradientScale: Double = 100
+    package var gradientDType: String = "F32"
     /// The bundle's own files (gradients.safetensors, activations.safetensors, the window token files).
-    var files: [String: FileDigest]
+    package var files: [String: FileDigest]
 
     /// The manifest's canonical bytes: sorted keys, pretty printed, so equal manifests are equal files.
-    func encoded() throws -> Data {
+    package func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 
     /// SHA-256 of the canonical bytes, in hex.
-    func identity() throws -> String { Digest.hex(Digest.sha256(try encoded())) }
+    package func identity() throws -> String { Digest.hex(Digest.sha256(try encoded())) }
 }

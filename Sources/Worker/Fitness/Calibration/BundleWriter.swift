@@ -1,33 +1,40 @@
+import Dataset
+import Engine
 import Foundation
+import Model
 
 /// Writes a calibrated bundle atomically: everything goes into a hidden sibling directory which is renamed into
 /// place at the end, so a killed calibration leaves no half-written bundle (only a `.partial` directory, removed by
 /// the next attempt).
-struct BundleWriter {
+package struct BundleWriter {
     /// Windows and where they came from.
-    struct Source {
-        var windows: Windows
-        var corpusPath: String
-        var seed: Int?
+    package struct Source {
+        package var windows: Windows
+        package var corpusPath: String
+        package var seed: Int?
+
+        package init(windows: Windows, corpusPath: String, seed: Int? = nil) {
+            self.windows = windows; self.corpusPath = corpusPath; self.seed = seed
+        }
     }
 
     /// The model calibrated: a Hugging Face directory or a GGUF file.
-    var model: ModelPath
+    package var model: ModelPath
     /// As recorded in the manifest (e.g. relative, as typed): a hint for workers.
-    var modelDirectoryAsGiven: String
-    var config: LlamaConfig
-    var seqlen: Int
-    var calibration: Source
-    var evaluation: Source
-    var test: Source?
+    package var modelDirectoryAsGiven: String
+    package var config: LlamaConfig
+    package var seqlen: Int
+    package var calibration: Source
+    package var evaluation: Source
+    package var test: Source?
     /// G and dense X per linear (`PrunableLinear.name(layer:)`).
-    var gradients: [String: [Float]]
-    var activations: [String: [Float]]
+    package var gradients: [String: [Float]]
+    package var activations: [String: [Float]]
     /// Store G as float16, as the reference does (rounding flips a few mask entries); Float32 by default.
-    var gradientsAsFloat16 = false
+    package var gradientsAsFloat16 = false
 
     @discardableResult
-    func write(to destination: URL, replace: Bool = false) throws -> BundleManifest {
+    package func write(to destination: URL, replace: Bool = false) throws -> BundleManifest {
         let fm = FileManager.default
         if fm.fileExists(atPath: destination.path) && !replace { throw BundleError.alreadyExists(path: destination.path) }
         let partial = destination.deletingLastPathComponent()
@@ -86,11 +93,25 @@ struct BundleWriter {
 
     /// The model files a fitness depends on (config, tokenizer, safetensors index and shards; or the GGUF file),
     /// by name in `model.filesDirectory`.
-    static func modelFiles(_ model: ModelPath) throws -> [String: BundleManifest.FileDigest] {
+    package static func modelFiles(_ model: ModelPath) throws -> [String: BundleManifest.FileDigest] {
         var files: [String: BundleManifest.FileDigest] = [:]
         for name in try model.identifyingFiles() {
             files[name] = try .of(model.filesDirectory.appendingPathComponent(name))
         }
         return files
+    }
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(model: ModelPath, modelDirectoryAsGiven: String, config: LlamaConfig, seqlen: Int, calibration: Source, evaluation: Source, test: Source? = nil, gradients: [String: [Float]], activations: [String: [Float]], gradientsAsFloat16: Bool = false) {
+        self.model = model
+        self.modelDirectoryAsGiven = modelDirectoryAsGiven
+        self.config = config
+        self.seqlen = seqlen
+        self.calibration = calibration
+        self.evaluation = evaluation
+        self.test = test
+        self.gradients = gradients
+        self.activations = activations
+        self.gradientsAsFloat16 = gradientsAsFloat16
     }
 }

@@ -1,4 +1,6 @@
+import Dataset
 import Foundation
+import Model
 import Shared
 
 /// A calibrated bundle on disk, opened and checked: the manifest, its identity, the dense model it was made from,
@@ -15,20 +17,20 @@ import Shared
 ///
 /// Opening checks every bundle file's size, the model's files' sizes, and (for bundles and models under 1 GiB, or
 /// when asked) their SHA-256, so a truncated, corrupt or swapped file is a clear error naming it.
-struct CalibratedBundle {
-    let directory: URL
-    let manifest: BundleManifest
-    let identity: String
+package struct CalibratedBundle {
+    package let directory: URL
+    package let manifest: BundleManifest
+    package let identity: String
     /// The model as found: a Hugging Face directory or a GGUF file.
-    let modelPath: ModelPath
-    var modelDirectory: URL { modelPath.url }
-    let model: ModelWeights
-    let data: CalibrationData
-    let testTokens: [TokenID]?
+    package let modelPath: ModelPath
+    package var modelDirectory: URL { modelPath.url }
+    package let model: ModelWeights
+    package let data: CalibrationData
+    package let testTokens: [TokenID]?
 
-    static let verifyAutomaticallyBelow = 1 << 30
+    package static let verifyAutomaticallyBelow = 1 << 30
 
-    init(directory: URL, model modelOverride: URL? = nil, verifyHashes: Bool? = nil) throws {
+    package init(directory: URL, model modelOverride: URL? = nil, verifyHashes: Bool? = nil) throws {
         self.directory = directory
         let manifestURL = directory.appendingPathComponent("manifest.json")
         guard let bytes = FileManager.default.contents(atPath: manifestURL.path) else {
@@ -68,7 +70,7 @@ struct CalibratedBundle {
     }
 
     /// Sizes always; hashes when asked, or by default when the files total under 1 GiB.
-    static func check(_ files: [String: BundleManifest.FileDigest], in directory: URL, verify: Bool?) throws {
+    package static func check(_ files: [String: BundleManifest.FileDigest], in directory: URL, verify: Bool?) throws {
         let total = files.values.reduce(0) { $0 + $1.bytes }
         let hash = verify ?? (total < verifyAutomaticallyBelow)
         for (name, digest) in files.sorted(by: { $0.key < $1.key }) {
@@ -87,7 +89,7 @@ struct CalibratedBundle {
     }
 
     /// G (out, in), read on demand, and dense X (in) for every linear, checked against the model's shapes.
-    static func readStatistics(_ directory: URL, config: LlamaConfig) throws -> (GradientTable, [String: [Float]]) {
+    package static func readStatistics(_ directory: URL, config: LlamaConfig) throws -> (GradientTable, [String: [Float]]) {
         let gURL = directory.appendingPathComponent("gradients.safetensors")
         let xURL = directory.appendingPathComponent("activations.safetensors")
         let gFile = try SafeTensorsFile(path: gURL.path), xFile = try SafeTensorsFile(path: xURL.path)

@@ -1,7 +1,9 @@
+import Engine
+import Model
 /// X of the dense model: every linear's `scaler_row` from one pass of the calibration windows through the unpruned
 /// model (the bundle's X, used by `static` activation mode and by the pruning pre-flight).
-enum DenseActivations {
-    static func compute(model: ModelWeights, calibration: [TokenID], seqlen: Int,
+package enum DenseActivations {
+    package static func compute(model: ModelWeights, calibration: [TokenID], seqlen: Int,
                         progress: ((Int, Int) -> Void)? = nil) throws -> [String: [Float]] {
         let windows = calibration.count / seqlen
         let forward = Forward(config: model.config, seqlen: seqlen, windows: windows)

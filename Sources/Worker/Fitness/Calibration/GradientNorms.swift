@@ -12,15 +12,18 @@
 //   .lean     — blocks widened from the memory map when used (one block of Float32), only block inputs kept
 //               (L·T·C floats) and each block's forward rerun before its backward (≈ +1/3 compute, +1 widening).
 // For LLaMA-7B at T = 2048: .inMemory ≈ 27 GB weights + 12.2 GB activations; .lean ≈ 0.8 GB + 1.1 GB (+ G 26 GB).
+import Dataset
+import Engine
 import Foundation
+import Model
 
 /// How G trades memory for compute (see the file header).
-enum GradientMemoryPlan {
+package enum GradientMemoryPlan {
     case inMemory
     case lean
 
     /// .inMemory when the Float32 model and one window's activations fit in `budget` bytes, else .lean.
-    static func automatic(_ c: LlamaConfig, seqlen: Int, budget: Int = 8 << 30) -> GradientMemoryPlan {
+    package static func automatic(_ c: LlamaConfig, seqlen: Int, budget: Int = 8 << 30) -> GradientMemoryPlan {
         let linear = c.layers * BlockTensor.allCases.reduce(0) { $0 + $1.shape(c).reduce(1, *) }
         let weights = 4 * (linear + c.vocab * c.hidden * (c.tiedEmbeddings ? 1 : 2))
         let tape = 4 * c.layers * seqlen * BlockTape.floatsPerRow(c)
@@ -29,17 +32,17 @@ enum GradientMemoryPlan {
 }
 
 /// Computes G for the seven linears of every block.
-enum GradientNorms {
+package enum GradientNorms {
     /// The reference's `--scale`: gradients are multiplied by it before squaring.
-    static let scale: Float = 100
+    package static let scale: Float = 100
 
     /// The seven linears, keyed in results by `PrunableLinear.name(layer:)` (the bundle's and the reference's names).
-    static let linears = PrunableLinear.allCases
+    package static let linears = PrunableLinear.allCases
 
     /// G of every linear of `model` over `windows`: name → (out, in) row-major Float32.
     /// `progress(windowsDone, windows)` after each call of the engine (one window, or a batch of up to 8).
     /// `plan` defaults to what fits in 8 GB.
-    static func compute(
+    package static func compute(
         model: ModelWeights, windows: Windows, plan: GradientMemoryPlan? = nil, progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
         let c = model.config, t = windows.seqlen
@@ -57,7 +60,7 @@ enum GradientNorms {
     /// As `compute(model:…)`, from any weight source; `recomputeBlocks` as in Backward. `batchWindows` windows go
     /// through the engine together (bigger products; weight gradients still per window), at that many windows'
     /// activations.
-    static func compute(
+    package static func compute(
         source p: WeightSource, windows: Windows, recomputeBlocks: Bool = false, batchWindows: Int = 1,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String: [Float]] {
@@ -93,12 +96,12 @@ enum GradientNorms {
 
     /// G rounded to float16 and back, as the reference stores it (`grad_sqrt.to(dtype=torch.float16)`): an option
     /// for matching its masks bit for bit; rounding flips a few entries near the pruning threshold.
-    static func float16Rounded(_ g: [String: [Float]]) -> [String: [Float]] {
+    package static func float16Rounded(_ g: [String: [Float]]) -> [String: [Float]] {
         g.mapValues { $0.map { Float(Float16($0)) } }
     }
 
     /// sum += (scale·g)², in float32 as the reference: the product rounded, then squared, then added.
-    static func accumulateSquares(_ sum: UnsafeMutableBufferPointer<Float>, _ g: [Float]) {
+    package static func accumulateSquares(_ sum: UnsafeMutableBufferPointer<Float>, _ g: [Float]) {
         precondition(sum.count == g.count)
         g.withUnsafeBufferPointer { gb in
             let s = sum.baseAddress!, src = gb.baseAddress!

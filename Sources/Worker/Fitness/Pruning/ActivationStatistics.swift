@@ -1,3 +1,5 @@
+import Engine
+import Model
 /// The reference's `scaler_row` (lib/layerwrapper.py): per input feature of a linear, the sum over tokens of x²,
 /// averaged over calibration windows (REFERENCE-SEMANTICS.md rule 1; "nsamples counts windows, not tokens").
 ///

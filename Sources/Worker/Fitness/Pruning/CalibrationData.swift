@@ -1,46 +1,47 @@
+import Model
 /// What a fitness evaluation needs besides the dense model, as a calibrated bundle provides it.
-struct CalibrationData {
+package struct CalibrationData {
     /// Tokens per window (T), for calibration and evaluation alike.
-    let seqlen: Int
+    package let seqlen: Int
     /// G per linear, keyed by `PrunableLinear.name(layer:)`: (out, in) row-major.
-    let gradients: GradientTable
+    package let gradients: GradientTable
     /// X of the dense model per linear (the `static` mode's X and the pre-flight's): (in).
-    let denseX: [String: [Float]]
+    package let denseX: [String: [Float]]
     /// Calibration windows, (nsamples, T) flattened.
-    let calibrationTokens: [TokenID]
+    package let calibrationTokens: [TokenID]
     /// Fitness windows, (n, T) flattened; a request may use the first k of them (the cheap fidelity).
-    let evaluationTokens: [TokenID]
+    package let evaluationTokens: [TokenID]
     /// Held-out test windows, (m, T) flattened, for final reports; nil when the bundle has none.
-    var testTokens: [TokenID]? = nil
+    package var testTokens: [TokenID]? = nil
 
-    var calibrationWindows: Int { calibrationTokens.count / seqlen }
-    var evaluationWindows: Int { evaluationTokens.count / seqlen }
+    package var calibrationWindows: Int { calibrationTokens.count / seqlen }
+    package var evaluationWindows: Int { evaluationTokens.count / seqlen }
 
     /// Windows a search scores children on first (the cheap fidelity): the first quarter of the fitness windows,
     /// at least one. Fixed by the bundle, so every worker uses the same ones and cheap scores are paired.
-    var cheapWindows: Int { max(1, evaluationWindows / 4) }
+    package var cheapWindows: Int { max(1, evaluationWindows / 4) }
 }
 
 /// G per linear. From a bundle it is read from the memory-mapped safetensors file one linear at a time, when a
 /// metric asks for it: a 7B model's G is 13–26 GB, which held whole would not fit beside the model on a 24 GB node,
 /// while one linear's is at most 180 MB. Tests and fixtures hold it in memory.
-struct GradientTable {
+package struct GradientTable {
     private let file: SafeTensorsFile?
     private let values: [String: [Float]]
 
-    init(_ values: [String: [Float]]) {
+    package init(_ values: [String: [Float]]) {
         file = nil
         self.values = values
     }
 
     /// G read from `file` on demand (the bundle checks names and shapes when it opens).
-    init(file: SafeTensorsFile) {
+    package init(file: SafeTensorsFile) {
         self.file = file
         values = [:]
     }
 
     /// G of linear `name` in Float32, or nil when there is none.
-    func values(of name: String) throws -> [Float]? {
+    package func values(of name: String) throws -> [Float]? {
         guard let file else { return values[name] }
         guard file.tensors[name] != nil else { return nil }
         return try file.float32(name)

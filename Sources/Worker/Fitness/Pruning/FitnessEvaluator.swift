@@ -1,41 +1,59 @@
 import Dispatch
+import Engine
 import Foundation
+import Model
 import Shared
 
 /// One pruning evaluation's question (the worker's side of a wire `FitnessRequest`).
-struct PruningRequest {
-    var method: PruningMethod
-    var pattern: SparsitySpec
+package struct PruningRequest {
+    package var method: PruningMethod
+    package var pattern: SparsitySpec
     /// sequential: X from calibration activations through the already-pruned blocks (the reference's); static:
     /// the bundle's dense X, no calibration pass.
-    var activationMode: XMode = .sequential
+    package var activationMode: XMode = .sequential
     /// Use the first k windows of the split (the same for every metric, so comparisons are paired); nil = all.
-    var evaluationWindows: Int?
+    package var evaluationWindows: Int?
     /// Fitness windows, or the held-out test windows.
-    var split: Split = .fitness
+    package var split: Split = .fitness
 
-    enum Split { case fitness, test }
+    package enum Split { case fitness, test }
     /// Refuse metrics that are non-finite or constant along every row before running the model.
-    var rejectDegenerate = true
+    package var rejectDegenerate = true
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(method: PruningMethod, pattern: SparsitySpec, activationMode: XMode = .sequential, evaluationWindows: Int? = nil, split: Split = .fitness, rejectDegenerate: Bool = true) {
+        self.method = method
+        self.pattern = pattern
+        self.activationMode = activationMode
+        self.evaluationWindows = evaluationWindows
+        self.split = split
+        self.rejectDegenerate = rejectDegenerate
+    }
 }
 
 /// One pruning evaluation's answer.
-struct PruningOutcome: Codable {
-    let perplexity: Double
-    let meanNLL: Double
-    let windows: Int
+package struct PruningOutcome: Codable {
+    package let perplexity: Double
+    package let meanNLL: Double
+    package let windows: Int
     /// Combined fingerprint of every matrix's mask, in model order: equal masks ⇔ (almost surely) equal values.
-    let maskFingerprint: UInt64
+    package let maskFingerprint: UInt64
     /// Fraction pruned per linear, by name, in model order.
-    let layerSparsity: [String: Double]
-    let overallSparsity: Double
+    package let layerSparsity: [String: Double]
+    package let overallSparsity: Double
     /// Seconds per stage: calibration (dense passes for X), metric, masks, pruned calibration pass, evaluation
     /// pass, output head.
-    let stageSeconds: [String: Double]
+    package let stageSeconds: [String: Double]
 }
 
 /// Thrown by a fitness function that stopped because `FitnessProgress.shouldStop` became true.
-struct FitnessCancelled: Error, Equatable {}
+package struct FitnessCancelled: Error, Equatable {
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init() {
+
+    }
+}
 
 /// Why a metric gets no fitness.
 enum FitnessFailure: Error, Equatable, CustomStringConvertible {
@@ -67,22 +85,22 @@ enum FitnessFailure: Error, Equatable, CustomStringConvertible {
 /// through the dense block to gather X; compute the metric and masks of its seven linears; build the pruned block;
 /// run the calibration and evaluation activations through it; go on. One block's Float32 weights exist at a time and
 /// the dense model is never modified. Metrics that do not read X need no calibration pass at all.
-final class FitnessEvaluator {
-    let model: ModelWeights
-    let data: CalibrationData
+package final class FitnessEvaluator {
+    package let model: ModelWeights
+    package let data: CalibrationData
     private let forward: Forward
     private let head: OutputHead
     /// Sees every linear's X, metric and mask (tests compare them with the reference's).
-    var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
+    package var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
     /// Asked between blocks; true stops the evaluation with `FitnessCancelled` (lease lost, SIGTERM).
-    var shouldStop: (() -> Bool)?
+    package var shouldStop: (() -> Bool)?
     /// X of block 0's linears from the dense calibration pass: block 0 reads the embeddings, which no metric
     /// changes, so the first sequential evaluation computes it for all the others.
     private var firstBlockX: [LinearInput: [Float]]?
     /// Receives every pruned block (`prune --save` writes them out).
-    var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
+    package var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
 
-    init(model: ModelWeights, data: CalibrationData) throws {
+    package init(model: ModelWeights, data: CalibrationData) throws {
         self.model = model
         self.data = data
         forward = Forward(config: model.config, seqlen: data.seqlen,
@@ -91,14 +109,14 @@ final class FitnessEvaluator {
     }
 
     /// Perplexity of the dense model on the first `windows` windows of a split.
-    func densePerplexity(windows: Int? = nil, split: PruningRequest.Split = .fitness) throws -> PerplexityResult {
+    package func densePerplexity(windows: Int? = nil, split: PruningRequest.Split = .fitness) throws -> PerplexityResult {
         let tokens = try evaluationTokens(windows, split: split)
         let hidden = try forward.run(model, tokens: tokens)
         return Perplexity.result(head.windowNLL(hidden, tokens: tokens), seqlen: data.seqlen)
     }
 
     /// `masks`: a pre-flight's exact masks (model order), used instead of recomputing them.
-    func evaluate(_ request: PruningRequest, masks precomputed: Preflight? = nil,
+    package func evaluate(_ request: PruningRequest, masks precomputed: Preflight? = nil,
                   progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
         if let precomputed { precondition(precomputed.exact, "only exact pre-flight masks equal the evaluation's") }
         var clock = StageClock()
@@ -174,7 +192,7 @@ final class FitnessEvaluator {
     /// degenerate metrics (as `evaluate` would at their first block) and fingerprints the masks. The fingerprint is
     /// `exact` — equal to what `evaluate` will report — when the masks cannot depend on pruned activations: the
     /// method reads no X, or X is static. The search uses an exact fingerprint to skip measuring masks it has seen.
-    func preflight(_ request: PruningRequest) throws -> Preflight {
+    package func preflight(_ request: PruningRequest) throws -> Preflight {
         var staticRequest = request
         staticRequest.activationMode = .static
         var selector = MaskSelector()
@@ -225,12 +243,12 @@ final class FitnessEvaluator {
 
 /// What a pre-flight found: every linear's mask from the bundle's dense X, their combined fingerprint, and whether
 /// they are exactly the masks an evaluation would use (then it may reuse them rather than compute them again).
-struct Preflight {
-    let fingerprint: UInt64
-    let exact: Bool
-    let masks: [PruningMask]
+package struct Preflight {
+    package let fingerprint: UInt64
+    package let exact: Bool
+    package let masks: [PruningMask]
     /// Metric and mask time it took.
-    let seconds: Double
+    package let seconds: Double
 }
 
 /// Wall time per named stage.

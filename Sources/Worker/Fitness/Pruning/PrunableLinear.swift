@@ -1,5 +1,7 @@
+import Engine
+import Model
 /// The seven linear layers of a LLaMA decoder block that pruning acts on, with the input each one reads.
-enum PrunableLinear: String, CaseIterable {
+package enum PrunableLinear: String, CaseIterable {
     case q = "self_attn.q_proj"
     case k = "self_attn.k_proj"
     case v = "self_attn.v_proj"
@@ -8,7 +10,7 @@ enum PrunableLinear: String, CaseIterable {
     case up = "mlp.up_proj"
     case down = "mlp.down_proj"
 
-    var tensor: BlockTensor {
+    package var tensor: BlockTensor {
         switch self {
         case .q: .q
         case .k: .k
@@ -21,7 +23,7 @@ enum PrunableLinear: String, CaseIterable {
     }
 
     /// The activation this linear multiplies: q, k, v share one; gate and up share one.
-    var input: LinearInput {
+    package var input: LinearInput {
         switch self {
         case .q, .k, .v: .attention
         case .o: .output
@@ -31,5 +33,5 @@ enum PrunableLinear: String, CaseIterable {
     }
 
     /// `model.layers.{layer}.self_attn.q_proj`: the key of this linear's G and X in a bundle.
-    func name(layer: Int) -> String { "model.layers.\(layer).\(rawValue)" }
+    package func name(layer: Int) -> String { "model.layers.\(layer).\(rawValue)" }
 }

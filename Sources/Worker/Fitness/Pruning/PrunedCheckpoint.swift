@@ -1,14 +1,16 @@
+import Engine
 import Foundation
+import Model
 
 /// Writes a pruned model as a Hugging Face checkpoint (config.json, tokenizer.json, model.safetensors) that
 /// transformers loads as `LlamaForCausalLM`: the dense model's tensors with the pruned blocks' linears, every tensor
 /// in the dtype the dense checkpoint stored it in (pruning only writes zeros, which every dtype holds exactly).
-final class PrunedCheckpoint {
+package final class PrunedCheckpoint {
     private let model: ModelWeights
     private let source: URL
     private var writer = SafeTensorsWriter()
 
-    init(model: ModelWeights, source: URL) throws {
+    package init(model: ModelWeights, source: URL) throws {
         self.model = model
         self.source = source
         writer.metadata = ["format": "pt"]
@@ -16,14 +18,14 @@ final class PrunedCheckpoint {
     }
 
     /// Adds a pruned block (call in layer order).
-    func add(layer: Int, weights: BlockWeights) throws {
+    package func add(layer: Int, weights: BlockWeights) throws {
         for tensor in BlockTensor.allCases {
             try add(TensorNames.block(layer, tensor), shape: tensor.shape(model.config), values: weights[tensor])
         }
     }
 
     /// Adds the final norm and (untied) lm_head, then writes the directory.
-    func write(to directory: URL) throws {
+    package func write(to directory: URL) throws {
         try add(TensorNames.finalNorm, shape: [model.config.hidden], values: model.finalNorm())
         if !model.config.tiedEmbeddings {
             try add(TensorNames.lmHead, shape: [model.config.vocab, model.config.hidden], values: model.outputProjection())

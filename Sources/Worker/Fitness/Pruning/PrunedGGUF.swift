@@ -6,7 +6,9 @@
 // GGUFLlama.unpermutedRow). Each block is quantized as it arrives, so the writer holds about one byte per
 // parameter, not four. The source must be a GGUF file: converting a Hugging Face tokenizer.json to GGUF metadata
 // is llama.cpp's converter's job, and a half-done conversion would write a file that tokenizes differently.
+import Engine
 import Foundation
+import Model
 
 /// Why a pruned model cannot be saved as GGUF.
 enum PrunedGGUFError: Error, CustomStringConvertible {
@@ -22,16 +24,16 @@ enum PrunedGGUFError: Error, CustomStringConvertible {
     }
 }
 
-final class PrunedGGUF {
+package final class PrunedGGUF {
     /// The stored types a pruned model can be written in, with llama.cpp's `general.file_type` for each.
-    enum StorageType: String, CaseIterable {
+    package enum StorageType: String, CaseIterable {
         case f16, q8_0
 
-        var ggml: GGMLType { self == .f16 ? .f16 : .q8_0 }
+        package var ggml: GGMLType { self == .f16 ? .f16 : .q8_0 }
         /// LLAMA_FTYPE_MOSTLY_F16 = 1, LLAMA_FTYPE_MOSTLY_Q8_0 = 7.
-        var fileType: UInt64 { self == .f16 ? 1 : 7 }
+        package var fileType: UInt64 { self == .f16 ? 1 : 7 }
 
-        init(argument: String) throws {
+        package init(argument: String) throws {
             guard let t = Self(rawValue: argument.lowercased()) else { throw PrunedGGUFError.unsupportedType(argument) }
             self = t
         }
@@ -44,7 +46,7 @@ final class PrunedGGUF {
     /// Quantized bytes by GGUF name, in the order the writer will ask for them.
     private var stored: [String: [UInt8]] = [:]
 
-    init(model: ModelWeights, type: StorageType) throws {
+    package init(model: ModelWeights, type: StorageType) throws {
         guard let source = model.gguf else { throw PrunedGGUFError.notFromGGUF(model: model.store.describedFiles) }
         self.model = model
         self.source = source
@@ -57,7 +59,7 @@ final class PrunedGGUF {
     }
 
     /// Adds a pruned block (call in layer order).
-    func add(layer: Int, weights: BlockWeights) throws {
+    package func add(layer: Int, weights: BlockWeights) throws {
         for (suffix, tensor) in GGUFLlama.blockNames {
             let shape = tensor.shape(model.config)
             var values = weights[tensor]
@@ -67,7 +69,7 @@ final class PrunedGGUF {
     }
 
     /// Adds the final norm and (untied) output, then writes the file.
-    func write(to file: URL, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    package func write(to file: URL, progress: (Int, Int) -> Void = { _, _ in }) throws {
         try store(GGUFLlama.finalNorm, TensorNames.finalNorm, dims: [model.config.hidden], values: model.finalNorm())
         if !model.config.tiedEmbeddings {
             try store(GGUFLlama.output, TensorNames.lmHead, dims: [model.config.hidden, model.config.vocab],
@@ -85,7 +87,7 @@ final class PrunedGGUF {
     }
 
     /// Hugging Face row order → llama.cpp's: stored row r holds Hugging Face row unpermutedRow(r).
-    static func permuted(_ values: [Float], rowLength: Int, headDim: Int) -> [Float] {
+    package static func permuted(_ values: [Float], rowLength: Int, headDim: Int) -> [Float] {
         var out = values
         let rows = values.count / rowLength
         values.withUnsafeBufferPointer { src in

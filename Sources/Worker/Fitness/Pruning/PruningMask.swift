@@ -1,21 +1,22 @@
+import Engine
 import Shared
 
 /// Which weights of one (out, in) matrix are pruned: one bit per weight, rows packed into 64-bit words.
-struct PruningMask: Equatable {
-    let rows: Int
-    let cols: Int
+package struct PruningMask: Equatable {
+    package let rows: Int
+    package let cols: Int
     /// Words per row (rows start on a word boundary, so a row's bits can be hashed or counted alone).
-    let wordsPerRow: Int
-    private(set) var words: [UInt64]
+    package let wordsPerRow: Int
+    package private(set) var words: [UInt64]
 
-    init(rows: Int, cols: Int) {
+    package init(rows: Int, cols: Int) {
         self.rows = rows
         self.cols = cols
         wordsPerRow = (cols + 63) / 64
         words = [UInt64](repeating: 0, count: rows * wordsPerRow)
     }
 
-    subscript(row: Int, col: Int) -> Bool {
+    package subscript(row: Int, col: Int) -> Bool {
         get { words[row * wordsPerRow + col / 64] >> UInt64(col % 64) & 1 == 1 }
         set {
             let bit: UInt64 = 1 << UInt64(col % 64)
@@ -24,19 +25,19 @@ struct PruningMask: Equatable {
     }
 
     /// Pruned weights in `row`.
-    func prunedCount(row: Int) -> Int {
+    package func prunedCount(row: Int) -> Int {
         words[row * wordsPerRow..<(row + 1) * wordsPerRow].reduce(0) { $0 + $1.nonzeroBitCount }
     }
 
     /// Pruned weights in the whole matrix.
-    var prunedCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+    package var prunedCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// Fraction of weights pruned.
-    var sparsity: Double { Double(prunedCount) / Double(rows * cols) }
+    package var sparsity: Double { Double(prunedCount) / Double(rows * cols) }
 
     /// A 64-bit fingerprint of the mask (FNV-1a over shape and words): equal masks have equal fingerprints, on every
     /// machine; the search uses it to recognise metrics that prune identically.
-    var fingerprint: UInt64 {
+    package var fingerprint: UInt64 {
         var hash = FNV1a()
         hash.add(word: UInt64(rows))
         hash.add(word: UInt64(cols))
@@ -45,7 +46,7 @@ struct PruningMask: Equatable {
     }
 
     /// Zeroes the pruned entries of a row-major (rows, cols) matrix.
-    func apply(to weights: UnsafeMutablePointer<Float>) {
+    package func apply(to weights: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let row = weights + r * cols
             for w in 0..<wordsPerRow {

@@ -1,20 +1,20 @@
 import Shared
 
 /// How a fitness evaluation chooses weights to prune.
-enum PruningMethod: CustomStringConvertible {
+package enum PruningMethod: CustomStringConvertible {
     /// A symbolic metric over W, G, X (Pruner-Zero's search space; wanda is `mul(W, sqrt(X))`).
     case metric(MetricExpression)
     /// The reference's magnitude pruning: one |W| threshold per matrix (unstructured), or |W| per N:M group.
     case magnitude
 
     /// Wanda (Sun et al. 2023): |W| · sqrt(scaler_row), per output row — exactly this metric in our language.
-    static let wanda = PruningMethod.metric(.binary(.mul, .terminal(.W), .unary(.sqrt, .terminal(.X))))
+    package static let wanda = PruningMethod.metric(.binary(.mul, .terminal(.W), .unary(.sqrt, .terminal(.X))))
     /// The metric Pruner-Zero published (its data/best_tree.json).
-    static let paper = PruningMethod.metric(.binary(.mul, .unary(.abs, .binary(.mul, .terminal(.W), .terminal(.W))),
+    package static let paper = PruningMethod.metric(.binary(.mul, .unary(.abs, .binary(.mul, .terminal(.W), .terminal(.W))),
                                                     .unary(.mms, .terminal(.G))))
 
     /// The baseline called `name` (`magnitude`, `wanda`, `paper` or `pruner-zero`), or nil.
-    static func baseline(named name: String) -> PruningMethod? {
+    package static func baseline(named name: String) -> PruningMethod? {
         switch name {
         case "magnitude": .magnitude
         case "wanda": .wanda
@@ -24,22 +24,22 @@ enum PruningMethod: CustomStringConvertible {
     }
 
     /// A baseline's name, or a formula.
-    init(parsing text: String, limits: MetricLimits = .standard) throws {
+    package init(parsing text: String, limits: MetricLimits = .standard) throws {
         self = try Self.baseline(named: text) ?? .metric(MetricExpression(parsing: text, limits: limits))
     }
 
     /// Whether masks depend on activation statistics (else no calibration pass is needed).
-    var readsX: Bool {
+    package var readsX: Bool {
         if case .metric(let e) = self { return e.terminals.contains(.X) }
         return false
     }
 
-    var readsG: Bool {
+    package var readsG: Bool {
         if case .metric(let e) = self { return e.terminals.contains(.G) }
         return false
     }
 
-    var description: String {
+    package var description: String {
         switch self {
         case .metric(let e): e.description
         case .magnitude: "magnitude"

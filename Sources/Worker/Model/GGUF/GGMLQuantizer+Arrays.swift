@@ -2,7 +2,7 @@
 
 extension GGMLQuantizer {
     /// `values` stored as `type` (which must be writable, and `values` whole blocks of it).
-    static func quantize(_ values: [Float], as type: GGMLType) throws -> [UInt8] {
+    package static func quantize(_ values: [Float], as type: GGMLType) throws -> [UInt8] {
         guard let bytes = type.byteCount(elements: values.count) else {
             throw GGMLTypeError.partialBlock(type, count: values.count)
         }

@@ -40,7 +40,7 @@ enum GGMLTypeError: Error, CustomStringConvertible, Equatable {
 }
 
 /// ggml's tensor types, raw value = the id stored in a GGUF tensor info.
-enum GGMLType: UInt32, CaseIterable {
+package enum GGMLType: UInt32, CaseIterable {
     case f32 = 0, f16 = 1
     case q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
     case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
@@ -49,10 +49,10 @@ enum GGMLType: UInt32, CaseIterable {
     case iq1_m = 29, bf16 = 30, tq1_0 = 34, tq2_0 = 35, mxfp4 = 39, nvfp4 = 40, q1_0 = 41
 
     /// The K-quants' super-block (ggml's QK_K).
-    static let superBlock = 256
+    package static let superBlock = 256
 
     /// The type with GGUF id `id`; throws naming the id (and ggml's old name for a removed type).
-    init(id: UInt32) throws {
+    package init(id: UInt32) throws {
         guard let type = GGMLType(rawValue: id) else { throw GGMLTypeError.unknownType(id: id) }
         self = type
     }
@@ -99,24 +99,24 @@ enum GGMLType: UInt32, CaseIterable {
     }
 
     /// ggml's name for the type, as `ggml_type_name` and gguf-py spell it ("Q4_K", "BF16").
-    var name: String { traits.name }
+    package var name: String { traits.name }
 
     /// Elements per block (1 for F32, F16, BF16 and the integer types).
-    var blockSize: Int { traits.blockSize }
+    package var blockSize: Int { traits.blockSize }
 
     /// Bytes per block.
-    var typeSize: Int { traits.typeSize }
+    package var typeSize: Int { traits.typeSize }
 
     /// The bytes `elements` values occupy; nil when they do not fill whole blocks, are negative, or the size
     /// overflows `Int`.
-    func byteCount(elements: Int) -> Int? {
+    package func byteCount(elements: Int) -> Int? {
         guard elements >= 0, elements % blockSize == 0 else { return nil }
         let (bytes, overflow) = (elements / blockSize).multipliedReportingOverflow(by: typeSize)
         return overflow ? nil : bytes
     }
 
     /// Whether `GGMLDequantizer` widens this type to Float32.
-    var canDequantize: Bool {
+    package var canDequantize: Bool {
         switch self {
         case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: true
         default: false
@@ -124,7 +124,7 @@ enum GGMLType: UInt32, CaseIterable {
     }
 
     /// Whether `GGMLQuantizer` writes this type from Float32.
-    var canQuantize: Bool {
+    package var canQuantize: Bool {
         switch self {
         case .f32, .f16, .bf16, .q8_0: true
         default: false
@@ -132,7 +132,7 @@ enum GGMLType: UInt32, CaseIterable {
     }
 
     /// Ids ggml once used and has since removed (commented out in ggml.h), so an old file's error can name them.
-    static let removedNames: [UInt32: String] = [
+    package static let removedNames: [UInt32: String] = [
         4: "Q4_2", 5: "Q4_3", 31: "Q4_0_4_4", 32: "Q4_0_4_8", 33: "Q4_0_8_8",
         36: "IQ4_NL_4_4", 37: "IQ4_NL_4_8", 38: "IQ4_NL_8_8",
     ]

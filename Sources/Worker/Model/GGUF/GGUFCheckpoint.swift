@@ -6,15 +6,15 @@
 // q and k rows, and hand the tensor's mapped pages back.
 import Foundation
 
-final class GGUFCheckpoint: TensorStore {
-    let file: GGUFFile
-    let config: LlamaConfig
+package final class GGUFCheckpoint: TensorStore {
+    package let file: GGUFFile
+    package let config: LlamaConfig
     /// Hugging Face name → the GGUF tensor holding it.
     private let byName: [String: GGUFTensor]
     /// Hugging Face names of the tensors stored with llama.cpp's rotary row order, with their head dim.
     private let permuted: Set<String>
 
-    init(file: GGUFFile) throws {
+    package init(file: GGUFFile) throws {
         self.file = file
         config = try GGUFLlama.config(file)
         var byName: [String: GGUFTensor] = [:]
@@ -37,18 +37,18 @@ final class GGUFCheckpoint: TensorStore {
         self.permuted = permuted
     }
 
-    func shape(of name: String) -> [Int]? { byName[name]?.shape }
-    func isFloatingPoint(_ name: String) -> Bool { byName[name] != nil }
-    func storedType(of name: String) -> String? { byName[name]?.type.name }
-    func path(of name: String) -> String? { byName[name] == nil ? nil : file.path }
-    var describedFiles: String { URL(fileURLWithPath: file.path).lastPathComponent }
+    package func shape(of name: String) -> [Int]? { byName[name]?.shape }
+    package func isFloatingPoint(_ name: String) -> Bool { byName[name] != nil }
+    package func storedType(of name: String) -> String? { byName[name]?.type.name }
+    package func path(of name: String) -> String? { byName[name] == nil ? nil : file.path }
+    package var describedFiles: String { URL(fileURLWithPath: file.path).lastPathComponent }
 
     private func tensor(_ name: String) throws -> GGUFTensor {
         guard let t = byName[name] else { throw GGUFError.missingTensor(file: file.path, tensor: name) }
         return t
     }
 
-    func readFloat32(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
+    package func readFloat32(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
         let t = try tensor(name)
         precondition(out.count >= t.count, "buffer of \(out.count) for \(t.count) elements of \(name)")
         guard permuted.contains(name) else {
@@ -67,7 +67,7 @@ final class GGUFCheckpoint: TensorStore {
         }
     }
 
-    func readRows(_ name: String, rows: [Int], into out: UnsafeMutablePointer<Float>) throws {
+    package func readRows(_ name: String, rows: [Int], into out: UnsafeMutablePointer<Float>) throws {
         let t = try tensor(name)
         precondition(t.dims.count == 2 && !permuted.contains(name))
         defer { file.release(t) }

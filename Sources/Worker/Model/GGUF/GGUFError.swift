@@ -1,7 +1,7 @@
 // GGUFError: why a GGUF file cannot be read, or cannot drive the engine. Every case names the file and the byte
 // offset, key or tensor where it went wrong.
 
-enum GGUFError: Error, CustomStringConvertible {
+package enum GGUFError: Error, CustomStringConvertible {
     // The container.
     case cannotOpen(file: String, reason: String)
     case notGGUF(file: String, magic: UInt32)
@@ -30,7 +30,7 @@ enum GGUFError: Error, CustomStringConvertible {
     case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
     case unsupportedTensorType(file: String, tensor: String, type: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .cannotOpen(file, reason): "\(file): cannot open: \(reason)"
         case let .notGGUF(file, magic):

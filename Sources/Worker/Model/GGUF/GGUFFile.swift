@@ -14,47 +14,47 @@
 import Foundation
 
 /// One tensor-table entry, checked.
-struct GGUFTensor: Equatable {
-    let name: String
+package struct GGUFTensor: Equatable {
+    package let name: String
     /// ggml's `ne`, fastest first.
-    let dims: [Int]
-    let type: GGMLType
+    package let dims: [Int]
+    package let type: GGMLType
     /// Absolute byte offset in the file.
-    let offset: Int
-    let byteCount: Int
+    package let offset: Int
+    package let byteCount: Int
 
     /// Elements per row (ne0) and rows (the product of the others).
-    var rowLength: Int { dims.first ?? 1 }
-    var rows: Int { dims.dropFirst().reduce(1, *) }
-    var count: Int { dims.reduce(1, *) }
-    var rowBytes: Int { rowLength / type.blockSize * type.typeSize }
+    package var rowLength: Int { dims.first ?? 1 }
+    package var rows: Int { dims.dropFirst().reduce(1, *) }
+    package var count: Int { dims.reduce(1, *) }
+    package var rowBytes: Int { rowLength / type.blockSize * type.typeSize }
     /// The row-major shape, slowest first, as PyTorch and safetensors write it.
-    var shape: [Int] { dims.reversed() }
+    package var shape: [Int] { dims.reversed() }
 }
 
 /// A read-only map of one GGUF file.
-final class GGUFFile {
-    static let magic: UInt32 = 0x4655_4747   // "GGUF" read as a little-endian u32
-    static let defaultAlignment = 32
+package final class GGUFFile {
+    package static let magic: UInt32 = 0x4655_4747   // "GGUF" read as a little-endian u32
+    package static let defaultAlignment = 32
     /// ggml's GGML_MAX_DIMS.
-    static let maximumDims = 4
+    package static let maximumDims = 4
 
-    let path: String
+    package let path: String
     /// The checked header: version, metadata (in file order and by key), tensors (in file order and by name),
     /// alignment and where the data section starts.
-    let header: Header
-    var version: UInt32 { header.version }
-    var keys: [String] { header.keys }
-    var metadata: [String: GGUFValue] { header.metadata }
-    var tensorNames: [String] { header.tensorNames }
-    var tensors: [String: GGUFTensor] { header.tensors }
-    var alignment: Int { header.alignment }
-    var dataOffset: Int { header.dataOffset }
+    package let header: Header
+    package var version: UInt32 { header.version }
+    package var keys: [String] { header.keys }
+    package var metadata: [String: GGUFValue] { header.metadata }
+    package var tensorNames: [String] { header.tensorNames }
+    package var tensors: [String: GGUFTensor] { header.tensors }
+    package var alignment: Int { header.alignment }
+    package var dataOffset: Int { header.dataOffset }
     private let map: MappedFile
-    var fileSize: Int { map.size }
+    package var fileSize: Int { map.size }
     private var base: UnsafeRawPointer { map.base }
 
-    init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         do { map = try MappedFile(path: path) } catch let MappedFileError.cannotOpen(reason) {
             throw GGUFError.cannotOpen(file: path, reason: reason)
@@ -62,13 +62,13 @@ final class GGUFFile {
         header = try Self.parse(base: map.base, size: map.size, file: path)
     }
 
-    func tensor(_ name: String) throws -> GGUFTensor {
+    package func tensor(_ name: String) throws -> GGUFTensor {
         guard let t = tensors[name] else { throw GGUFError.noSuchTensor(file: path, tensor: name) }
         return t
     }
 
     /// Dequantizes rows `rows` of `tensor` (a range of its row-major rows) into `out` (rows.count × rowLength).
-    func dequantize(_ tensor: GGUFTensor, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) throws {
+    package func dequantize(_ tensor: GGUFTensor, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) throws {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= tensor.rows)
         guard tensor.type.canDequantize else {
             throw GGUFError.unsupportedTensorType(file: path, tensor: tensor.name, type: tensor.type.name)
@@ -78,33 +78,33 @@ final class GGUFFile {
     }
 
     /// The whole tensor in Float32, row-major; its mapped pages are handed back afterwards.
-    func dequantize(_ tensor: GGUFTensor, into out: UnsafeMutablePointer<Float>) throws {
+    package func dequantize(_ tensor: GGUFTensor, into out: UnsafeMutablePointer<Float>) throws {
         defer { release(tensor) }
         try dequantize(tensor, rows: 0..<tensor.rows, into: out)
     }
 
     /// The raw stored bytes of a tensor (for copying it unchanged into another GGUF file).
-    func bytes(of tensor: GGUFTensor) -> UnsafeRawBufferPointer {
+    package func bytes(of tensor: GGUFTensor) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + tensor.offset, count: tensor.byteCount)
     }
 
     /// Drops a tensor's mapped pages from the resident set once read (MappedFile.release says why).
-    func release(_ tensor: GGUFTensor) { map.release(offset: tensor.offset, bytes: tensor.byteCount) }
+    package func release(_ tensor: GGUFTensor) { map.release(offset: tensor.offset, bytes: tensor.byteCount) }
 
     // MARK: Parsing
 
-    struct Header {
-        var version: UInt32
-        var keys: [String]
-        var metadata: [String: GGUFValue]
-        var tensorNames: [String]
-        var tensors: [String: GGUFTensor]
-        var alignment: Int
-        var dataOffset: Int
+    package struct Header {
+        package var version: UInt32
+        package var keys: [String]
+        package var metadata: [String: GGUFValue]
+        package var tensorNames: [String]
+        package var tensors: [String: GGUFTensor]
+        package var alignment: Int
+        package var dataOffset: Int
     }
 
     /// Parses and checks the header of the bytes `base[0..<size]`; `file` names them in errors.
-    static func parse(base: UnsafeRawPointer, size: Int, file: String) throws -> Header {
+    package static func parse(base: UnsafeRawPointer, size: Int, file: String) throws -> Header {
         var r = GGUFByteReader(base: base, size: size, file: file)
         let magic = try r.scalar(UInt32.self, "magic")
         guard magic == Self.magic else { throw GGUFError.notGGUF(file: file, magic: magic) }

@@ -8,9 +8,9 @@
 // per-layer widths, tensors this mapping does not know.
 import Foundation
 
-enum GGUFLlama {
+package enum GGUFLlama {
     /// llama.cpp's names for the tensors of one block, by the engine's BlockTensor.
-    static let blockNames: [(gguf: String, tensor: BlockTensor)] = [
+    package static let blockNames: [(gguf: String, tensor: BlockTensor)] = [
         ("attn_norm.weight", .inputNorm),
         ("attn_q.weight", .q),
         ("attn_k.weight", .k),
@@ -21,12 +21,12 @@ enum GGUFLlama {
         ("ffn_up.weight", .up),
         ("ffn_down.weight", .down),
     ]
-    static let embedding = "token_embd.weight"
-    static let finalNorm = "output_norm.weight"
-    static let output = "output.weight"
+    package static let embedding = "token_embd.weight"
+    package static let finalNorm = "output_norm.weight"
+    package static let output = "output.weight"
 
     /// The Hugging Face name of a GGUF tensor name, or nil when it is not one of a LLaMA's.
-    static func huggingFaceName(_ name: String) -> String? {
+    package static func huggingFaceName(_ name: String) -> String? {
         switch name {
         case embedding: return TensorNames.embedding
         case finalNorm: return TensorNames.finalNorm
@@ -42,7 +42,7 @@ enum GGUFLlama {
     // MARK: Config
 
     /// The LlamaConfig the metadata describes, as transformers derives it.
-    static func config(_ file: GGUFFile) throws -> LlamaConfig {
+    package static func config(_ file: GGUFFile) throws -> LlamaConfig {
         let m = Metadata(file: file)
         let arch = try m.string("general.architecture")
         guard arch == "llama" else { throw GGUFError.unsupportedArchitecture(file: file.path, architecture: arch) }
@@ -90,14 +90,14 @@ enum GGUFLlama {
     /// llama.cpp's converter stores q (heads = H) and k (heads = K) with each head's rows reordered from
     /// [first rotary half; second half] to interleaved pairs: stored row h·D + 2i + j holds Hugging Face row
     /// h·D + j·D/2 + i (i < D/2, j ∈ {0, 1}). transformers' `reverse_permute_weights` undoes it; so does this.
-    static func unpermutedRow(_ stored: Int, headDim d: Int) -> Int {
+    package static func unpermutedRow(_ stored: Int, headDim d: Int) -> Int {
         let h = stored / d, r = stored % d
         return h * d + (r % 2) * (d / 2) + r / 2
     }
 
     /// Reads typed metadata, turning absence and wrong types into errors naming the key.
-    struct Metadata {
-        let file: GGUFFile
+    package struct Metadata {
+        package let file: GGUFFile
 
         private func value(_ key: String) throws -> GGUFValue {
             guard let v = file.metadata[key] else { throw GGUFError.missingKey(file: file.path, key: key) }
@@ -108,26 +108,31 @@ enum GGUFLlama {
             .wrongKeyType(file: file.path, key: key, expected: expected, found: "\(v.type) \(v.summary)")
         }
 
-        func string(_ key: String) throws -> String {
+        package func string(_ key: String) throws -> String {
             let v = try value(key)
             guard let s = v.string else { throw wrong(key, "a string", v) }
             return s
         }
 
-        func int(_ key: String) throws -> Int {
+        package func int(_ key: String) throws -> Int {
             let v = try value(key)
             guard let i = v.int else { throw wrong(key, "an integer", v) }
             return i
         }
 
-        func double(_ key: String) throws -> Double {
+        package func double(_ key: String) throws -> Double {
             let v = try value(key)
             guard let d = v.double else { throw wrong(key, "a number", v) }
             return d
         }
 
-        func optionalInt(_ key: String) throws -> Int? { file.metadata[key] == nil ? nil : try int(key) }
-        func optionalDouble(_ key: String) throws -> Double? { file.metadata[key] == nil ? nil : try double(key) }
-        func optionalString(_ key: String) throws -> String? { file.metadata[key] == nil ? nil : try string(key) }
+        package func optionalInt(_ key: String) throws -> Int? { file.metadata[key] == nil ? nil : try int(key) }
+        package func optionalDouble(_ key: String) throws -> Double? { file.metadata[key] == nil ? nil : try double(key) }
+        package func optionalString(_ key: String) throws -> String? { file.metadata[key] == nil ? nil : try string(key) }
+
+        /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+        package init(file: GGUFFile) {
+            self.file = file
+        }
     }
 }

@@ -7,12 +7,12 @@
 import Foundation
 
 /// GGUF's metadata value types, by their on-disk ids.
-enum GGUFValueType: UInt32, CustomStringConvertible {
+package enum GGUFValueType: UInt32, CustomStringConvertible {
     case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7, string = 8
     case array = 9, uint64 = 10, int64 = 11, float64 = 12
 
     /// Bytes of one element on disk: the least an array of this type needs per element.
-    var minimumBytes: Int {
+    package var minimumBytes: Int {
         switch self {
         case .uint8, .int8, .bool: 1
         case .uint16, .int16: 2
@@ -22,7 +22,7 @@ enum GGUFValueType: UInt32, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    package var description: String {
         switch self {
         case .uint8: "u8"
         case .int8: "i8"
@@ -42,7 +42,7 @@ enum GGUFValueType: UInt32, CustomStringConvertible {
 }
 
 /// One metadata value.
-indirect enum GGUFValue: Equatable {
+package indirect enum GGUFValue: Equatable {
     case unsigned(UInt64, GGUFValueType)
     case signed(Int64, GGUFValueType)
     case float(Double, GGUFValueType)
@@ -52,9 +52,9 @@ indirect enum GGUFValue: Equatable {
 
     /// Nested arrays beyond this are refused: the format allows them, no model writes them, and recursion on a
     /// hostile file must stay shallow.
-    static let maximumNesting = 4
+    package static let maximumNesting = 4
 
-    var type: GGUFValueType {
+    package var type: GGUFValueType {
         switch self {
         case let .unsigned(_, t), let .signed(_, t), let .float(_, t): t
         case .bool: .bool
@@ -64,7 +64,7 @@ indirect enum GGUFValue: Equatable {
     }
 
     /// An integer of either signedness that fits an Int.
-    var int: Int? {
+    package var int: Int? {
         switch self {
         case let .unsigned(v, _): v <= UInt64(Int.max) ? Int(v) : nil
         case let .signed(v, _): Int(exactly: v)
@@ -73,7 +73,7 @@ indirect enum GGUFValue: Equatable {
     }
 
     /// A float, or an integer read as one.
-    var double: Double? {
+    package var double: Double? {
         switch self {
         case let .float(v, _): v
         case let .unsigned(v, _): Double(v)
@@ -82,12 +82,12 @@ indirect enum GGUFValue: Equatable {
         }
     }
 
-    var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
-    var string: String? { if case let .string(s) = self { s } else { nil } }
-    var array: [GGUFValue]? { if case let .array(a, _) = self { a } else { nil } }
-    var strings: [String]? { every(\.string) }
-    var ints: [Int]? { every(\.int) }
-    var doubles: [Double]? { every(\.double) }
+    package var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
+    package var string: String? { if case let .string(s) = self { s } else { nil } }
+    package var array: [GGUFValue]? { if case let .array(a, _) = self { a } else { nil } }
+    package var strings: [String]? { every(\.string) }
+    package var ints: [Int]? { every(\.int) }
+    package var doubles: [Double]? { every(\.double) }
 
     /// Every element of an array converted by `convert`, or nil when this is not an array or one element fails.
     private func every<T>(_ convert: (GGUFValue) -> T?) -> [T]? {
@@ -97,7 +97,7 @@ indirect enum GGUFValue: Equatable {
     }
 
     /// A short rendering for errors and `gguf-info`: arrays by type and length.
-    var summary: String {
+    package var summary: String {
         switch self {
         case let .unsigned(v, _): "\(v)"
         case let .signed(v, _): "\(v)"
@@ -109,7 +109,7 @@ indirect enum GGUFValue: Equatable {
     }
 
     /// Reads one value of `type` at the reader's cursor.
-    static func read(_ type: GGUFValueType, from r: inout GGUFByteReader, key: String, depth: Int = 0) throws -> GGUFValue {
+    package static func read(_ type: GGUFValueType, from r: inout GGUFByteReader, key: String, depth: Int = 0) throws -> GGUFValue {
         switch type {
         case .uint8: return .unsigned(UInt64(try r.scalar(UInt8.self, key)), type)
         case .uint16: return .unsigned(UInt64(try r.scalar(UInt16.self, key)), type)

@@ -6,35 +6,39 @@
 // destination and renamed into place: a killed process leaves the old file or the new one, never half of one.
 import Foundation
 
-struct GGUFWriter {
+package struct GGUFWriter {
     /// A tensor to write: ggml's `ne` (fastest first), its type, and a producer of exactly its bytes.
-    struct Tensor {
-        var name: String
-        var dims: [Int]
-        var type: GGMLType
-        var bytes: () throws -> [UInt8]
+    package struct Tensor {
+        package var name: String
+        package var dims: [Int]
+        package var type: GGMLType
+        package var bytes: () throws -> [UInt8]
 
-        var byteCount: Int { type.byteCount(elements: dims.reduce(1, *)) ?? 0 }
+        package var byteCount: Int { type.byteCount(elements: dims.reduce(1, *)) ?? 0 }
+
+        package init(name: String, dims: [Int], type: GGMLType, bytes: @escaping () throws -> [UInt8]) {
+            self.name = name; self.dims = dims; self.type = type; self.bytes = bytes
+        }
     }
 
-    var alignment = GGUFFile.defaultAlignment
-    private(set) var metadata: [(key: String, value: GGUFValue)] = []
-    private(set) var tensors: [Tensor] = []
+    package var alignment = GGUFFile.defaultAlignment
+    package private(set) var metadata: [(key: String, value: GGUFValue)] = []
+    package private(set) var tensors: [Tensor] = []
 
     /// Sets `key` (replacing an earlier value, keeping its place).
-    mutating func set(_ key: String, _ value: GGUFValue) {
+    package mutating func set(_ key: String, _ value: GGUFValue) {
         if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else { metadata.append((key, value)) }
     }
 
-    mutating func remove(_ key: String) { metadata.removeAll { $0.key == key } }
+    package mutating func remove(_ key: String) { metadata.removeAll { $0.key == key } }
 
-    mutating func add(_ tensor: Tensor) {
+    package mutating func add(_ tensor: Tensor) {
         precondition(tensor.dims.first.map { $0 % tensor.type.blockSize == 0 } ?? false, "\(tensor.name): row not whole blocks")
         tensors.append(tensor)
     }
 
     /// Writes the file; `progress(done, total)` after each tensor.
-    func write(to destination: URL, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    package func write(to destination: URL, progress: (Int, Int) -> Void = { _, _ in }) throws {
         var header = ByteBuffer()
         header.u32(GGUFFile.magic)
         header.u32(3)
@@ -85,7 +89,14 @@ struct GGUFWriter {
         try FileManager.default.moveItem(at: partial, to: destination)
     }
 
-    static func padded(_ n: Int, _ alignment: Int) -> Int { (n + alignment - 1) / alignment * alignment }
+    package static func padded(_ n: Int, _ alignment: Int) -> Int { (n + alignment - 1) / alignment * alignment }
+
+    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
+    package init(alignment: Int = GGUFFile.defaultAlignment, metadata: [(key: String, value: GGUFValue)] = [], tensors: [Tensor] = []) {
+        self.alignment = alignment
+        self.metadata = metadata
+        self.tensors = tensors
+    }
 }
 
 /// Little-endian serialisation of GGUF's scalars, strings and values.

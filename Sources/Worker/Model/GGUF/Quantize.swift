@@ -9,11 +9,11 @@
 // fitting) are not here.
 
 /// Narrows Float32 to ggml tensor data.
-enum GGMLQuantizer {
+package enum GGMLQuantizer {
     /// Writes `count` floats from `src` as `type` into `dst`, which must hold `type.byteCount(elements: count)`
     /// bytes. Throws `GGMLTypeError` for a type it cannot write, a count that is not a whole number of blocks, or a
     /// NaN or infinity bound for Q8_0.
-    static func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, count: Int,
+    package static func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, count: Int,
                          into dst: UnsafeMutableRawPointer) throws {
         guard let kernel = kernel(type) else { throw GGMLTypeError.cannotQuantize(type) }
         guard type.byteCount(elements: count) != nil else { throw GGMLTypeError.partialBlock(type, count: count) }
@@ -27,10 +27,10 @@ enum GGMLQuantizer {
     }
 
     /// Narrows `blocks` consecutive blocks from the first pointer into the second, like ggml's `quantize_row_*_ref`.
-    typealias Kernel = (_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ blocks: Int) -> Void
+    package typealias Kernel = (_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ blocks: Int) -> Void
 
     /// The kernel for `type`, or nil when it cannot be written (must agree with `GGMLType.canQuantize`).
-    static func kernel(_ type: GGMLType) -> Kernel? {
+    package static func kernel(_ type: GGMLType) -> Kernel? {
         switch type {
         case .f32: f32
         case .f16: f16
@@ -40,22 +40,22 @@ enum GGMLQuantizer {
         }
     }
 
-    static func f32(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
+    package static func f32(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
         dst.copyMemory(from: src, byteCount: 4 * n)
     }
 
-    static func f16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
+    package static func f16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
         for i in 0..<n {
             dst.storeBytes(of: Float16(src[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
         }
     }
 
-    static func bf16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
+    package static func bf16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) {
         for i in 0..<n { dst.storeBytes(of: bfloat16Bits(src[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
     }
 
     /// ggml's fp32 → bf16: a NaN keeps its top 16 bits and becomes quiet; otherwise round to nearest even.
-    @inline(__always) static func bfloat16Bits(_ x: Float) -> UInt16 {
+    @inline(__always) package static func bfloat16Bits(_ x: Float) -> UInt16 {
         let u = x.bitPattern
         if u & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(u >> 16) | 0x0040 }
         // Cannot overflow: the largest non-NaN pattern, 0xFF80_0000, has room for + 0x8000.
@@ -65,7 +65,7 @@ enum GGMLQuantizer {
     /// Q8_0: per 32 floats, fp16 d then 32 int8 quants (layout in Dequantize.swift). Inputs must be finite (ggml's
     /// result for NaN or inf is undefined; `quantize` checks). A block with amax beyond 127 · 65504 stores d = inf,
     /// as ggml does.
-    static func q8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ blocks: Int) {
+    package static func q8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ blocks: Int) {
         for b in 0..<blocks {
             let x = src + 32 * b, y = dst + 34 * b
             var amax: Float = 0

@@ -1,5 +1,7 @@
 import Testing
+@testable import Model
 @testable import Worker
+@testable import Dataset
 
 /// The window flags parse, validate, and cut the same windows as the library calls.
 @Suite struct WindowOptionsTests {
