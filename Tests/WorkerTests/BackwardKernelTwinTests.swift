@@ -22,7 +22,7 @@ struct BackwardKernelTwinTests {
         let x = Self.random(rows * c, seed: 1, scale: 3), w = Self.random(c, seed: 2), dy = Self.random(rows * c, seed: 3)
         let dx0 = Self.random(rows * c, seed: 4), dw0 = Self.random(c, seed: 5)
         var dx = dx0, dw = dw0
-        Kernels.rmsNormBackward(&dx, &dw, dy, x, w, rows: rows, width: c, eps: 1e-5)
+        LayerKernels.rmsNormBackward(&dx, &dw, dy, x, w, rows: rows, width: c, eps: 1e-5)
         var pdx = dx0.map(Double.init), pdw = dw0.map(Double.init)
         for r in 0..<rows {
             let xr = (0..<c).map { Double(x[r * c + $0]) }, dyr = (0..<c).map { Double(dy[r * c + $0]) }
@@ -42,7 +42,7 @@ struct BackwardKernelTwinTests {
     func siluMulBackward(n: Int) {
         let g = Self.random(n, seed: 6, scale: 12), u = Self.random(n, seed: 7), dh = Self.random(n, seed: 8)
         var dg = [Float](repeating: 0, count: n), du = dg
-        Kernels.siluMulBackward(&dg, &du, dh, g, u, count: n)
+        LayerKernels.siluMulBackward(&dg, &du, dh, g, u, count: n)
         var pdg = [Double](repeating: 0, count: n), pdu = pdg
         for i in 0..<n {
             let gi = Double(g[i]), ui = Double(u[i]), di = Double(dh[i])
@@ -57,10 +57,10 @@ struct BackwardKernelTwinTests {
     @Test(arguments: [1, 15, 16, 17, 300])
     func softmaxBackward(n: Int) {
         var p = Self.random(n, seed: UInt64(n), scale: 4)
-        Kernels.softmax(&p, count: n)
+        LayerKernels.softmax(&p, count: n)
         let dp = Self.random(n, seed: 9)
         var ds = dp
-        Kernels.softmaxBackward(&ds, p, count: n)
+        LayerKernels.softmaxBackward(&ds, p, count: n)
         let dot = (0..<n).reduce(0.0) { $0 + Double(p[$1]) * Double(dp[$1]) }
         let plain = (0..<n).map { Double(p[$0]) * (Double(dp[$0]) - dot) }
         #expect(Self.scaledError(ds, plain) < 1e-5)

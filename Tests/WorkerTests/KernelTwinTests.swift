@@ -34,7 +34,7 @@ struct KernelTwinTests {
     func rmsNorm(rows: Int, width: Int) {
         let x = Self.random(rows * width, seed: 1, scale: 3), w = Self.random(width, seed: 2)
         var fast = [Float](repeating: 0, count: rows * width)
-        Kernels.rmsNorm(&fast, x, w, rows: rows, width: width, eps: 1e-5)
+        LayerKernels.rmsNorm(&fast, x, w, rows: rows, width: width, eps: 1e-5)
         var plain = fast
         for r in 0..<rows {
             let row = x[r * width..<(r + 1) * width]
@@ -48,7 +48,7 @@ struct KernelTwinTests {
         let n = 16 * 3 + 11
         let g = Self.random(n, seed: 3, scale: 12), u = Self.random(n, seed: 4)
         var fast = g
-        Kernels.siluMul(&fast, u, count: n)
+        LayerKernels.siluMul(&fast, u, count: n)
         let plain = (0..<n).map { g[$0] / (1 + Foundation.exp(-g[$0])) * u[$0] }
         #expect(Self.maxRelative(fast, plain) < 1e-6)
     }
@@ -57,12 +57,12 @@ struct KernelTwinTests {
     func softmaxAndLogSumExp(n: Int) {
         let x = Self.random(n, seed: UInt64(n), scale: 20)
         var fast = x
-        Kernels.softmax(&fast, count: n)
+        LayerKernels.softmax(&fast, count: n)
         let m = x.max()!
         let z = x.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }
         let plain = x.map { Float(Foundation.exp(Double($0 - m)) / z) }
         #expect(Self.maxRelative(fast, plain, floor: 1e-6) < 1e-5)
-        let lse = Kernels.logSumExp(x, count: n)
+        let lse = LayerKernels.logSumExp(x, count: n)
         #expect(abs(Double(lse) - (Double(m) + Foundation.log(z))) < 1e-5)
     }
 

@@ -67,7 +67,7 @@ enum Attention {
             BLAS.gemm(m: m, n: i1, k: d, alpha: scale, a: qh + i0 * qWidth, lda: qWidth, b: kh, ldb: kvWidth,
                       transB: true, c: s + i0 * t, ldc: t)
             // Row i keeps columns 0...i; columns i+1..<i1 become exact zeros for the next product.
-            for i in i0..<i1 { Kernels.softmax(s + i * t, count: i + 1, zeroingTo: i1) }
+            for i in i0..<i1 { LayerKernels.softmax(s + i * t, count: i + 1, zeroingTo: i1) }
             // O[i0..<i1] (m, D) = P[i0..<i1, 0..<i1] · V[0..<i1] (i1, D)
             BLAS.gemm(m: m, n: d, k: i1, a: s + i0 * t, lda: t, b: vh, ldb: kvWidth, transB: false,
                       c: oh + i0 * qWidth, ldc: qWidth)
@@ -128,7 +128,7 @@ extension Attention {
                 // P (m, i1) = softmax over j ≤ i of s · Q_h[i0..<i1] · K_g[0..<i1]ᵀ, as the forward computed it.
                 BLAS.gemm(m: m, n: i1, k: d, alpha: scale, a: qh + i0 * qWidth, lda: qWidth, b: kg, ldb: kvWidth,
                           transB: true, c: p, ldc: i1)
-                for i in i0..<i1 { Kernels.softmax(p + (i - i0) * i1, count: i + 1, zeroingTo: i1) }
+                for i in i0..<i1 { LayerKernels.softmax(p + (i - i0) * i1, count: i + 1, zeroingTo: i1) }
                 // O = P · V_g:  dV_g[0..<i1] (i1, D) += Pᵀ · dO_h[i0..<i1],  dP (m, i1) = dO_h[i0..<i1] · V_g[0..<i1]ᵀ.
                 BLAS.gemm(m: i1, n: d, k: m, a: p, lda: i1, transA: true, b: doh + i0 * qWidth, ldb: qWidth, transB: false,
                           c: dvg, ldc: kvWidth, beta: 1)
@@ -137,7 +137,7 @@ extension Attention {
                 // P = softmax(S) row by row: dS = P ⊙ (dP − ⟨P, dP⟩); masked entries (P = 0) get 0.
                 for i in i0..<i1 {
                     let row = dp + (i - i0) * i1
-                    Kernels.softmaxBackward(row, p + (i - i0) * i1, count: i + 1)
+                    LayerKernels.softmaxBackward(row, p + (i - i0) * i1, count: i + 1)
                     (row + i + 1).update(repeating: 0, count: i1 - i - 1)
                 }
                 // S = s · Q_h · K_gᵀ:  dQ_h[i0..<i1] (m, D) = s · dS · K_g[0..<i1],  dK_g[0..<i1] (i1, D) += s · dSᵀ · Q_h[i0..<i1].

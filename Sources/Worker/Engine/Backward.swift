@@ -167,37 +167,13 @@ package final class Backward {
 
     // MARK: Decoder block
 
-    /// One block on the residual stream ws.x (R, C), in place, saving into `tp`.
+    /// One block on the residual stream ws.x (R, C), in place, saving into `tp` what the backward reads: x0, q, k
+    /// (after RoPE), v, att, x1, gate (before SiLU) and up; xn and h are recomputed there.
     private func blockForward(_ w: BlockWeights, _ tp: BlockTape) {
-        let c = config, r = windows * seqlen, hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
-        let x = ws.x
-        // x0 ← x: the block input, input_layernorm's x.
-        tp.x0.update(from: x, count: r * c.hidden)
-        // xn = RMSNorm(x0)·w_in (not saved).
-        w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        // q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ.
-        w.q.withUnsafeBufferPointer { BLAS.tokenLinear(tp.q, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: hd, inputs: c.hidden) }
-        w.k.withUnsafeBufferPointer { BLAS.tokenLinear(tp.k, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
-        w.v.withUnsafeBufferPointer { BLAS.tokenLinear(tp.v, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
-        // RoPE on q and k.
-        rope.apply(tp.q, rows: r, heads: c.heads)
-        rope.apply(tp.k, rows: r, heads: c.kvHeads)
-        // att = causal GQA attention(q, k, v).
-        Attention.forward(tp.att, q: tp.q, k: tp.k, v: tp.v, scores: ws.attention, scoreBuffers: ws.attentionBuffers,
-                          windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
-        // x1 = x0 + att·Woᵀ.
-        w.o.withUnsafeBufferPointer { BLAS.tokenLinear(x, tp.att, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: hd, accumulate: true) }
-        tp.x1.update(from: x, count: r * c.hidden)
-        // xn = RMSNorm(x1)·w_post (not saved).
-        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        // gate, up = xn·Wgᵀ, xn·Wuᵀ.
-        w.gate.withUnsafeBufferPointer { BLAS.tokenLinear(tp.gate, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
-        w.up.withUnsafeBufferPointer { BLAS.tokenLinear(tp.up, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
-        // h = silu(gate)·up (not saved).
-        ws.h.update(from: tp.gate, count: r * f)
-        Kernels.siluMul(ws.h, tp.up, count: r * f)
-        // x2 = x1 + h·Wdᵀ.
-        w.down.withUnsafeBufferPointer { BLAS.tokenLinear(x, ws.h, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: f, accumulate: true) }
+        let buffers = DecoderBlockBuffers(xn: ws.xn, q: tp.q, k: tp.k, v: tp.v, att: tp.att, gate: tp.gate, up: tp.up,
+                                          h: ws.h, scores: ws.attention, scoreBuffers: ws.attentionBuffers,
+                                          x0: tp.x0, x1: tp.x1)
+        DecoderBlock.forward(ws.x, w, buffers, config: config, rope: rope, windows: windows, seqlen: seqlen)
     }
 
     /// The backward of `blockForward`, steps in reverse: ws.dx (R, C) holds ∂L/∂x2 and becomes ∂L/∂x0. Weight
@@ -208,13 +184,13 @@ package final class Backward {
         let dx = ws.dx
         // h = silu(gate)·up, recomputed.
         ws.h.update(from: tp.gate, count: r * f)
-        Kernels.siluMul(ws.h, tp.up, count: r * f)
+        LayerKernels.siluMul(ws.h, tp.up, count: r * f)
         // x2 = x1 + h·Wdᵀ: dWd += dxᵀ·h, dh = dx·Wd; the residual passes dx on to x1 unchanged.
         linearBackward(.down, ws.dh, dx, ws.h, w, outputs: c.hidden, inputs: f, targets: targets)
         // h = silu(gate)·up: dgate, dup.
-        Kernels.siluMulBackward(ws.dgate, ws.dup, ws.dh, tp.gate, tp.up, count: r * f)
+        LayerKernels.siluMulBackward(ws.dgate, ws.dup, ws.dh, tp.gate, tp.up, count: r * f)
         // gate, up = xn·Wgᵀ, xn·Wuᵀ with xn = RMSNorm(x1)·w_post recomputed: dWg, dWu, dxn = dgate·Wg + dup·Wu.
-        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, tp.x1, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        w.postNorm.withUnsafeBufferPointer { LayerKernels.rmsNorm(ws.xn, tp.x1, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         linearBackward(.gate, ws.dxn, ws.dgate, ws.xn, w, outputs: f, inputs: c.hidden, targets: targets)
         linearBackward(.up, ws.dxn, ws.dup, ws.xn, w, outputs: f, inputs: c.hidden, targets: targets, accumulate: true)
         // xn = RMSNorm(x1)·w_post: dx += ∂xn/∂x1ᵀ·dxn, dw_post.
@@ -229,7 +205,7 @@ package final class Backward {
         rope.applyBackward(ws.dq, rows: r, heads: c.heads)
         rope.applyBackward(ws.dk, rows: r, heads: c.kvHeads)
         // q, k, v = xn·W{q,k,v}ᵀ with xn = RMSNorm(x0)·w_in recomputed: dW{q,k,v}, dxn = dq·Wq + dk·Wk + dv·Wv.
-        w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, tp.x0, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
+        w.inputNorm.withUnsafeBufferPointer { LayerKernels.rmsNorm(ws.xn, tp.x0, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
         linearBackward(.q, ws.dxn, ws.dq, ws.xn, w, outputs: hd, inputs: c.hidden, targets: targets)
         linearBackward(.k, ws.dxn, ws.dk, ws.xn, w, outputs: kd, inputs: c.hidden, targets: targets, accumulate: true)
         linearBackward(.v, ws.dxn, ws.dv, ws.xn, w, outputs: kd, inputs: c.hidden, targets: targets, accumulate: true)
@@ -256,7 +232,7 @@ package final class Backward {
         }
     }
 
-    /// Kernels.rmsNormBackward for norm `t` of a block, its weight gradient into each target's rows.
+    /// LayerKernels.rmsNormBackward for norm `t` of a block, its weight gradient into each target's rows.
     private func rmsNormBackward(
         _ t: BlockTensor, _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
         _ w: BlockWeights, targets: Int
@@ -265,7 +241,7 @@ package final class Backward {
         w[t].withUnsafeBufferPointer { wb in
             for j in 0..<targets {
                 gradBlocks[j].withMutableBuffer(t) { g in
-                    Kernels.rmsNormBackward(dx + j * rows * c, g.baseAddress!, dy + j * rows * c, x + j * rows * c, wb.baseAddress!,
+                    LayerKernels.rmsNormBackward(dx + j * rows * c, g.baseAddress!, dy + j * rows * c, x + j * rows * c, wb.baseAddress!,
                                             rows: rows, width: c, eps: config.epsilon)
                 }
             }
@@ -279,7 +255,7 @@ package final class Backward {
         let c = config, r = windows * seqlen
         // xL ← x: the final norm's input; xf = RMSNorm(xL)·w_final.
         ws.xL.update(from: ws.x, count: r * c.hidden)
-        p.withFinalNorm { Kernels.rmsNorm(ws.xf, ws.xL, $0, rows: r, width: c.hidden, eps: c.epsilon) }
+        p.withFinalNorm { LayerKernels.rmsNorm(ws.xf, ws.xL, $0, rows: r, width: c.hidden, eps: c.epsilon) }
         // logits = xf·W_headᵀ; row loss = logsumexp(logits) − logits[target].
         forEachLogitChunk(p) { r0, n in
             let lp = ws.logits, loss = ws.rowLoss
@@ -288,7 +264,7 @@ package final class Backward {
                     let row = r0 + i
                     guard let target = self.target(row) else { loss[row] = 0; continue }
                     let lr = lp + i * c.vocab
-                    loss[row] = Kernels.logSumExp(lr, count: c.vocab) - lr[target]
+                    loss[row] = LayerKernels.logSumExp(lr, count: c.vocab) - lr[target]
                 }
             }
         }
@@ -311,7 +287,7 @@ package final class Backward {
                 for i in range {
                     let lr = lp + i * c.vocab
                     guard let target = self.target(r0 + i) else { lr.update(repeating: 0, count: c.vocab); continue }
-                    Kernels.softmax(lr, count: c.vocab)
+                    LayerKernels.softmax(lr, count: c.vocab)
                     lr[target] -= 1
                     for j in 0..<c.vocab { lr[j] *= scale }
                 }
@@ -330,7 +306,7 @@ package final class Backward {
         ws.dx.update(repeating: 0, count: r * c.hidden)
         gradFinalNorm.withUnsafeMutableBufferPointer { gn in
             p.withFinalNorm {
-                Kernels.rmsNormBackward(ws.dx, all ? gn.baseAddress! : nil, ws.dxf, ws.xL, $0, rows: r,
+                LayerKernels.rmsNormBackward(ws.dx, all ? gn.baseAddress! : nil, ws.dxf, ws.xL, $0, rows: r,
                                         width: c.hidden, eps: c.epsilon)
             }
         }

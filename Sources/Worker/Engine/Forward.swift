@@ -116,34 +116,13 @@ package final class Forward {
         }
     }
 
-    /// One block on x (R, C) = `windows` whole windows, in place; with `observeOnly`, x is only read.
+    /// One block on x (R, C) = `windows` whole windows, in place; with `observeOnly`, x is only read. silu·up is
+    /// formed in gate's buffer (nothing here needs gate again).
     private func blockChunk(_ layer: Int, _ w: BlockWeights, _ ws: Workspace, x: UnsafeMutablePointer<Float>, windows: Int,
                             firstWindow: Int, observeOnly: Bool) {
-        let c = config, r = windows * seqlen
-        let hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
-        // Attention sub-layer.
-        w.inputNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, x, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        observer?.observe(layer: layer, input: .attention, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
-        w.q.withUnsafeBufferPointer { BLAS.tokenLinear(ws.q, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: hd, inputs: c.hidden) }
-        w.k.withUnsafeBufferPointer { BLAS.tokenLinear(ws.k, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
-        w.v.withUnsafeBufferPointer { BLAS.tokenLinear(ws.v, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: kd, inputs: c.hidden) }
-        rope.apply(ws.q, rows: r, heads: c.heads)
-        rope.apply(ws.k, rows: r, heads: c.kvHeads)
-        Attention.forward(ws.att, q: ws.q, k: ws.k, v: ws.v, scores: ws.scores, scoreBuffers: ws.scoreBuffers,
-                          windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
-        observer?.observe(layer: layer, input: .output, rows: ws.att, count: r, width: hd, firstWindow: firstWindow)
-        // o_proj's residual add: into x, or into a copy when the pass must leave x as it found it.
-        let residual = observeOnly ? ws.residual : x
-        if observeOnly { ws.residual.update(from: x, count: r * c.hidden) }
-        w.o.withUnsafeBufferPointer { BLAS.tokenLinear(residual, ws.att, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: hd, accumulate: true) }
-        // MLP sub-layer.
-        w.postNorm.withUnsafeBufferPointer { Kernels.rmsNorm(ws.xn, residual, $0.baseAddress!, rows: r, width: c.hidden, eps: c.epsilon) }
-        observer?.observe(layer: layer, input: .mlp, rows: ws.xn, count: r, width: c.hidden, firstWindow: firstWindow)
-        w.gate.withUnsafeBufferPointer { BLAS.tokenLinear(ws.gate, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
-        w.up.withUnsafeBufferPointer { BLAS.tokenLinear(ws.up, ws.xn, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: f, inputs: c.hidden) }
-        Kernels.siluMul(ws.gate, ws.up, count: r * f)
-        observer?.observe(layer: layer, input: .down, rows: ws.gate, count: r, width: f, firstWindow: firstWindow)
-        if observeOnly { return }
-        w.down.withUnsafeBufferPointer { BLAS.tokenLinear(x, ws.gate, $0.baseAddress!, rows: r, seqlen: seqlen, outputs: c.hidden, inputs: f, accumulate: true) }
+        let buffers = DecoderBlockBuffers(xn: ws.xn, q: ws.q, k: ws.k, v: ws.v, att: ws.att, gate: ws.gate, up: ws.up,
+                                          h: ws.gate, scores: ws.scores, scoreBuffers: ws.scoreBuffers, residual: ws.residual)
+        DecoderBlock.forward(x, w, buffers, config: config, rope: rope, windows: windows, seqlen: seqlen,
+                             observer: observer, layer: layer, firstWindow: firstWindow, observeOnly: observeOnly)
     }
 }

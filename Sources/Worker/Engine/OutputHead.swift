@@ -67,7 +67,7 @@ package final class OutputHead {
                             guard row % t != t - 1 else { continue }
                             let target = Int(ids[row + 1])
                             let lr = lp + i * v
-                            out[row] = Kernels.logSumExp(lr, count: v) - lr[target]
+                            out[row] = LayerKernels.logSumExp(lr, count: v) - lr[target]
                         }
                     }
                 }
@@ -81,7 +81,7 @@ package final class OutputHead {
     /// logits (rows, V) = RMSNorm(x (rows, C)) · W_headᵀ, into the chunk buffer; `rows` are the token rows x
     /// starts at, in a pass of windows of `seqlen`.
     private func project(_ x: UnsafePointer<Float>, rows: Range<Int>, seqlen: Int) {
-        norm.withUnsafeBufferPointer { Kernels.rmsNorm(xn, x, $0.baseAddress!, rows: rows.count, width: config.hidden, eps: config.epsilon) }
+        norm.withUnsafeBufferPointer { LayerKernels.rmsNorm(xn, x, $0.baseAddress!, rows: rows.count, width: config.hidden, eps: config.epsilon) }
         projection.withUnsafeBufferPointer {
             BLAS.tokenGemm(rows: rows, seqlen: seqlen, n: config.vocab, k: config.hidden, a: xn, lda: config.hidden,
                            b: $0.baseAddress!, ldb: config.hidden, transB: true, c: logits, ldc: config.vocab)

@@ -132,7 +132,7 @@ package enum DeterminismCheck {
         var xn = [Float](repeating: 0, count: hidden.tokens * c)
         xn.withUnsafeMutableBufferPointer { o in
             hidden.x.withUnsafeBufferPointer { x in
-                head.norm.withUnsafeBufferPointer { Kernels.rmsNorm(o.baseAddress!, x.baseAddress!, $0.baseAddress!, rows: hidden.tokens, width: c, eps: head.config.epsilon) }
+                head.norm.withUnsafeBufferPointer { LayerKernels.rmsNorm(o.baseAddress!, x.baseAddress!, $0.baseAddress!, rows: hidden.tokens, width: c, eps: head.config.epsilon) }
             }
         }
         var scale = 0.0

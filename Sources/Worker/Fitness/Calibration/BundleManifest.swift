@@ -21,7 +21,7 @@ package struct BundleManifest: Codable, Equatable {
     }
 
     /// Where windows were cut from and which ones.
-    package struct WindowSet: Codable, Equatable {
+    package struct WindowRecord: Codable, Equatable {
         /// The corpus file as given on the command line, and its content hash.
         package var source: String
         package var sourceSHA256: String
@@ -40,9 +40,9 @@ package struct BundleManifest: Codable, Equatable {
     /// config.json, tokenizer.json (when present), the safetensors index and shards.
     package var modelFiles: [String: FileDigest]
     package var seqlen: Int
-    package var calibration: WindowSet
-    package var evaluation: WindowSet
-    package var test: WindowSet?
+    package var calibration: WindowRecord
+    package var evaluation: WindowRecord
+    package var test: WindowRecord?
     /// How G was made: G = sqrt(Σ_windows (scale·∂L/∂W)²) over the calibration windows, stored as `gradientDType`.
     package var gradientScale: Double = 100
     package var gradientDType: String = "F32"

@@ -57,10 +57,10 @@ package struct BundleWriter {
         try statistics.write(to: partial.appendingPathComponent("gradients.safetensors"))
         try activationFile.write(to: partial.appendingPathComponent("activations.safetensors"))
 
-        func windowSet(_ source: Source, file: String) throws -> BundleManifest.WindowSet {
+        func windowSet(_ source: Source, file: String) throws -> BundleManifest.WindowRecord {
             let data = source.windows.tokens.withUnsafeBufferPointer { Data(buffer: $0) }  // little-endian hosts
             try data.write(to: partial.appendingPathComponent(file))
-            return BundleManifest.WindowSet(
+            return BundleManifest.WindowRecord(
                 source: source.corpusPath,
                 sourceSHA256: try BundleManifest.FileDigest.of(URL(fileURLWithPath: source.corpusPath)).sha256,
                 windows: source.windows.count, offsets: source.windows.offsets, seed: source.seed, file: file)

@@ -53,7 +53,7 @@ package struct CalibratedBundle {
         model = try modelPath.weights()
 
         let seqlen = manifest.seqlen
-        func windows(_ set: BundleManifest.WindowSet) throws -> [TokenID] {
+        func windows(_ set: BundleManifest.WindowRecord) throws -> [TokenID] {
             let url = directory.appendingPathComponent(set.file)
             let tokens = try DatasetSource(path: url.path, kind: .tokens).readTokens()
             guard tokens.count == set.windows * seqlen else {

@@ -1,4 +1,4 @@
-// Kernels: the element-wise steps between matrix products, vectorized and spread over cores.
+// LayerKernels: the element-wise steps between matrix products, vectorized and spread over cores.
 //
 // Each follows transformers' LlamaModel in float32: RMSNorm as x · rsqrt(mean(x²) + eps) · w; SiLU as x·σ(x);
 // softmax and log-sum-exp shifted by the row maximum. `exp` is a Cephes-style polynomial (≤ 2 ulp on the range
@@ -58,7 +58,7 @@ typealias F16 = SIMD16<Float>
 }
 
 /// The element-wise kernels of the forward pass.
-package enum Kernels {
+package enum LayerKernels {
     /// out (N, C) = x / sqrt(mean(x²) + eps) · weight (C), per row. `out` may equal `x`.
     package static func rmsNorm(
         _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
