@@ -74,6 +74,37 @@ void PZ_VARIANT(pz_silu_mul)(float *gate, const float *up, size_t n) {
     }
 }
 
+// out[i] = e^x[i]: the polynomial itself, for its accuracy test against libm.
+void PZ_VARIANT(pz_exp)(float *out, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) PZ_VARIANT(store)(out + i, PZ_VARIANT(exp)(PZ_VARIANT(load)(x + i)));
+    if (i < n) PZ_VARIANT(store_partial)(out + i, PZ_VARIANT(exp)(PZ_VARIANT(load_partial)(x + i, n - i, 0)), n - i);
+}
+
+// The backward of silu_mul, same argument order: for h = silu(g)·u with σ = 1/(1 + e^−g),
+// dgate = dh·u·σ·(1 + g·(1 − σ)), dup = dh·g·σ (written, not accumulated).
+static inline __attribute__((always_inline)) void PZ_VARIANT(silu_mul_backward_step)(v16 g, v16 u, v16 d, v16 *dg, v16 *du) {
+    v16 s = 1.0f / (1.0f + PZ_VARIANT(exp)(-g));
+    *dg = d * u * s * (1.0f + g * (1.0f - s));
+    *du = d * g * s;
+}
+
+void PZ_VARIANT(pz_silu_mul_backward)(float *dgate, float *dup, const float *dh, const float *gate, const float *up, size_t n) {
+    size_t i = 0;
+    v16 dg, du;
+    for (; i + 16 <= n; i += 16) {
+        PZ_VARIANT(silu_mul_backward_step)(PZ_VARIANT(load)(gate + i), PZ_VARIANT(load)(up + i), PZ_VARIANT(load)(dh + i), &dg, &du);
+        PZ_VARIANT(store)(dgate + i, dg);
+        PZ_VARIANT(store)(dup + i, du);
+    }
+    if (i < n) {
+        PZ_VARIANT(silu_mul_backward_step)(PZ_VARIANT(load_partial)(gate + i, n - i, 0), PZ_VARIANT(load_partial)(up + i, n - i, 0),
+                                           PZ_VARIANT(load_partial)(dh + i, n - i, 0), &dg, &du);
+        PZ_VARIANT(store_partial)(dgate + i, dg, n - i);
+        PZ_VARIANT(store_partial)(dup + i, du, n - i);
+    }
+}
+
 void PZ_VARIANT(pz_softmax)(float *row, size_t n, size_t width) {
     const float m = PZ_VARIANT(max_of)(row, n);
     v16 acc = 0;

@@ -5,6 +5,9 @@
 
 #define PZ_DECLARE(suffix)                                                                           \
     void pz_silu_mul_##suffix(float *gate, const float *up, size_t n);                               \
+    void pz_exp_##suffix(float *out, const float *x, size_t n);                                      \
+    void pz_silu_mul_backward_##suffix(float *dgate, float *dup, const float *dh, const float *gate, const float *up, \
+                                       size_t n);                                                    \
     void pz_softmax_##suffix(float *row, size_t n, size_t width);                                                  \
     float pz_log_sum_exp_##suffix(const float *row, size_t n);                                       \
     void pz_rms_norm_##suffix(float *out, const float *x, const float *w, size_t rows, size_t c, float eps);
@@ -23,6 +26,8 @@ PZ_DECLARE_ATTENTION(avx512)
 
 typedef struct {
     void (*silu_mul)(float *, const float *, size_t);
+    void (*exp)(float *, const float *, size_t);
+    void (*silu_mul_backward)(float *, float *, const float *, const float *, const float *, size_t);
     void (*softmax)(float *, size_t, size_t);
     float (*log_sum_exp)(const float *, size_t);
     void (*rms_norm)(float *, const float *, const float *, size_t, size_t, float);
@@ -32,7 +37,7 @@ typedef struct {
 } pz_kernel_table;
 
 #define PZ_TABLE(suffix, attention) \
-    {pz_silu_mul_##suffix, pz_softmax_##suffix, pz_log_sum_exp_##suffix, pz_rms_norm_##suffix, attention}
+    {pz_silu_mul_##suffix, pz_exp_##suffix, pz_silu_mul_backward_##suffix, pz_softmax_##suffix, pz_log_sum_exp_##suffix, pz_rms_norm_##suffix, attention}
 
 static const pz_kernel_table tables[] = {
     PZ_TABLE(baseline, 0),
@@ -106,6 +111,10 @@ const char *pz_kernels_name(pz_kernels_isa isa) {
 static inline const pz_kernel_table *table(void) { return &tables[pz_kernels_active()]; }
 
 void pz_silu_mul(float *gate, const float *up, size_t n) { table()->silu_mul(gate, up, n); }
+void pz_exp(float *out, const float *x, size_t n) { table()->exp(out, x, n); }
+void pz_silu_mul_backward(float *dgate, float *dup, const float *dh, const float *gate, const float *up, size_t n) {
+    table()->silu_mul_backward(dgate, dup, dh, gate, up, n);
+}
 void pz_softmax(float *row, size_t n, size_t width) { table()->softmax(row, n, width); }
 float pz_log_sum_exp(const float *row, size_t n) { return table()->log_sum_exp(row, n); }
 void pz_rms_norm(float *out, const float *x, const float *w, size_t rows, size_t c, float eps) {

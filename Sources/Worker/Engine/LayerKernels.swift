@@ -1,11 +1,11 @@
 // LayerKernels: the element-wise steps between matrix products, vectorized and spread over cores.
 //
 // Each follows transformers' LlamaModel in float32: RMSNorm as x · rsqrt(mean(x²) + eps) · w; SiLU as x·σ(x);
-// softmax and log-sum-exp shifted by the row maximum. `exp` is a Cephes-style polynomial (≤ 2 ulp on the range
-// used), because libm's scalar expf would dominate softmax and SiLU. The forward pass's kernels are C (CKernels),
+// softmax and log-sum-exp shifted by the row maximum. Every kernel that needs `exp` is C (CKernels), where the one
+// Cephes-style polynomial lives (≤ 2 ulp on the range used; libm's scalar expf would dominate softmax and SiLU),
 // compiled for AVX-512, AVX2 and the baseline and picked at run time — Swift's SIMD16 compiles for the baseline
-// only, a quarter of this CPU's vector width; the backward's kernels below are Swift SIMD16 (calibration runs them
-// once per model). Plain scalar twins live in the tests.
+// only, a quarter of this CPU's vector width. The other backward kernels below are Swift SIMD16 (calibration runs
+// them once per model). Plain scalar twins live in the tests.
 //
 // Legend: B windows, T tokens per window, N = B·T rows, C hidden, H heads, K kv heads, D head dim,
 // F intermediate, V vocab.
@@ -18,44 +18,6 @@ typealias F16 = SIMD16<Float>
 
 @inline(__always) func load16(_ p: UnsafePointer<Float>) -> F16 { UnsafeRawPointer(p).loadUnaligned(as: F16.self) }
 @inline(__always) func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self) }
-
-/// Loads `n` < 16 floats, filling the other lanes with `fill`.
-@inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ n: Int, fill: Float = 0) -> F16 {
-    var v = F16(repeating: fill)
-    for i in 0..<n { v[i] = p[i] }
-    return v
-}
-
-@inline(__always) func storePartial(_ v: F16, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    for i in 0..<n { p[i] = v[i] }
-}
-
-/// Lane-wise max and min through compare-and-replace: Swift's `pointwiseMax`/`clamped` compile to scalar loops
-/// (they order NaNs lane by lane), this form to vector compare and blend.
-@inline(__always) func vmax(_ a: F16, _ b: F16) -> F16 { a.replacing(with: b, where: a .< b) }
-@inline(__always) func vmin(_ a: F16, _ b: F16) -> F16 { a.replacing(with: b, where: a .> b) }
-
-/// e^x per lane: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial (Cephes expf), 2^n through the
-/// exponent bits. Inputs are clamped to [-87.3, 88] so 2^n stays a normal float.
-@inline(__always) func exp16(_ x: F16) -> F16 {
-    let x = vmin(vmax(x, F16(repeating: -87.3)), F16(repeating: 88))
-    // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
-    let magic: Float = 12_582_912
-    let shifted = x * 1.442_695_04 + magic
-    let n = shifted - magic
-    var r = x - n * 0.693_359_375
-    r = r + n * 2.121_944_40e-4
-    var p = F16(repeating: 1.987_569_150_0e-4)
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    p = p * (r * r) + r + 1
-    let ni = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(F16(repeating: magic), to: SIMD16<Int32>.self)
-    let scale = unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
-    return p * scale
-}
 
 /// The element-wise kernels of the forward pass.
 package enum LayerKernels {
@@ -130,19 +92,8 @@ package enum LayerKernels {
         _ dh: UnsafePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int
     ) {
         Parallel.chunked(count, grain: 1 << 14) { range in
-            var i = range.lowerBound
-            while i < range.upperBound {
-                let n = min(16, range.upperBound - i)
-                let g = n == 16 ? load16(gate + i) : loadPartial(gate + i, n)
-                let u = n == 16 ? load16(up + i) : loadPartial(up + i, n)
-                let d = n == 16 ? load16(dh + i) : loadPartial(dh + i, n)
-                let s = 1 / (1 + exp16(-g))
-                let dg = d * u * s * (1 + g * (1 - s)), du = d * g * s
-                if n == 16 { store16(dg, dgate + i); store16(du, dup + i) } else {
-                    storePartial(dg, dgate + i, n); storePartial(du, dup + i, n)
-                }
-                i += n
-            }
+            let i = range.lowerBound
+            pz_silu_mul_backward(dgate + i, dup + i, dh + i, gate + i, up + i, range.count)
         }
     }
 
