@@ -51,4 +51,53 @@ struct EngineFixtureTests {
         #expect(pplRel <= 1e-5, "perplexity \(result.perplexity) vs \(e.ppl)")
         #expect(nllRel <= 1e-5, "mean NLL \(result.meanNLL) vs \(e.mean_nll)")
     }
+
+    /// One block's output as transformers computed it (Tests/Fixtures/hidden-states.json, written by
+    /// Benchmarks/Reference/hidden_states_fixture.py from `output_hidden_states` and a hook on the last layer).
+    struct BlockSummary: Decodable {
+        let sum: Double
+        let abs_sum: Double
+        let first_row_first8: [Double]
+        let last_row_first8: [Double]
+    }
+
+    struct HiddenStates: Decodable {
+        let tokens: Int
+        let blocks: [BlockSummary]
+    }
+
+    /// Block by block, so a wrong layer is named. Tolerances as for the logits above, and for the same reason:
+    /// both sides are float32 summing in different orders, each block a chain of a few products of length K ≤ 176
+    /// (C = 64, F = 176, T ≤ 96), so under the probabilistic rounding model the relative error is about √K·u ≈
+    /// 1e-6 (u = 6e-8) per block and grows linearly with depth (2–3 blocks): 1e-4 (values, against the block's mean
+    /// absolute value, since single entries can be near zero) and 1e-5 (sums, against the absolute sum) leave
+    /// margins of ≥ 10×, while a wrong block (a swapped projection, RoPE or norm missing) differs by O(1).
+    @Test("every block's output matches transformers' hidden states", arguments: EngineFixtures.names)
+    func blocksMatchTransformers(_ name: String) throws {
+        let url = EngineFixtures.packageRoot!.appendingPathComponent("Tests/Fixtures/hidden-states.json")
+        let expected = try #require(try JSONDecoder().decode([String: HiddenStates].self, from: Data(contentsOf: url))[name])
+        let dir = EngineFixtures.directory(name)
+        let model = try ModelWeights(directory: dir)
+        let tokens = try EngineFixtures.tokens(dir.appendingPathComponent("tokens.bin"))
+        let n = tokens.count, c = model.config.hidden
+        #expect(n == expected.tokens && expected.blocks.count == model.config.layers)
+
+        let forward = Forward(config: model.config, seqlen: n, windows: 1)
+        var hidden = try forward.embed(model, tokens: tokens[...])
+        var w = BlockWeights(zeros: model.config)
+        for (layer, e) in expected.blocks.enumerated() {
+            try model.block(layer, into: &w)
+            forward.runBlock(layer, weights: w, hidden: &hidden)
+            let x = hidden.x
+            let sum = x.reduce(0.0) { $0 + Double($1) }, absSum = x.reduce(0.0) { $0 + abs(Double($1)) }
+            let scale = e.abs_sum / Double(x.count)
+            let values = Array(x[0..<8]) + Array(x[(n - 1) * c..<(n - 1) * c + 8])
+            let worst = zip(values, e.first_row_first8 + e.last_row_first8).map { abs(Double($0) - $1) / scale }.max()!
+            let sumRel = abs(sum - e.sum) / e.abs_sum, absSumRel = abs(absSum - e.abs_sum) / e.abs_sum
+            #expect(worst <= 1e-4, "\(name) block \(layer): first values differ by \(worst) of the mean |x|")
+            #expect(sumRel <= 1e-5, "\(name) block \(layer): sum \(sum) vs \(e.sum)")
+            #expect(absSumRel <= 1e-5, "\(name) block \(layer): abs-sum \(absSum) vs \(e.abs_sum)")
+            print("fixture \(name) block \(layer): values \(worst) of mean |x|, sum rel \(sumRel), abs-sum rel \(absSumRel)")
+        }
+    }
 }
