@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 1 && bytes[5] == 0)  // version 1, little-endian
+        #expect(bytes[4] == 2 && bytes[5] == 0)  // version 2, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -134,6 +134,17 @@ import Testing
         #expect(throws: MetricError.self) { try decoded.metric() }
         #expect(try ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
             .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"])
+    }
+
+    /// The hello's fitness bound (version 2) is a width: a negative one is refused at its offset, not trusted.
+    @Test func aNegativeFitnessBoundIsRefused() throws {
+        let hello = WorkerHello(workerID: "w", host: "h", cores: 1, memoryBytes: 1, bundleIdentity: "b", speed: 1,
+                                fitnessBound: -1e-3)
+        let bytes = Envelope.encode(.hello(hello))
+        #expect(throws: ProtocolError.self) { try Envelope.decode(bytes) }
+        let kept = WorkerHello(workerID: "w", host: "h", cores: 1, memoryBytes: 1, bundleIdentity: "b", speed: 1,
+                               fitnessBound: 4.3e-3)
+        #expect(try Envelope.decode(Envelope.encode(.hello(kept))) == .hello(kept))
     }
 
     @Test func errorsReadWellInALog() {
