@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import Worker
+
+/// The fitness bound the worker sends in its hello (`DeterminismBound.fitness`): its logit scale comes from the
+/// weights alone and must bound the logit scale real activations reach, and it is the worst case with the
+/// probabilistic accumulation in place of the linear one.
+@Suite struct DeterminismBoundTests {
+    /// Cauchy–Schwarz holds for any input: the weight-only Z is at least the Z measured on the determination
+    /// check's model and windows (and on a model with ten times larger weights, whose RMSNorm output is alike).
+    @Test(arguments: [Float(0.1), 1.0])
+    func theWeightOnlyLogitScaleBoundsTheMeasuredOne(std: Float) {
+        let c = DeterminismCheckCommand.config(), t = DeterminismCheckCommand.seqlen
+        let p = LlamaParameters(initialized: c, std: std, seed: 5)
+        let tokens = (0..<DeterminismCheckCommand.windows * t).map { TokenID(($0 * 7919 + 13) % c.vocab) }
+        let run = DeterminismCheckCommand.forward(p, tokens[...], chunkWindows: DeterminismCheckCommand.windows, lanes: 1)
+        let projection = p.lmHead.isEmpty ? p.embedding : p.lmHead
+        let head = OutputHead(config: c, norm: p.finalNorm, projection: projection)
+        let measured = DeterminismCheckCommand.logitScale(head, run.activations)
+        let bound = DeterminismBound.logitScaleBound(projection: projection, norm: p.finalNorm)
+        #expect(measured > 0 && measured <= bound, "measured Z \(measured), weight-only bound \(bound)")
+    }
+
+    @Test func theFitnessBoundIsTheWorstCaseWithSquareRootAccumulation() {
+        let c = DeterminismCheckCommand.config(), t = DeterminismCheckCommand.seqlen
+        let worst = DeterminismBound.meanNLL(c, seqlen: t, logitScale: 3)
+        let probable = DeterminismBound.fitness(c, seqlen: t, logitScale: 3)
+        let terms = Double(DeterminismBound.forwardDepth(c) * DeterminismBound.longestReduction(c, seqlen: t))
+        // γ_K = K·u/(1 − K·u) against K·u: equal to 1e-5 relative at these sizes.
+        #expect(abs(worst / probable - terms.squareRoot() / DeterminismBound.lambda) / (worst / probable) < 1e-5)
+        #expect(probable < worst)
+    }
+}
