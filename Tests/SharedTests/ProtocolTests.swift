@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 2
+        bad = good; bad[4] = 1  // a version-1 peer (its hello lacks the fitness bound)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 1, supported: 2)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -162,7 +162,7 @@ import Testing
 
     func frame(kind: UInt8, body: [UInt8]) -> [UInt8] {
         var w = WireWriter()
-        w.append(Envelope.magic); w.u16(1); w.u8(kind); w.u8(0); w.u32(UInt32(body.count)); w.append(body); w.u16(0)
+        w.append(Envelope.magic); w.u16(Envelope.version); w.u8(kind); w.u8(0); w.u32(UInt32(body.count)); w.append(body); w.u16(0)
         return w.bytes
     }
 }
