@@ -44,11 +44,18 @@ enum DeterminismBound {
 // MARK: the bound the coordinator ties fitnesses under
 
 extension DeterminismBound {
-    /// A bound on the logit scale Z = max over rows and vocabulary of Σ_c |W_head[v, c]·xn[c]| from the weights
-    /// alone, so it holds for every input and every pruned model (pruning never touches lm_head or the final
-    /// norm): xn = g ⊙ x̂ with Σ_c x̂[c]² ≤ C (RMSNorm's output has mean square ≤ 1), so by Cauchy–Schwarz
-    /// Σ_c |W[v, c]·g[c]·x̂[c]| ≤ ‖W[v, :] ⊙ g‖₂ · √C.
+    /// The worst case's logit scale Z = max over rows and vocabulary of Σ_c |W_head[v, c]·xn[c]|, bounded from
+    /// the weights alone so it holds for every input and every pruned model (pruning never touches lm_head or the
+    /// final norm): xn = g ⊙ x̂ with Σ_c x̂[c]² ≤ C (RMSNorm's output has mean square ≤ 1), so by Cauchy–Schwarz
+    /// Σ_c |W[v, c]·g[c]·x̂[c]| ≤ √C · ‖W[v, :] ⊙ g‖₂.
     static func logitScaleBound(projection: [Float], norm: [Float]) -> Double {
+        Double(norm.count).squareRoot() * headRowNorm(projection: projection, norm: norm)
+    }
+
+    /// max over the vocabulary of ‖W_head[v, :] ⊙ g‖₂: how much a unit-size perturbation of x̂ with independent
+    /// components moves a logit (the probabilistic model's Z; the worst case aligns the perturbation with the row
+    /// and gains √C, `logitScaleBound`).
+    static func headRowNorm(projection: [Float], norm: [Float]) -> Double {
         let c = norm.count
         precondition(c > 0 && projection.count % c == 0, "lm_head is not (V, C) for a final norm of \(c)")
         var worst = 0.0
@@ -60,7 +67,7 @@ extension DeterminismBound {
             }
             worst = max(worst, s)
         }
-        return (worst * Double(c)).squareRoot()
+        return worst.squareRoot()
     }
 
     /// λ of `fitness`: a tail probability 2·exp(−λ²/2) ≈ 2.5e-14 per quantity, small enough that no search ever
@@ -69,20 +76,22 @@ extension DeterminismBound {
 
     /// The bound on |Δ ln perplexity| (= |Δ mean NLL| over the windows) between two correct workers, whatever
     /// their core types, kernel variants and lane counts: what the coordinator treats as one result
-    /// (`FitnessEquivalence`, README "Determinism"). It is `meanNLL` with the worst case's linear accumulation of
-    /// roundings replaced by the probabilistic one (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019): the depth·K
-    /// roundings along a logit's chain are independent, mean zero, each |δ| ≤ u on a partial sum of magnitude ≤ Z,
-    /// so by Hoeffding's inequality their sum stays within λ·√(depth·K)·u·Z with probability ≥ 1 − 2·exp(−λ²/2).
-    /// Two orders differ by at most twice that, and an NLL by twice the largest logit change. The worst case
-    /// (`meanNLL`) is larger by √(depth·K)/λ and would tie metrics a search must tell apart.
-    static func fitness(_ c: LlamaConfig, seqlen: Int, logitScale z: Double) -> Double {
+    /// (`FitnessEquivalence`, README "Determinism"). The worst case (`meanNLL`) under the probabilistic model of
+    /// rounding (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019): each rounding δ (|δ| ≤ u, independent, mean
+    /// zero) perturbs a hidden component by u times a partial sum of the normalised state's size, and reaches a
+    /// logit through that component's weight; along the chain each of the C components takes depth·K roundings
+    /// (first order, no layer amplifying), so by Hoeffding's inequality a logit moves by at most
+    /// λ·√(depth·K)·u·‖W[v, :] ⊙ g‖₂ with probability ≥ 1 − 2·exp(−λ²/2). Two orders differ by at most twice
+    /// that, and an NLL by twice the largest logit change. The worst case aligns every rounding with the row and
+    /// the sign, larger by √(depth·K)·√C/λ, and would tie metrics a search must tell apart.
+    static func fitness(_ c: LlamaConfig, seqlen: Int, headRowNorm z: Double) -> Double {
         let terms = Double(forwardDepth(c)) * Double(longestReduction(c, seqlen: seqlen))
         return 2 * 2 * lambda * terms.squareRoot() * u * z
     }
 
-    /// `fitness` for a loaded model: Z from its output head (`logitScaleBound`).
+    /// `fitness` for a loaded model: ‖W[v, :] ⊙ g‖₂ from its output head.
     static func fitness(_ model: ModelWeights, seqlen: Int) throws -> Double {
-        let z = logitScaleBound(projection: try model.outputProjection(), norm: try model.finalNorm())
-        return fitness(model.config, seqlen: seqlen, logitScale: z)
+        let z = headRowNorm(projection: try model.outputProjection(), norm: try model.finalNorm())
+        return fitness(model.config, seqlen: seqlen, headRowNorm: z)
     }
 }

@@ -23,11 +23,16 @@ import Testing
 
     @Test func theFitnessBoundIsTheWorstCaseWithSquareRootAccumulation() {
         let c = DeterminismCheckCommand.config(), t = DeterminismCheckCommand.seqlen
-        let worst = DeterminismBound.meanNLL(c, seqlen: t, logitScale: 3)
-        let probable = DeterminismBound.fitness(c, seqlen: t, logitScale: 3)
+        let p = LlamaParameters(initialized: c, std: 0.1, seed: 5)
+        let projection = p.lmHead.isEmpty ? p.embedding : p.lmHead
+        let row = DeterminismBound.headRowNorm(projection: projection, norm: p.finalNorm)
+        let worst = DeterminismBound.meanNLL(c, seqlen: t,
+                                             logitScale: DeterminismBound.logitScaleBound(projection: projection, norm: p.finalNorm))
+        let probable = DeterminismBound.fitness(c, seqlen: t, headRowNorm: row)
         let terms = Double(DeterminismBound.forwardDepth(c) * DeterminismBound.longestReduction(c, seqlen: t))
         // γ_K = K·u/(1 − K·u) against K·u: equal to 1e-5 relative at these sizes.
-        #expect(abs(worst / probable - terms.squareRoot() / DeterminismBound.lambda) / (worst / probable) < 1e-5)
+        let expected = terms.squareRoot() * Double(c.hidden).squareRoot() / DeterminismBound.lambda
+        #expect(abs(worst / probable - expected) / expected < 1e-5)
         #expect(probable < worst)
     }
 }
