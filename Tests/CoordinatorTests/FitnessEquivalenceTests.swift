@@ -30,16 +30,20 @@ import Shared
 
     /// The point of it: rounding-level differences between workers (1e-7 here, ~1e-7 measured across core types)
     /// do not change a ranking, where exact comparison flips two near-equal metrics.
-    @Test func workerRoundingDoesNotReorder() {
+    @Test func workerRoundingDoesNotReorder() throws {
         let base: [Double] = [58.4195, 58.41950001, 60.537, 58.8056, 137.5456, 61.0]
         let keys = ["mul(W, sqrt(X))", "mul(sqrt(X), W)", "W", "mul(abs(mul(W, W)), mms(G))", "X", "G"]
         let nudged = base.enumerated().map { $0.element * (1 + ($0.offset.isMultiple(of: 2) ? 1e-7 : -1e-7)) }
         let ids = Array(base.indices)
-        let rank = { (q: FitnessEquivalence, values: [Double]) in q.ranked(ids, fitness: { values[$0] }, key: { keys[$0] }) }
+        let rank = { (q: FitnessEquivalence, values: [Double]) in
+            q.ranked(ids, fitness: { values[$0] }, key: { keys[$0] })
+        }
         #expect(rank(e, base) == rank(e, nudged))
         #expect(rank(FitnessEquivalence(), base) != rank(FitnessEquivalence(), nudged))
         // Tournaments see positions in that order.
-        let pool = ids.map { (id: $0, expression: try! MetricExpression(parsing: keys[$0]), fitness: Optional(base[$0])) }
+        let pool = try ids.map {
+            (id: $0, expression: try MetricExpression(parsing: keys[$0]), fitness: Optional(base[$0]))
+        }
         let positions = e.tournamentFitness(pool)
         let order = rank(e, base)
         for (position, id) in order.enumerated() { #expect(positions[id] == Double(position)) }
@@ -50,7 +54,8 @@ import Shared
         #expect(e.resolve(.perplexity(70), recorded: 58.4195) == (Score.perplexity(70), true))
         #expect(e.resolve(.failed("NaN"), recorded: 58.4195) == (Score.failed("NaN"), false))
         #expect(e.resolve(.perplexity(70), recorded: nil) == (Score.perplexity(70), false))
-        #expect(e.disagreement(job: 3, worker: "w", measured: 70, recorded: 58.4)?.contains("beyond the workers' bound") == true)
+        let note = e.disagreement(job: 3, worker: "w", measured: 70, recorded: 58.4)
+        #expect(note?.contains("beyond the workers' bound") == true)
         #expect(e.disagreement(job: 3, worker: "w", measured: 58.40001, recorded: 58.4) == nil)
     }
 
@@ -61,19 +66,21 @@ import Shared
         config.multiFidelity = false
         var sim = SearchSimulation(config: config)
         for w in ["w1", "w2"] {
-            _ = sim.send(.hello(WorkerHello(workerID: w, host: "sim", cores: 2, memoryBytes: 1, bundleIdentity: "bundle-A",
-                                            speed: 1, fitnessBound: 0.004)))
+            _ = sim.send(.hello(WorkerHello(workerID: w, host: "sim", cores: 2, memoryBytes: 1,
+                                            bundleIdentity: "bundle-A", speed: 1, fitnessBound: 0.004)))
         }
         #expect(sim.machine.state.equivalence.bound == 0.004)
         var jobs: [String: Job] = [:]
         for w in ["w1", "w2"] {
-            guard case .job(let job)? = sim.send(.jobRequest(JobRequest(workerID: w))) else { Issue.record("no job"); return }
+            guard case .job(let job)? = sim.send(.jobRequest(JobRequest(workerID: w))) else {
+                Issue.record("no job for \(w)"); return
+            }
             jobs[w] = job
         }
         let twin: UInt64 = 42
         func deliver(_ w: String, _ job: Job, _ p: Double) {
-            _ = sim.send(.result(JobResult(jobID: job.jobID, workerID: w, status: .ok, perplexity: p, maskFingerprint: twin,
-                                           wantsAnotherJob: false)))
+            _ = sim.send(.result(JobResult(jobID: job.jobID, workerID: w, status: .ok, perplexity: p,
+                                           maskFingerprint: twin, wantsAnotherJob: false)))
         }
         deliver("w1", jobs["w1"]!, 58.4195)
         deliver("w2", jobs["w2"]!, 58.4195 * (1 + 3e-7))
@@ -82,7 +89,9 @@ import Shared
         #expect(state.fullFitness(a) == 58.4195 && state.fullFitness(b) == 58.4195)
         #expect(state.fingerprints[twin]?[.full] == 58.4195)
 
-        guard case .job(let third)? = sim.send(.jobRequest(JobRequest(workerID: "w1"))) else { Issue.record("no job"); return }
+        guard case .job(let third)? = sim.send(.jobRequest(JobRequest(workerID: "w1"))) else {
+            Issue.record("no third job"); return
+        }
         deliver("w1", third, 70)
         let c = sim.machine.state.jobs[third.jobID]!.individual
         #expect(sim.machine.state.fullFitness(c) == 70 && sim.machine.state.fingerprints[twin]?[.full] == 58.4195)

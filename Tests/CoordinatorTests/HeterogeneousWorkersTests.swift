@@ -34,7 +34,9 @@ struct HeterogeneousWorkersTests {
         let state: SearchState
         var results: [SearchEvent.ResultRecord] { events.compactMap { if case .result(let r) = $0 { r } else { nil } } }
         var births: [SearchEvent.Birth] { events.compactMap { if case .birth(let b) = $0 { b } else { nil } } }
-        var joined: [SearchEvent.WorkerJoined] { events.compactMap { if case .workerJoined(let w) = $0 { w } else { nil } } }
+        var joined: [SearchEvent.WorkerJoined] {
+            events.compactMap { if case .workerJoined(let w) = $0 { w } else { nil } }
+        }
         /// Measured perplexities per (individual, windows), straight from the result events.
         var measured: [String: Double] {
             var out: [String: Double] = [:]
@@ -87,7 +89,8 @@ struct HeterogeneousWorkersTests {
         }
         let finished = wait(coordinator, seconds: 300)
         for p in processes { _ = wait(p, seconds: 30) }
-        let log = (try? String(contentsOf: root.appendingPathComponent("\(name)-coordinator.log"), encoding: .utf8)) ?? ""
+        let logURL = root.appendingPathComponent("\(name)-coordinator.log")
+        let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
         try #require(finished && coordinator.terminationStatus == 0,
                      "\(name): the coordinator did not finish within 5 minutes or failed:\n\(log.suffix(3000))")
         let events = try JournalReader.read(url: run.appendingPathComponent("events.jsonl")).events
@@ -146,7 +149,9 @@ struct HeterogeneousWorkersTests {
         }
 
         // The same individuals, bred the same way.
-        let key = { (b: SearchEvent.Birth) in "\(b.individual) \(b.formula) \(b.parents) \(b.operator) \(b.generation)" }
+        let key = { (b: SearchEvent.Birth) in
+            "\(b.individual) \(b.formula) \(b.parents) \(b.operator) \(b.generation)"
+        }
         #expect(hetero.births.map(key) == homo.births.map(key), "the runs bred different individuals")
 
         // Fitnesses of the same individual on the same windows agree within the bound; so do mask twins.
@@ -191,7 +196,9 @@ enum WorkerMix {
         var coretype: String?
         var kernels: String?
         var threads: Int?
-        var description: String { "\(coretype ?? "auto")/\(kernels ?? "auto")/\(threads.map { "\($0) lanes" } ?? "all lanes")" }
+        var description: String {
+            "\(coretype ?? "auto")/\(kernels ?? "auto")/\(threads.map { "\($0) lanes" } ?? "all lanes")"
+        }
     }
 
     /// Candidates, most different first; a candidate runs only where `blas-info` confirms this CPU gives it.

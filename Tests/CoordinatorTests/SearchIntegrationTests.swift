@@ -53,7 +53,8 @@ struct SearchIntegrationTests {
         let bound = events.compactMap { $0["fitnessBound"] as? Double }.max() ?? 0
         #expect(bound > 0, "no worker reported its fitness bound")
         for baseline in baselines {
-            #expect(Foundation.log(bestFull) <= Foundation.log(baseline["fullPerplexity"] as? Double ?? .infinity) + bound)
+            let full = baseline["fullPerplexity"] as? Double ?? .infinity
+            #expect(Foundation.log(bestFull) <= Foundation.log(full) + bound)
         }
         #expect(report["evaluations"] as? Int == 16)
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("best_metric.json").path))

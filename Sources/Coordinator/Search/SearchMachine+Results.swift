@@ -100,7 +100,7 @@ extension SearchMachine {
         for _ in 0..<state.config.population {
             let index = state.individuals.count
             let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config,
-                                                                equivalence: state.equivalence)
+                                                      equivalence: state.equivalence)
             record(.birth(.init(time: now, individual: index, formula: child.description, parents: parents,
                                 operator: op, stream: UInt64(index), generation: state.generation)))
         }

@@ -162,7 +162,7 @@ public struct SearchMachine: Sendable {
             for _ in 0..<Self.breedAttempts {
                 let index = state.individuals.count
                 let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config,
-                                                                equivalence: state.equivalence)
+                                                          equivalence: state.equivalence)
                 record(.birth(.init(time: now, individual: index, formula: child.description, parents: parents,
                                     operator: op, stream: UInt64(index), generation: 1)))
                 if let id = state.queue.first { return dispatch(id, to: worker, now: now) }

@@ -46,7 +46,8 @@ public struct WorkerHello: Sendable, Hashable {
         let boundAt = r.offset
         fitnessBound = try r.f64("fitness bound")
         if fitnessBound < 0 {
-            throw ProtocolError(offset: boundAt, .badValue(field: "fitness bound", detail: "\(fitnessBound) is negative"))
+            throw ProtocolError(offset: boundAt,
+                                .badValue(field: "fitness bound", detail: "\(fitnessBound) is negative"))
         }
     }
 }

@@ -13,7 +13,8 @@ import Testing
         let c = DeterminismCheckCommand.config(), t = DeterminismCheckCommand.seqlen
         let p = LlamaParameters(initialized: c, std: std, seed: 5)
         let tokens = (0..<DeterminismCheckCommand.windows * t).map { TokenID(($0 * 7919 + 13) % c.vocab) }
-        let run = DeterminismCheckCommand.forward(p, tokens[...], chunkWindows: DeterminismCheckCommand.windows, lanes: 1)
+        let run = DeterminismCheckCommand.forward(p, tokens[...], chunkWindows: DeterminismCheckCommand.windows,
+                                                  lanes: 1)
         let projection = p.lmHead.isEmpty ? p.embedding : p.lmHead
         let head = OutputHead(config: c, norm: p.finalNorm, projection: projection)
         let measured = DeterminismCheckCommand.logitScale(head, run.activations)
@@ -26,8 +27,8 @@ import Testing
         let p = LlamaParameters(initialized: c, std: 0.1, seed: 5)
         let projection = p.lmHead.isEmpty ? p.embedding : p.lmHead
         let row = DeterminismBound.headRowNorm(projection: projection, norm: p.finalNorm)
-        let worst = DeterminismBound.meanNLL(c, seqlen: t,
-                                             logitScale: DeterminismBound.logitScaleBound(projection: projection, norm: p.finalNorm))
+        let z = DeterminismBound.logitScaleBound(projection: projection, norm: p.finalNorm)
+        let worst = DeterminismBound.meanNLL(c, seqlen: t, logitScale: z)
         let probable = DeterminismBound.fitness(c, seqlen: t, headRowNorm: row)
         let terms = Double(DeterminismBound.forwardDepth(c) * DeterminismBound.longestReduction(c, seqlen: t))
         // γ_K = K·u/(1 − K·u) against K·u: equal to 1e-5 relative at these sizes.
