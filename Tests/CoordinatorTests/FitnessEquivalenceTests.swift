@@ -103,3 +103,17 @@ import Shared
         #expect(resumed.machine.state.fullFitness(b) == 58.4195)
     }
 }
+
+extension FitnessEquivalenceTests {
+    /// A worker whose bound differs from the others' (another build) is named in the log; the wider bound is used.
+    @Test func aDifferentBoundIsLoggedAndTheWiderUsed() {
+        var sim = SearchSimulation(config: SearchSimulation.config(budget: 10, population: 4))
+        for (w, b) in [("w1", 0.004), ("w2", 0.004), ("w3", 0.01)] {
+            _ = sim.send(.hello(WorkerHello(workerID: w, host: "sim", cores: 2, memoryBytes: 1,
+                                            bundleIdentity: "bundle-A", speed: 1, fitnessBound: b)))
+        }
+        #expect(sim.machine.state.equivalence.bound == 0.01)
+        #expect(sim.log.filter { $0.contains("reports fitness bound") }.count == 1)
+        #expect(sim.log.contains { $0.contains("worker w3 reports fitness bound 0.01, other workers 0.004") })
+    }
+}

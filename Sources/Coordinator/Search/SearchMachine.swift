@@ -132,6 +132,12 @@ public struct SearchMachine: Sendable {
             pending.log.append("refused " + detail)
             return .refusal(Refusal(reason: .bundleMismatch, detail: detail))
         }
+        let bound = state.equivalence.bound
+        if bound > 0, hello.fitnessBound != bound {
+            // Workers on one bundle compute the same bound, bit for bit: another value means another build.
+            pending.log.append("worker \(hello.workerID) reports fitness bound \(hello.fitnessBound), other workers "
+                + "\(bound) (another build?): ties use the larger")
+        }
         if state.workers[hello.workerID] != nil {
             // The same id again: that process restarted, so whatever it held is lost.
             record(.workerLeft(.init(time: now, worker: hello.workerID, reason: "said hello again (restarted)")))
