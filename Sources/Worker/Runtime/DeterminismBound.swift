@@ -89,9 +89,20 @@ extension DeterminismBound {
         return 2 * 2 * lambda * terms.squareRoot() * u * z
     }
 
-    /// `fitness` for a loaded model: ‖W[v, :] ⊙ g‖₂ from its output head.
-    static func fitness(_ model: ModelWeights, seqlen: Int) throws -> Double {
-        let z = headRowNorm(projection: try model.outputProjection(), norm: try model.finalNorm())
+    /// `fitness` for a loaded model: ‖W[v, :] ⊙ g‖₂ from its output head, read `step` rows at a time (a large
+    /// vocabulary's head, e.g. SmolLM2's tied 49,152 × 576, is never widened whole for this).
+    static func fitness(_ model: ModelWeights, seqlen: Int, step: Int = 1024) throws -> Double {
+        let norm = try model.finalNorm()
+        let c = model.config.hidden, vocab = model.config.vocab
+        var rows = [Float](repeating: 0, count: step * c)  // (1024, C)
+        var z = 0.0
+        for start in stride(from: 0, to: vocab, by: step) {
+            let ids = Array(start..<min(vocab, start + step))
+            try rows.withUnsafeMutableBufferPointer {
+                try model.store.readRows(model.outputName, rows: ids, into: $0.baseAddress!)
+            }
+            z = max(z, headRowNorm(projection: Array(rows[0..<(ids.count * c)]), norm: norm))
+        }
         return fitness(model.config, seqlen: seqlen, headRowNorm: z)
     }
 }

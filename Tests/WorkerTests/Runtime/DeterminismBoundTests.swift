@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Worker
 
 /// The fitness bound the worker sends in its hello (`DeterminismBound.fitness`): its logit scale comes from the
@@ -35,5 +36,18 @@ import Testing
         let expected = terms.squareRoot() * Double(c.hidden).squareRoot() / DeterminismBound.lambda
         #expect(abs(worst / probable - expected) / expected < 1e-5)
         #expect(probable < worst)
+    }
+}
+
+extension DeterminismBoundTests {
+    /// The bound a worker sends for the fixture model, read in row blocks, equals the one from the whole head.
+    @Test(.enabled(if: Fixtures.hfLlamaAvailable, "../shared/fixtures/hf-llama is absent"))
+    func theModelsBoundReadsTheHeadInBlocks() throws {
+        let model = try ModelWeights(directory: Fixtures.url("fixtures/hf-llama/sharded"))
+        let whole = DeterminismBound.headRowNorm(projection: try model.outputProjection(), norm: try model.finalNorm())
+        let expected = DeterminismBound.fitness(model.config, seqlen: 64, headRowNorm: whole)
+        #expect(try DeterminismBound.fitness(model, seqlen: 64) == expected)
+        #expect(try DeterminismBound.fitness(model, seqlen: 64, step: 100) == expected)  // 6 blocks, the last partial
+        #expect(expected > 1e-4 && expected < 1e-3, "fixture bound \(expected)")  // 3.8e-4 (README, "Determinism")
     }
 }
