@@ -148,6 +148,8 @@ public enum SearchEvent: Sendable, Hashable {
         public var cores: UInt32
         public var memoryBytes: UInt64
         public var speed: Double
+        /// The worker's fitness bound (`WorkerHello.fitnessBound`); absent from journals written before it was sent.
+        public var fitnessBound: Double?
     }
 
     public struct WorkerLeft: Sendable, Hashable, Codable {

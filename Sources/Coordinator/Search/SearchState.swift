@@ -36,6 +36,8 @@ public struct SearchState: Sendable {
     public private(set) var leaseExpiries = 0
     /// Perplexities measured per mask fingerprint and window set.
     public private(set) var fingerprints: [UInt64: [WindowSet: Double]] = [:]
+    /// Which perplexities are one result: widened by each joining worker's bound (see `FitnessEquivalence`).
+    public private(set) var equivalence = FitnessEquivalence()
     public private(set) var finishReason: String?
     public private(set) var eventCount = 0
 
@@ -72,6 +74,7 @@ public struct SearchState: Sendable {
             leaseExpiries += 1
             requeue(e.job)
         case .workerJoined(let e):
+            equivalence = equivalence.widened(to: e.fitnessBound ?? 0)
             workers[e.worker] = WorkerRecord(id: e.worker, host: e.host, cores: e.cores, speed: e.speed, job: nil,
                                              results: workers[e.worker]?.results ?? 0)
         case .workerLeft(let e):
@@ -137,8 +140,13 @@ public struct SearchState: Sendable {
         job.state = .done
         jobs[e.job] = job
 
-        let score: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
-        if let value = score.value, e.fingerprint != 0 { fingerprints[e.fingerprint, default: [:]][job.windows] = value }
+        let measured: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
+        // Masks already measured on these windows: one record, the first (a re-measurement within the bound).
+        let recorded = e.fingerprint != 0 ? fingerprints[e.fingerprint]?[job.windows] : nil
+        let score = equivalence.resolve(measured, recorded: recorded).score
+        if recorded == nil, let value = score.value, e.fingerprint != 0 {
+            fingerprints[e.fingerprint, default: [:]][job.windows] = value
+        }
         let id = job.individual
         switch job.windows {
         case .test:
@@ -172,7 +180,7 @@ public struct SearchState: Sendable {
         let top = rankedPopulation().prefix(k)
         guard top.count == k else { return true }
         let threshold = top.compactMap { individuals[$0].cheap?.value }.max() ?? .infinity
-        return cheap <= threshold
+        return equivalence.notWorse(cheap, than: threshold)
     }
 
     private mutating func promote(_ id: Int, fingerprint: UInt64) {
@@ -203,14 +211,10 @@ public struct SearchState: Sendable {
         return id
     }
 
-    /// Population ids ordered best first (ties: older first), failures last.
+    /// Population ids ordered best first, fitnesses within the bound tied and ordered by canonical formula
+    /// (`FitnessEquivalence.ranked`), failures last.
     public func rankedPopulation() -> [Int] {
-        population.sorted { a, b in
-            let (fa, fb) = (fullFitness(a), fullFitness(b))
-            if GeneticOperators.isBetter(fa, than: fb) { return true }
-            if GeneticOperators.isBetter(fb, than: fa) { return false }
-            return a < b
-        }
+        equivalence.ranked(population, fitness: fullFitness, key: { individuals[$0].formula })
     }
 
     /// Steady state: inserts a rated individual if it beats the worst (or there is room).
