@@ -7,8 +7,8 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Shared
 import Model
+import Shared
 import Tokenizer
 import Training
 

@@ -4,8 +4,8 @@
 // the weight is (out, in) and y = x · Wᵀ, so the weight is passed transposed and never copied.
 import COpenBLAS
 import Foundation
-import Synchronization
 import Model
+import Synchronization
 
 /// Row-major single-precision matrix products through OpenBLAS.
 package enum BLAS {

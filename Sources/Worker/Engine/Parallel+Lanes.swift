@@ -14,5 +14,4 @@ extension Parallel {
             }
         }
     }
-
 }

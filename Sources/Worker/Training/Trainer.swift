@@ -9,8 +9,8 @@
 import Dataset
 import Engine
 import Foundation
-import Shared
 import Model
+import Shared
 
 package final class Trainer {
     package let config: TrainingConfig
