@@ -9,6 +9,7 @@ import ArgumentParser
 import CKernels
 import COpenBLAS
 import Foundation
+import Shared
 
 /// The `bench-forward` subcommand.
 struct BenchForwardCommand: ParsableCommand {
@@ -44,13 +45,9 @@ struct BenchForwardCommand: ParsableCommand {
         return try! LlamaConfig.decode(Data(json.utf8), file: "bench")
     }
 
-    /// Deterministic uniform values in [−scale, scale) (xorshift), cheap enough for 200M weights.
+    /// Deterministic uniform values in [−scale, scale) (Shared's Xorshift64), cheap enough for 200M weights.
     static func random(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
-        var s = seed | 1
-        return (0..<count).map { _ in
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17
-            return (Float(s >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
+        Xorshift64.floats(count, scale: scale, seed: seed)
     }
 
     static func randomBlock(_ c: LlamaConfig, seed: UInt64) -> BlockWeights {

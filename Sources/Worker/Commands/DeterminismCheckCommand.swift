@@ -11,6 +11,7 @@ import ArgumentParser
 import CKernels
 import COpenBLAS
 import Foundation
+import Shared
 
 /// The `determinism-check` subcommand (hidden: for tests and for checking a new machine).
 struct DeterminismCheckCommand: ParsableCommand {

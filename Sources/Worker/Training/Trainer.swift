@@ -7,6 +7,7 @@
 // and each validation is one JSON line in `training-log.jsonl`; progress goes to stderr through ProgressLine. It
 // does not tokenize or split the corpus (TrainCommand and CorpusSplit do).
 import Foundation
+import Shared
 
 final class Trainer {
     let config: TrainingConfig
@@ -48,7 +49,7 @@ final class Trainer {
     /// Step `step`'s windows: (B·T) ids, from a generator seeded by (seed, step).
     func batch(step: Int) -> [TokenID] {
         var rng = SplitMix64(seed: config.seed, stream: UInt64(step))
-        let offsets = (0..<config.batchWindows).map { _ in rng.below(train.count - config.seqlen + 1) }
+        let offsets = (0..<config.batchWindows).map { _ in rng.windowOffset(below: train.count - config.seqlen + 1) }
         return Windows(stream: train, offsets: offsets, seqlen: config.seqlen).tokens
     }
 
