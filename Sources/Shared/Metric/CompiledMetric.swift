@@ -97,9 +97,8 @@ private struct ValueProgram {
     /// The operand whose whole-tensor statistic step `i` needs, if any.
     func statisticOperand(_ i: Int) -> Source? {
         switch steps[i].op {
-        case .unary(let op) where op.isGlobal: steps[i].operands[0]
-        case .binary(.div): steps[i].operands[1]
-        default: nil
+        case .unary(let op): op.row.statistic == nil ? nil : steps[i].operands[0]
+        case .binary(let op): op.row.divisorStatistic == nil ? nil : steps[i].operands[1]
         }
     }
 }

@@ -93,16 +93,12 @@ public final class MetricEvaluator {
                            isRow: (CompiledMetric.Operand) -> Bool,
                            pointer: (CompiledMetric.Operand) -> UnsafeMutablePointer<Float>) -> Kernels.Statistic {
         switch operation {
-        case .unary(let op, let x) where op.isGlobal:
-            let count = isRow(x) ? cols : rows * cols
-            return op == .mms ? Kernels.minMax(pointer(x), count: count) : Kernels.moments(pointer(x), count: count)
-        case .binary(.div, _, let y):
-            // ‖y broadcast to (rows, cols)‖: a row repeated `rows` times has rows·Σy² as its squared norm.
-            let yRows = isRow(y) ? 1 : rows
-            let sumSquares = Kernels.sumOfSquares(pointer(y), count: yRows * cols) * Double(rows / yRows)
-            return .scale(Float(sumSquares.squareRoot()))
-        default:
-            return .none
+        case .unary(let op, let x):
+            guard let statistic = op.row.statistic else { return .none }
+            return statistic(pointer(x), isRow(x) ? cols : rows * cols)
+        case .binary(let op, _, let y):
+            guard let statistic = op.row.divisorStatistic else { return .none }
+            return statistic(pointer(y), isRow(y) ? 1 : rows, rows, cols)
         }
     }
 

@@ -22,21 +22,8 @@ extension MetricExpression {
     public var sign: Sign {
         switch self {
         case .terminal: return .nonNegative
-        case .unary(let op, let x):
-            switch op {
-            case .sqr, .pow, .abs, .sqrt, .exp, .mms: return .nonNegative
-            case .neg: return x.sign.negated
-            case .tanh, .skp: return x.sign
-            case .log, .zsn: return .unknown
-            }
-        case .binary(let op, let a, let b):
-            let (sa, sb) = (a.sign, b.sign)
-            switch op {
-            case .add: return sa == sb ? sa : .unknown
-            case .sub: return sa != .unknown && sb == sa.negated ? sa : .unknown
-            case .mul: return sa == .unknown || sb == .unknown ? .unknown : (sa == sb ? .nonNegative : .nonPositive)
-            case .div: return sa  // divided by a norm, which is ≥ 0
-            }
+        case .unary(let op, let x): return op.row.sign(x.sign)
+        case .binary(let op, let a, let b): return op.row.sign(a.sign, b.sign)
         }
     }
 

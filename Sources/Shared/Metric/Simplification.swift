@@ -148,7 +148,8 @@ public struct Simplifier: Sendable {
 
 extension MetricExpression {
     /// The expression with every division by a norm removed along positively homogeneous paths from the root
-    /// (through `mul`, a `div` numerator, `neg`, `abs`, `sqr`, `pow`, `sqrt`, `skp`, and into `mms`/`zsn`).
+    /// (through `mul`, a `div` numerator, `neg`, `abs`, `sqr`, `pow`, `sqrt`, `skp`, and into `mms`/`zsn`: each
+    /// operator's `scale` in OperatorTable.swift).
     ///
     /// Such a division scales its subtree by a positive constant, and along those paths a positive constant only
     /// scales the root (by a positive constant): so the result differs from `self` by a positive factor, which
@@ -157,18 +158,21 @@ extension MetricExpression {
     public func droppingPositiveScales() -> MetricExpression {
         switch self {
         case .terminal: return self
-        case .binary(.div, let a, _): return a.droppingPositiveScales()
-        case .binary(.mul, let a, let b): return .binary(.mul, a.droppingPositiveScales(), b.droppingPositiveScales())
+        case .binary(let op, let a, let b):
+            switch op.row.scale {
+            case .scalesFirstOperand: return a.droppingPositiveScales()
+            case .homogeneous: return .binary(op, a.droppingPositiveScales(), b.droppingPositiveScales())
+            case .normalises, .breaks: return self
+            }
         case .unary(let op, let x):
-            switch op {
-            case .neg, .abs, .sqr, .pow, .sqrt, .skp: return .unary(op, x.droppingPositiveScales())
+            switch op.row.scale {
+            case .homogeneous: return .unary(op, x.droppingPositiveScales())
             // The normalisation absorbs the scale whatever the operand's shape below it.
-            case .mms, .zsn:
+            case .normalises:
                 let inner = x.droppingPositiveScales()
                 return inner.shape == x.shape ? .unary(op, inner) : self
-            case .log, .exp, .tanh: return self
+            case .scalesFirstOperand, .breaks: return self
             }
-        case .binary: return self
         }
     }
 }
