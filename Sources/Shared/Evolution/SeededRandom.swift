@@ -43,23 +43,23 @@ extension SeededGenerator {
 }
 
 /// xoshiro256**, seeded through SplitMix64 (as its authors recommend).
-public struct SeededRandom: SeededGenerator, Sendable, Hashable {
+package struct SeededRandom: SeededGenerator, Sendable, Hashable {
     private var s0, s1, s2, s3: UInt64
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         var mixer = SplitMix64(seed: seed)
         s0 = mixer.next(); s1 = mixer.next(); s2 = mixer.next(); s3 = mixer.next()
     }
 
     /// An independent generator for stream `stream` of `seed`: the search gives each birth its own stream, so any
     /// one individual can be regenerated from (seed, stream) alone.
-    public init(seed: UInt64, stream: UInt64) {
+    package init(seed: UInt64, stream: UInt64) {
         var mixer = SplitMix64(seed: seed)
         let base = mixer.next()
         self.init(seed: base ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3

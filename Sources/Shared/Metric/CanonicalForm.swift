@@ -9,12 +9,12 @@
 ///   rounding (e.g. `sqr` underflowing two tiny values to 0), which changes a mask only among such near-ties.
 extension MetricExpression {
     /// Simplified (exact level) with commutative operands sorted.
-    public var canonical: MetricExpression {
+    package var canonical: MetricExpression {
         Simplifier(level: .exact).simplify(self).sortingCommutativeOperands()
     }
 
     /// The canonical form of the simplest expression known to induce the same pruning masks.
-    public var rankCanonical: MetricExpression {
+    package var rankCanonical: MetricExpression {
         let simplifier = Simplifier(level: .exact)
         var current = simplifier.simplify(self).sortingCommutativeOperands()
         // Each pass removes at least one node or stops, so nodeCount bounds the passes.
@@ -27,7 +27,7 @@ extension MetricExpression {
     }
 
     /// A 64-bit FNV-1a hash of the canonical text, as 16 hex digits: the same on every machine and build.
-    public var structuralHash: String {
+    package var structuralHash: String {
         var hash = FNV1a()
         hash.add(canonical.description.utf8)
         return hash.hex

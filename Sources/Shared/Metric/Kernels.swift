@@ -4,8 +4,8 @@ import Foundation
 /// operator's loop is its row in OperatorTable.swift; here are the dispatch, the broadcasting and the statistics.
 ///
 /// Every kernel reads element i before writing element i, so a destination may alias a source. Loops are plain so
-/// the compiler vectorises the arithmetic ones; transcendental ones call libm per element. A row's kernel is one
-/// call per tile (thousands of elements), so the indirection costs nothing the loop would notice.
+/// the compiler vectorises the arithmetic ones; transcendental ones call libm per element.  A row's kernel is one
+/// indirect call per tile and instruction (a tile holds up to 16 K elements), the loop inside it as before.
 enum Kernels {
     /// A whole-tensor scalar an elementwise step needs, computed before the step runs.
     enum Statistic {

@@ -3,7 +3,7 @@
 /// W, G and X are non-negative by construction (|weight|, a norm, a sum of squares), which makes many rewrites
 /// sound: `abs(mul(W, G))` is `mul(W, G)`, and `sqr` is strictly increasing on a non-negative operand.
 /// NaN has no sign; the analysis ignores it, and every rewrite that uses the analysis maps NaN to NaN anyway.
-public enum Sign: Sendable, Hashable {
+enum Sign: Sendable, Hashable {
     case nonNegative
     case nonPositive
     case unknown
@@ -19,7 +19,7 @@ public enum Sign: Sendable, Hashable {
 
 extension MetricExpression {
     /// The sign every element is proved to have.
-    public var sign: Sign {
+    var sign: Sign {
         switch self {
         case .terminal: return .nonNegative
         case .unary(let op, let x): return op.row.sign(x.sign)
@@ -28,5 +28,5 @@ extension MetricExpression {
     }
 
     /// Every element is provably ≥ 0 (or NaN).
-    public var isNonNegative: Bool { sign == .nonNegative }
+    var isNonNegative: Bool { sign == .nonNegative }
 }
