@@ -4,7 +4,7 @@
 enum ProtocolSamples {
     static let all: [WireMessage] = [
         .hello(WorkerHello(workerID: "node7-1234", host: "node7", cores: 64, memoryBytes: 512 << 30,
-                           bundleIdentity: "llama-2-7b@sha256:abcd", speed: 1.75)),
+                           bundleIdentity: "llama-2-7b@sha256:abcd", speed: 1.75, fitnessBound: 4.3e-3)),
         .hello(WorkerHello(workerID: "", host: "ü-host", cores: 0, memoryBytes: 0, bundleIdentity: "", speed: 0)),
         .welcome(Welcome(searchID: "run-42", heartbeatSeconds: 5)),
         .jobRequest(JobRequest(workerID: "w1")),

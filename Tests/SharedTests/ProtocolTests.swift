@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 1 && bytes[5] == 0)  // version 1, little-endian
+        #expect(bytes[4] == 2 && bytes[5] == 0)  // version 2, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 2
+        bad = good; bad[4] = 1  // a version-1 peer (its hello lacks the fitness bound)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 1, supported: 2)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -136,6 +136,17 @@ import Testing
             .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"])
     }
 
+    /// The hello's fitness bound (version 2) is a width: a negative one is refused at its offset, not trusted.
+    @Test func aNegativeFitnessBoundIsRefused() throws {
+        let hello = WorkerHello(workerID: "w", host: "h", cores: 1, memoryBytes: 1, bundleIdentity: "b", speed: 1,
+                                fitnessBound: -1e-3)
+        let bytes = Envelope.encode(.hello(hello))
+        #expect(throws: ProtocolError.self) { try Envelope.decode(bytes) }
+        let kept = WorkerHello(workerID: "w", host: "h", cores: 1, memoryBytes: 1, bundleIdentity: "b", speed: 1,
+                               fitnessBound: 4.3e-3)
+        #expect(try Envelope.decode(Envelope.encode(.hello(kept))) == .hello(kept))
+    }
+
     @Test func errorsReadWellInALog() {
         let error = ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1))
         #expect(error.description == "wire message, byte 4: protocol version 2 is not supported (this build speaks 1)")
@@ -151,7 +162,7 @@ import Testing
 
     func frame(kind: UInt8, body: [UInt8]) -> [UInt8] {
         var w = WireWriter()
-        w.append(Envelope.magic); w.u16(1); w.u8(kind); w.u8(0); w.u32(UInt32(body.count)); w.append(body); w.u16(0)
+        w.append(Envelope.magic); w.u16(Envelope.version); w.u8(kind); w.u8(0); w.u32(UInt32(body.count)); w.append(body); w.u16(0)
         return w.bytes
     }
 }

@@ -49,6 +49,10 @@ struct DeterminismContractTests {
         let c = DeterminismCheckCommand.config()
         let nllBound = DeterminismBound.meanNLL(c, seqlen: DeterminismCheckCommand.seqlen, logitScale: first.logitScale)
         let gBound = DeterminismBound.gradientNormwise(c, seqlen: DeterminismCheckCommand.seqlen)
+        // The bound the worker sends the coordinator (tighter: probabilistic accumulation) must hold too.
+        let p = LlamaParameters(initialized: c, std: 0.1, seed: 5)
+        let fitnessBound = DeterminismBound.fitness(c, seqlen: DeterminismCheckCommand.seqlen, headRowNorm:
+            DeterminismBound.headRowNorm(projection: p.lmHead.isEmpty ? p.embedding : p.lmHead, norm: p.finalNorm))
         var worstNLL = 0.0, worstG = 0.0
         for r in reports.dropFirst() {
             let nll = zip(r.windowNLL, first.windowNLL).map { abs($0 - $1) }.max()!
@@ -56,9 +60,12 @@ struct DeterminismContractTests {
             let g = normwise(r.gSample, first.gSample)
             worstNLL = max(worstNLL, nll); worstG = max(worstG, g)
             #expect(nll <= nllBound && ppl <= nllBound, "\(r.corename)/\(r.kernels): ΔNLL \(nll), Δppl/ppl \(ppl), bound \(nllBound)")
+            #expect(nll <= fitnessBound && ppl <= fitnessBound,
+                    "\(r.corename)/\(r.kernels): ΔNLL \(nll), Δppl/ppl \(ppl), fitness bound \(fitnessBound)")
             #expect(g <= gBound, "\(r.corename)/\(r.kernels): ‖ΔG‖/‖G‖ = \(g), bound \(gBound)")
         }
-        print("determinism: \(reports.count) core type × variant runs; worst |Δ window NLL| \(worstNLL) (bound \(nllBound)), "
+        print("determinism: \(reports.count) core type × variant runs; worst |Δ window NLL| \(worstNLL) (bound \(nllBound), "
+              + "fitness bound \(fitnessBound)), "
               + "worst ‖ΔG‖/‖G‖ \(worstG) (bound \(gBound))")
     }
 

@@ -20,11 +20,14 @@ enum Breeding {
     }
 
     /// A child of `pool` (individual ids with their full fitness) by tournament and one genetic operator, then
-    /// OOS and canonicalisation. Returns the ids of the parents it used.
+    /// OOS and canonicalisation. Returns the ids of the parents it used. Tournaments compare through
+    /// `equivalence`, so fitnesses within the workers' bound are decided by canonical formula, not by rounding.
     static func child(index: Int, pool: [(id: Int, expression: MetricExpression, fitness: Double?)],
-                      config: SearchConfig) -> (MetricExpression, operator: String, parents: [Int]) {
+                      config: SearchConfig, equivalence: FitnessEquivalence)
+        -> (MetricExpression, operator: String, parents: [Int])
+    {
         var rng = SeededRandom(seed: config.seed, stream: UInt64(index))
-        let fitness = pool.map(\.fitness)
+        let fitness = equivalence.tournamentFitness(pool)
         var chosen: [Int] = []
         let (child, kind, _) = GeneticOperators.breed(settings: config.evolution, using: &rng) { rng in
             let pick = GeneticOperators.tournament(fitness: fitness, size: config.evolution.tournamentSize, using: &rng)

@@ -26,33 +26,30 @@ struct Population: Sendable {
         return id
     }
 
-    /// Members ordered best first (ties: older first), failures last.
-    func ranked() -> [Int] {
-        members.sorted { a, b in
-            let (fa, fb) = (fullFitness(a), fullFitness(b))
-            if GeneticOperators.isBetter(fa, than: fb) { return true }
-            if GeneticOperators.isBetter(fb, than: fa) { return false }
-            return a < b
-        }
+    /// Members ordered best first, fitnesses within `equivalence`'s bound tied and ordered by canonical formula
+    /// (`FitnessEquivalence.ranked`), failures last.
+    func ranked(_ equivalence: FitnessEquivalence) -> [Int] {
+        equivalence.ranked(members, fitness: fullFitness, key: { individuals[$0].formula })
     }
 
-    /// Steady state: inserts a rated individual if it beats the worst (or there is room among `size`).
-    mutating func consider(_ id: Int, size: Int) {
+    /// Steady state: inserts a rated individual if it beats the worst (or there is room among `size`); the ranking
+    /// is `equivalence`'s, which the fold widens as workers join.
+    mutating func consider(_ id: Int, size: Int, equivalence: FitnessEquivalence) {
         guard fullFitness(id) != nil, !members.contains(id) else { return }
         members.append(id)
-        if members.count > size { members = Array(ranked().prefix(size)) }
+        if members.count > size { members = Array(ranked(equivalence).prefix(size)) }
     }
 
     /// Generational barrier: the best `size` of the previous survivors and this generation's rated individuals
     /// (a duplicate contributes its original), ties broken by age; then the next generation starts.
-    mutating func closeGeneration(size: Int) {
+    mutating func closeGeneration(size: Int, equivalence: FitnessEquivalence) {
         var candidates = Set(members)
         for individual in individuals[generationStart...] {
             let id = original(individual.id)
             if fullFitness(id) != nil { candidates.insert(id) }
         }
         members = Array(candidates)
-        members = Array(ranked().prefix(size))
+        members = Array(ranked(equivalence).prefix(size))
         generation += 1
         generationStart = individuals.count
     }

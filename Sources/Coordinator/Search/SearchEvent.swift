@@ -148,6 +148,8 @@ package enum SearchEvent: Sendable, Hashable {
         package var cores: UInt32
         package var memoryBytes: UInt64
         package var speed: Double
+        /// The worker's fitness bound (`WorkerHello.fitnessBound`); absent from journals written before it was sent.
+        package var fitnessBound: Double?
     }
 
     package struct WorkerLeft: Sendable, Hashable, Codable {

@@ -16,6 +16,9 @@ extension SearchMachine {
         case .failed(let reason): (perplexity, failure) = (nil, reason)
         }
         let seconds = result.stageTimes.isEmpty ? nil : result.stageTimes.reduce(0) { $0 + $1.seconds }
+        let recorded = result.maskFingerprint == 0 ? nil : state.fingerprints[result.maskFingerprint]?[job.windows]
+        if let note = state.equivalence.disagreement(job: job.id, worker: result.workerID, measured: perplexity,
+                                                     recorded: recorded) { pending.log.append(note) }
         record(.result(.init(time: now, job: result.jobID, worker: result.workerID, windows: job.windows.description,
                              perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
                              seconds: seconds)))
@@ -96,7 +99,8 @@ extension SearchMachine {
         guard !pool.isEmpty else { enterTestPhase(now: now); return }
         for _ in 0..<state.config.population {
             let index = state.individuals.count
-            let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config)
+            let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config,
+                                                      equivalence: state.equivalence)
             record(.birth(.init(time: now, individual: index, formula: child.description, parents: parents,
                                 operator: op, stream: UInt64(index), generation: state.generation)))
         }

@@ -132,15 +132,22 @@ package struct SearchMachine: Sendable {
             pending.log.append("refused " + detail)
             return .refusal(Refusal(reason: .bundleMismatch, detail: detail))
         }
+        let bound = state.equivalence.bound
+        if bound > 0, hello.fitnessBound != bound {
+            // Workers on one bundle compute the same bound, bit for bit: another value means another build.
+            pending.log.append("worker \(hello.workerID) reports fitness bound \(hello.fitnessBound), other workers "
+                + "\(bound) (another build?): ties use the larger")
+        }
         if state.workers[hello.workerID] != nil {
             // The same id again: that process restarted, so whatever it held is lost.
             record(.workerLeft(.init(time: now, worker: hello.workerID, reason: "said hello again (restarted)")))
         }
         record(.workerJoined(.init(time: now, worker: hello.workerID, host: hello.host, cores: hello.cores,
-                                   memoryBytes: hello.memoryBytes, speed: hello.speed)))
+                                   memoryBytes: hello.memoryBytes, speed: hello.speed,
+                                   fitnessBound: hello.fitnessBound)))
         lastSeen[hello.workerID] = now
         pending.log.append("worker \(hello.workerID) joined from \(hello.host) (\(hello.cores) cores, speed "
-            + "\(hello.speed))")
+            + "\(hello.speed), fitness bound \(hello.fitnessBound))")
         return .welcome(Welcome(searchID: config.searchID, heartbeatSeconds: UInt32(config.heartbeatSeconds)))
     }
 
@@ -160,7 +167,8 @@ package struct SearchMachine: Sendable {
            canDispatchEvolution(now: now), var pool = breedingPool() {
             for _ in 0..<Self.breedAttempts {
                 let index = state.individuals.count
-                let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config)
+                let (child, op, parents) = Breeding.child(index: index, pool: pool, config: state.config,
+                                                          equivalence: state.equivalence)
                 record(.birth(.init(time: now, individual: index, formula: child.description, parents: parents,
                                     operator: op, stream: UInt64(index), generation: 1)))
                 if let id = state.queue.first { return dispatch(id, to: worker, now: now) }

@@ -14,8 +14,9 @@ extension SearchState {
     /// The full fitness of an individual (through its original, for a duplicate).
     package func fullFitness(_ id: Int) -> Double? { lineage.fullFitness(id) }
     package func original(_ id: Int) -> Int { lineage.original(id) }
-    /// Population ids ordered best first (ties: older first), failures last.
-    package func rankedPopulation() -> [Int] { lineage.ranked() }
+    /// Population ids ordered best first, fitnesses within the bound tied and ordered by canonical formula
+    /// (`FitnessEquivalence.ranked`), failures last.
+    package func rankedPopulation() -> [Int] { lineage.ranked(equivalence) }
     /// Whether every individual of the running generation has its final scores.
     package func generationSettled() -> Bool { lineage.generationSettled() }
     func isSettled(_ id: Int) -> Bool { lineage.isSettled(id) }

@@ -20,6 +20,8 @@ package struct SearchState: Sendable {
     package private(set) var phase = SearchPhase.evolving
     /// Perplexities measured per mask fingerprint and window set.
     package private(set) var fingerprints: [UInt64: [WindowSet: Double]] = [:]
+    /// Which perplexities are one result: widened by each joining worker's bound (see `FitnessEquivalence`).
+    package private(set) var equivalence = FitnessEquivalence()
     package private(set) var finishReason: String?
     package private(set) var eventCount = 0
 
@@ -51,6 +53,7 @@ package struct SearchState: Sendable {
             counters.leaseExpiries += 1
             requeue(e.job)
         case .workerJoined(let e):
+            equivalence = equivalence.widened(to: e.fitnessBound ?? 0)
             registry.join(e.worker, host: e.host, cores: e.cores, speed: e.speed)
         case .workerLeft(let e):
             if let job = registry[e.worker]?.job { requeue(job) }
@@ -59,7 +62,7 @@ package struct SearchState: Sendable {
             guard e.generation == lineage.generation else {
                 throw fault("generation \(e.generation) ended while generation \(lineage.generation) was running")
             }
-            lineage.closeGeneration(size: config.population)
+            lineage.closeGeneration(size: config.population, equivalence: equivalence)
         case .testPhase:
             startTestPhase()
         case .finished(let e):
@@ -92,7 +95,9 @@ package struct SearchState: Sendable {
             counters.cacheHits[hit, default: 0] += 1
             lineage.individuals.append(individual)
             // A rediscovered metric may re-enter a steady-state population it had dropped out of.
-            if config.mode == .steadyState { lineage.consider(original, size: config.population) }
+            if config.mode == .steadyState {
+                lineage.consider(original, size: config.population, equivalence: equivalence)
+            }
             return
         }
         lineage.represent(rankKey, by: e.individual)
@@ -109,8 +114,13 @@ package struct SearchState: Sendable {
         registry.release(e.job, from: e.worker)
         registry.countResult(of: e.worker)
 
-        let score: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
-        if let value = score.value, e.fingerprint != 0 { fingerprints[e.fingerprint, default: [:]][job.windows] = value }
+        let measured: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
+        // Masks already measured on these windows: one record, the first (a re-measurement within the bound).
+        let recorded = e.fingerprint != 0 ? fingerprints[e.fingerprint]?[job.windows] : nil
+        let score = equivalence.resolve(measured, recorded: recorded).score
+        if recorded == nil, let value = score.value, e.fingerprint != 0 {
+            fingerprints[e.fingerprint, default: [:]][job.windows] = value
+        }
         let id = job.individual
         switch job.windows {
         case .test:
@@ -149,7 +159,7 @@ package struct SearchState: Sendable {
         let top = rankedPopulation().prefix(k)
         guard top.count == k else { return true }
         let threshold = top.compactMap { individuals[$0].cheap?.value }.max() ?? .infinity
-        return cheap <= threshold
+        return equivalence.notWorse(cheap, than: threshold)
     }
 
     private mutating func promote(_ id: Int, fingerprint: UInt64) {
@@ -165,7 +175,9 @@ package struct SearchState: Sendable {
     private mutating func rate(_ id: Int, _ score: Score) {
         lineage.individuals[id].full = score
         lineage.individuals[id].stage = .rated
-        if config.mode == .steadyState { lineage.consider(id, size: config.population) }
+        if config.mode == .steadyState {
+            lineage.consider(id, size: config.population, equivalence: equivalence)
+        }
     }
 
     private mutating func startTestPhase() {

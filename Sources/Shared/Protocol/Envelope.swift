@@ -16,7 +16,8 @@ import Foundation
 /// the body is decoded.
 package enum Envelope {
     package static let magic: [UInt8] = Array("PZRO".utf8)
-    package static let version: UInt16 = 1
+    /// 2: the hello carries the worker's fitness bound. Versions are not mixed: a body's layout is its version's.
+    package static let version: UInt16 = 2
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.

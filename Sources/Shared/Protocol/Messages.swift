@@ -20,16 +20,21 @@ package struct WorkerHello: Sendable, Hashable {
     package var bundleIdentity: String
     /// Measured speed in the worker's own units (relative; used for the log and ETA only).
     package var speed: Double
+    /// How far apart two correct workers' perplexities for the same masks may be, as |Δ ln perplexity|, computed
+    /// by the worker from the bundle's model and window length (README, "Determinism"); the coordinator treats
+    /// fitnesses within it as one result. 0: exact comparisons. Since protocol version 2.
+    package var fitnessBound: Double
 
     package init(workerID: String, host: String, cores: UInt32, memoryBytes: UInt64, bundleIdentity: String,
-                speed: Double) {
+                speed: Double, fitnessBound: Double = 0) {
         self.workerID = workerID; self.host = host; self.cores = cores; self.memoryBytes = memoryBytes
-        self.bundleIdentity = bundleIdentity; self.speed = speed
+        self.bundleIdentity = bundleIdentity; self.speed = speed; self.fitnessBound = fitnessBound
     }
 
     func encode(into w: inout WireWriter) {
         w.string(workerID, limit: WireLimits.identifier); w.string(host, limit: WireLimits.host)
         w.u32(cores); w.u64(memoryBytes); w.string(bundleIdentity, limit: WireLimits.bundleIdentity); w.f64(speed)
+        w.f64(fitnessBound)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -38,6 +43,12 @@ package struct WorkerHello: Sendable, Hashable {
         cores = try r.u32("cores"); memoryBytes = try r.u64("memory")
         bundleIdentity = try r.string("bundle identity", limit: WireLimits.bundleIdentity)
         speed = try r.f64("speed")
+        let boundAt = r.offset
+        fitnessBound = try r.f64("fitness bound")
+        if fitnessBound < 0 {
+            throw ProtocolError(offset: boundAt,
+                                .badValue(field: "fitness bound", detail: "\(fitnessBound) is negative"))
+        }
     }
 }
 

@@ -7,11 +7,15 @@ final class BundleFitnessFunction: FitnessFunction {
     let bundle: CalibratedBundle
     private let evaluator: FitnessEvaluator
 
+    let fitnessBound: Double
+
     var bundleIdentity: String { bundle.identity }
 
     init(directory: URL, model: URL? = nil) throws {
         bundle = try CalibratedBundle(directory: directory, model: model)
         evaluator = try FitnessEvaluator(model: bundle.model, data: bundle.data)
+        // From the model's sizes and output head only: every worker on this bundle computes the same value.
+        fitnessBound = try DeterminismBound.fitness(bundle.model, seqlen: bundle.manifest.seqlen)
     }
 
     func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws -> FitnessOutcome {

@@ -7,6 +7,9 @@ import Shared
 protocol FitnessFunction: AnyObject {
     /// Must equal the coordinator's `BundleIdentity.of(directory:)` for the same bundle.
     var bundleIdentity: String { get }
+    /// The bound on |Δ ln perplexity| between two correct workers on this bundle, whatever their CPUs
+    /// (`DeterminismBound.fitness`): sent in the hello so the coordinator ties fitnesses within it.
+    var fitnessBound: Double { get }
     /// Evaluates `metric` as `request` says. Throws to report a failed evaluation (the message becomes the
     /// failure reason); throws `FitnessCancelled` when `progress.shouldStop` asked it to stop.
     func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws

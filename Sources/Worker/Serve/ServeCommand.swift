@@ -67,7 +67,8 @@ struct ServeCommand: ParsableCommand {
         let hello = WorkerHello(
             workerID: id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)", host: host,
             cores: UInt32(Parallel.usableCPUs),
-            memoryBytes: ProcessInfo.processInfo.physicalMemory, bundleIdentity: fitness.bundleIdentity, speed: 1)
+            memoryBytes: ProcessInfo.processInfo.physicalMemory, bundleIdentity: fitness.bundleIdentity, speed: 1,
+            fitnessBound: fitness.fitnessBound)
         let code = try ServeLoop(link: link, hello: hello, fitness: fitness).run()
         if code != 0 { throw ExitCode(code) }
     }
