@@ -35,6 +35,10 @@ struct SearchCommand: ParsableCommand {
     var xMode: String?
     @Option(help: "Generations after the initial one (generational mode).") var generations: Int?
     @Option(help: "Stop dispatching after this many seconds.") var wallSeconds: Double?
+    @Option(help: ArgumentHelp(
+        "|Δ ln perplexity| within which two fitnesses are one result (default: the workers' fitness bound).",
+        discussion: "Ties are ranked by canonical formula. Below the bound, a mixed cluster's ranking may depend on which worker measured what."))
+    var tieWidth: Double?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
     // A flag with a row in `SearchSetting.all` (SearchSettings.swift) is also a config-file key; the rest are
     // about this process only (run directory, workers, security).

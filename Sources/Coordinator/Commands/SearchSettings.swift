@@ -59,6 +59,7 @@ struct SearchSetting {
             SearchSetting("generations", flag: \.generations) { $1.config.budgetGenerations = $0 },
             SearchSetting("wallSeconds", flag: \.wallSeconds) { $1.config.budgetWallSeconds = $0 },
             SearchSetting("listen", flag: \.listen) { $1.config.listen = $0 },
+            SearchSetting("tieWidth", flag: \.tieWidth) { $1.config.tieWidth = $0 },
             // File only: tuning a person rarely changes from the command line.
             SearchSetting(fileOnly: "multiFidelity", Bool.self) { $1.config.multiFidelity = $0 },
             SearchSetting(fileOnly: "testTopK", Int.self) { $1.config.testTopK = $0 },

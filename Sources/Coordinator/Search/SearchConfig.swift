@@ -36,6 +36,11 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package var testTopK: Int = 5
     package var leaseSeconds: Int = 600
     package var heartbeatSeconds: Int = 10
+    /// |Δ ln perplexity| within which two fitnesses are one result (`FitnessEquivalence`); nil: the workers'
+    /// fitness bound, which makes a mixed cluster's search independent of which worker measured what. The bound
+    /// is a worst-case-style estimate (1.5% on SmolLM2-135M, where the spread observed across core types is
+    /// ~1e-7), so a narrower width ranks finer at the price of that independence near a tie's edge.
+    package var tieWidth: Double? = nil
     /// The bundle identity every worker must report.
     package var bundleIdentity: String = ""
     package var evolution: EvolutionSettings = EvolutionSettings()
@@ -61,6 +66,7 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         if leaseSeconds < 1 || heartbeatSeconds < 1 { out.append("lease and heartbeat must be at least 1 s") }
         if heartbeatSeconds * 2 > leaseSeconds { out.append("the lease must cover at least two heartbeats") }
         if testTopK < 0 { out.append("testTopK must be ≥ 0") }
+        if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }
         return out
     }

@@ -34,6 +34,7 @@ package struct SearchState: Sendable {
         switch event {
         case .started(let e):
             config = e.config
+            equivalence = FitnessEquivalence(fixedWidth: e.config.tieWidth)
             startedAt = e.time
             launch = e.launch
         case .resumed(let e):
