@@ -49,7 +49,7 @@ let package = Package(
         // and prunes SmolLM2 (135M parameters), and the backward's element-wise loops unoptimized make calibration
         // ~10x slower (25 min instead of ~2); the dequantizers, the tokenizer and the corpus readers run over the
         // whole model and corpus in the same tests.
-        .target(name: "Model", dependencies: ["CKernels"], path: "Sources/Worker/Model", swiftSettings: optimizedInDebug),
+        .target(name: "Model", dependencies: ["Shared", "CKernels"], path: "Sources/Worker/Model", swiftSettings: optimizedInDebug),
         .target(name: "Tokenizer", dependencies: ["Model"], path: "Sources/Worker/Tokenizer", swiftSettings: optimizedInDebug),
         .target(name: "Dataset", dependencies: ["Model", "Tokenizer", "CZlib"], path: "Sources/Worker/Dataset",
                 swiftSettings: optimizedInDebug),

@@ -34,7 +34,7 @@ enum PrunerZeroBench {
             let gbs = Double(bytes) / seconds / 1e9
             print(pad(metric.description) + String(
                 format: "%8.2f GB/s read  (%.1f ms, %.2f× the memory loop, %d instructions, %d phases)",
-                gbs, seconds * 1e3, gbs / streamGBs, compiled.instructionCount, compiled.phases.count))
+                gbs, seconds * 1e3, gbs / streamGBs, compiled.instructionCount, compiled.phaseCount))
         }
     }
 

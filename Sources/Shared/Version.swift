@@ -1,2 +1,2 @@
 /// The PrunerZero release this build belongs to; printed by `--version` and sent in worker hellos.
-public let prunerZeroVersion = "0.1.0"
+package let prunerZeroVersion = "0.1.0"

@@ -16,6 +16,16 @@ import Shared
         #expect(e.widened(to: 0.001).bound == 0.004 && e.widened(to: 0.01).bound == 0.01)
     }
 
+    /// `--tie-width` fixes the width: workers' bounds no longer widen it, and 0 means exact comparison.
+    @Test func aFixedWidthIsNotWidenedByWorkers() {
+        let fixed = FitnessEquivalence(bound: 0.01, fixedWidth: 0.001)
+        #expect(fixed.bound == 0.001 && fixed.widened(to: 0.05).bound == 0.001)
+        #expect(!FitnessEquivalence(fixedWidth: 0).widened(to: 0.05).same(100, 100.0001))
+        var config = SearchConfig()
+        config.tieWidth = -1
+        #expect(config.problems().contains { $0.contains("tie width") })
+    }
+
     /// Tiers open at the best remaining value and never span more than the bound: 100 and 100.3 tie, 100.6 opens
     /// the next tier with 100.9 (chained grouping would make all four one tier). Inside a tier, canonical formula.
     @Test func tiersAreAnchoredAndOrderedByFormula() {

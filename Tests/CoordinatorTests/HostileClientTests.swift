@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Search
-import Shared
+@testable import Shared
 
 /// The coordinator's edge under hostile or broken clients, with the cluster secret on: each bad input gets a clear
 /// refusal and log line, its connection is dropped, and a good worker keeps being served.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Search
-import Shared
+@testable import Shared
 
 /// TLS through NNG's tls+tcp:// transport on loopback, with a CA and a server certificate made by `openssl` at test
 /// time (the recipe of deploy/README.md, "Making certificates"). Skips, saying why, when openssl is not installed.

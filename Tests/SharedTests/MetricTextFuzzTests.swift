@@ -4,7 +4,8 @@ import Testing
 
 /// A seeded random-mutation fuzzer over metric text: printed random trees mutated by character flips, insertions
 /// of structural characters and operator names, deletions, truncations, splices and deep nesting. Every input must
-/// either parse within `MetricLimits` or throw `MetricError`; a parsed one must print and parse back to itself.
+/// either parse within `MetricLimits` and print back to text that parses to the same tree, or be refused with a
+/// `MetricError` that locates the problem (a column inside the text, or the limit it exceeds).
 ///
 /// `PRUNERZERO_FUZZ_INPUTS=1000000 swift test --filter MetricTextFuzzTests` runs the long campaign (issue 7's count).
 @Suite struct MetricTextFuzzTests {
@@ -15,28 +16,74 @@ import Testing
     static let pieces: [String] = ["(", ")", ",", " ", "W", "G", "X", "mul", "add", "abs", "mms", "sqrt", "log",
                                    "((((((((", "))))", "\u{0}", "é", "9", "-", "\n", "mul(W,", "abs("]
 
-    @Test func randomMutationsNeverTrap() {
-        let corpus = randomTrees(count: 200, seed: 0xF0E1, maxDepth: 7).map { Array($0.description.unicodeScalars) }
-        var rng = SeededRandom(seed: 0x7E47)
-        var parsed = 0, refused = 0, unstable = 0, overLimits = 0
-        let started = Date()
-        for _ in 0..<Self.inputs {
-            let text = String(String.UnicodeScalarView(Self.mutate(rng.pick(corpus), corpus: corpus, using: &rng)))
-            do {
-                let expression = try MetricExpression(parsing: text)
-                parsed += 1
-                if (try? MetricExpression(parsing: expression.description)) != expression { unstable += 1 }
-                if (try? MetricLimits.standard.check(expression)) == nil { overLimits += 1 }
-            } catch {
-                refused += 1
+    /// One campaign, shared by the tests below (each checks one property of it).
+    struct Campaign: Sendable {
+        var parsed = 0, refused = 0, unstable = 0, overLimits = 0, unlocated = 0
+        /// Parsed texts whose printed form does not parse back to the same tree (first few kept).
+        var unstableExamples: [String] = []
+        /// Refusals whose column or limit does not locate the problem (parsing throws only MetricError).
+        var unlocatedExamples: [String] = []
+
+        init(inputs: Int) {
+            let corpus = randomTrees(count: 200, seed: 0xF0E1, maxDepth: 7).map { Array($0.description.unicodeScalars) }
+            var rng = SeededRandom(seed: 0x7E47)
+            let started = Date()
+            for _ in 0..<inputs {
+                let scalars = MetricTextFuzzTests.mutate(rng.pick(corpus), corpus: corpus, using: &rng)
+                let text = String(String.UnicodeScalarView(scalars))
+                do {
+                    let expression = try MetricExpression(parsing: text)
+                    parsed += 1
+                    if (try? MetricExpression(parsing: expression.description)) != expression {
+                        unstable += 1
+                        if unstableExamples.count < 5 { unstableExamples.append("\(text) printed as \(expression)") }
+                    }
+                    if (try? MetricLimits.standard.check(expression)) == nil { overLimits += 1 }
+                } catch {  // typed throws: `error` is a MetricError, so the type is the compiler's check
+                    refused += 1
+                    if let why = Self.unlocated(error, length: scalars.count) {
+                        unlocated += 1
+                        if unlocatedExamples.count < 5 { unlocatedExamples.append("\(error) for '\(text)': \(why)") }
+                    }
+                }
+            }
+            print("metric text fuzz: \(inputs) inputs, \(parsed) parsed (\(unstable) unstable, \(overLimits) over the "
+                  + "limits), \(refused) refused (\(unlocated) without a located MetricError), "
+                  + String(format: "%.1f s", Date().timeIntervalSince(started)))
+        }
+
+        /// Why `error` does not say where or what the problem is in a text of `length` scalars, or nil when it
+        /// does: a column inside the text (one past its end for "ended too early"), a limit actually exceeded.
+        static func unlocated(_ error: MetricError, length: Int) -> String? {
+            switch error {
+            case .syntax(let column, _, _), .unknownSymbol(_, .some(let column)):
+                return (1...(length + 1)).contains(column) ? nil : "column \(column) outside 1…\(length + 1)"
+            case .unknownSymbol(_, nil): return "no column for text"
+            case .wrongArity(let symbol, let expected, let found):
+                return !symbol.isEmpty && expected != found ? nil : "arity error without its symbol or mismatch"
+            case .tooDeep(let depth, let limit): return depth > limit ? nil : "depth \(depth) within \(limit)"
+            case .tooManyNodes(let nodes, let limit): return nodes > limit ? nil : "\(nodes) nodes within \(limit)"
+            case .json: return "a JSON error from text"
             }
         }
-        print("metric text fuzz: \(Self.inputs) inputs, \(parsed) parsed, \(refused) refused with MetricError, "
-              + "\(unstable) unstable, \(overLimits) over the limits, 0 crashes, "
-              + String(format: "%.1f s", Date().timeIntervalSince(started)))
-        #expect(parsed + refused == Self.inputs)
-        #expect(unstable == 0 && overLimits == 0)
-        #expect(refused > Self.inputs / 4 && parsed > Self.inputs / 100)  // both outcomes are reached
+    }
+
+    static let campaign = Campaign(inputs: inputs)
+
+    @Test func parsedTextPrintsBackToTheSameTree() {
+        #expect(Self.campaign.unstable == 0, "\(Self.campaign.unstableExamples)")
+    }
+
+    @Test func parsedTextIsWithinTheLimits() {
+        #expect(Self.campaign.overLimits == 0)
+    }
+
+    @Test func refusalsAreMetricErrorsThatSayWhere() {
+        #expect(Self.campaign.unlocated == 0, "\(Self.campaign.unlocatedExamples)")
+    }
+
+    @Test func mutationsReachBothOutcomes() {
+        #expect(Self.campaign.refused > Self.inputs / 4 && Self.campaign.parsed > Self.inputs / 100)
     }
 
     @Test func absurdNestingIsRefusedNotRecursedInto() {

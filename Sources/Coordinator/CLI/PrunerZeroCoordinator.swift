@@ -1,7 +1,8 @@
 import ArgumentParser
 import Shared
 
-/// `prunerzero-coordinator`: the head node's program. It holds the population and, later, runs the search.
+/// `prunerzero-coordinator`: the head node's program. `search` runs (or resumes) a search and serves its workers;
+/// `status` and `report` read a run directory; `metric` parses, shows and draws metric expressions.
 @main
 struct PrunerZeroCoordinator: ParsableCommand {
     static let configuration = CommandConfiguration(

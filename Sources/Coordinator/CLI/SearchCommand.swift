@@ -35,7 +35,13 @@ struct SearchCommand: ParsableCommand {
     var xMode: String?
     @Option(help: "Generations after the initial one (generational mode).") var generations: Int?
     @Option(help: "Stop dispatching after this many seconds.") var wallSeconds: Double?
+    @Option(help: ArgumentHelp(
+        "|Δ ln perplexity| within which two fitnesses are one result (default: the workers' fitness bound).",
+        discussion: "Ties are ranked by canonical formula. Below the bound, a mixed cluster's ranking may depend on which worker measured what."))
+    var tieWidth: Double?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
+    // A flag with a row in `SearchSetting.all` (SearchSettings.swift) is also a config-file key; the rest are
+    // about this process only (run directory, workers, security).
     @Flag(help: "Continue the run in --run-dir from its journal.") var resume = false
     @Option(help: "File holding the cluster secret (mode 600); else $PRUNERZERO_SECRET.") var secretFile: String?
     @Option(help: "TLS certificate (PEM) for a tls+tcp:// address.") var tlsCert: String?
@@ -164,66 +170,15 @@ struct SearchCommand: ParsableCommand {
     /// `path` made absolute against the working directory, as recorded in the journal.
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
-    /// The configuration of a new search and the bundle directory it names.
+    /// The configuration of a new search and the bundle directory it names: the settings table
+    /// (SearchSettings.swift) over the flags and the `--config` file, then the bundle's identity and the sparsity.
     private func makeConfig() throws -> (SearchConfig, bundleDir: String) {
-        var file = SearchFile()
-        if let config {
-            file = try JSONDecoder().decode(SearchFile.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
-        }
-        var c = SearchConfig()
-        guard let bundleDir = bundle ?? file.bundle else { throw ValidationError("no bundle given") }
-        c.bundleIdentity = try BundleIdentity.of(directory: URL(fileURLWithPath: bundleDir))
-        c.budgetEvaluations = budget ?? file.budget ?? c.budgetEvaluations
-        c.seed = seed ?? file.seed ?? c.seed
-        c.population = population ?? file.population ?? c.population
-        c.sparsity = try SparsitySpec(type: type ?? file.type ?? "unstructured",
-                                      ratio: sparsity ?? file.sparsity ?? 0.5)
-        if let m = mode ?? file.mode {
-            guard let parsed = SearchConfig.Mode(rawValue: m) else {
-                throw ValidationError("--mode must be steady-state or generational, not '\(m)'")
-            }
-            c.mode = parsed
-        }
-        if let x = xMode ?? file.xMode {
-            guard let parsed = XMode.allCases.first(where: { "\($0)" == x }) else {
-                throw ValidationError("--x-mode must be sequential or static, not '\(x)'")
-            }
-            c.xMode = parsed
-        }
-        c.budgetGenerations = generations ?? file.generations
-        c.budgetWallSeconds = wallSeconds ?? file.wallSeconds
-        c.listen = listen ?? file.listen ?? c.listen
-        c.multiFidelity = file.multiFidelity ?? c.multiFidelity
-        c.testTopK = file.testTopK ?? c.testTopK
-        c.leaseSeconds = file.leaseSeconds ?? c.leaseSeconds
-        c.heartbeatSeconds = file.heartbeatSeconds ?? c.heartbeatSeconds
-        c.promoteTopFraction = file.promoteTopFraction ?? c.promoteTopFraction
-        c.seedBaselines = file.seedBaselines ?? c.seedBaselines
-        c.searchID = file.searchID ?? URL(fileURLWithPath: runDir).lastPathComponent
-        return (c, bundleDir)
+        var setup = try settings(file: config.map { try SearchFile.read(path: $0) } ?? SearchFile())
+        guard let bundleDir = setup.bundleDir else { throw ValidationError("no bundle given") }
+        setup.config.bundleIdentity = try BundleIdentity.of(directory: URL(fileURLWithPath: bundleDir))
+        setup.config.sparsity = try SparsitySpec(type: setup.sparsityType, ratio: setup.sparsityRatio)
+        return (setup.config, bundleDir)
     }
-}
-
-/// The `--config` file: every field optional, named like the flags.
-struct SearchFile: Decodable {
-    var bundle: String?
-    var budget: Int?
-    var seed: UInt64?
-    var population: Int?
-    var sparsity: Double?
-    var type: String?
-    var mode: String?
-    var xMode: String?
-    var generations: Int?
-    var wallSeconds: Double?
-    var listen: String?
-    var multiFidelity: Bool?
-    var testTopK: Int?
-    var leaseSeconds: Int?
-    var heartbeatSeconds: Int?
-    var promoteTopFraction: Double?
-    var seedBaselines: Bool?
-    var searchID: String?
 }
 
 /// The person-facing log: stdout and `search.log`, one timestamped line each.

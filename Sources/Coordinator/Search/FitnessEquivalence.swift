@@ -14,20 +14,28 @@ import Shared
 /// of it, so a tier never spans more than the bound (single-linkage grouping would chain a population whose
 /// neighbours are close into one tier and stop selection). An order is therefore the same on any mix of workers
 /// unless a value lies within the workers' actual spread (observed ~1e-6, far below the bound) of a tier's edge.
-public struct FitnessEquivalence: Sendable, Hashable {
+package struct FitnessEquivalence: Sendable, Hashable {
     /// |Δ ln perplexity| within which two perplexities are one result; 0: only equal values are.
-    public private(set) var bound: Double
+    package private(set) var bound: Double
 
-    public init(bound: Double = 0) { self.bound = max(0, bound.isFinite ? bound : 0) }
+    /// A width the search configuration fixes (`SearchConfig.tieWidth`); nil: the widest bound workers report.
+    package private(set) var fixedWidth: Double?
+
+    package init(bound: Double = 0, fixedWidth: Double? = nil) {
+        self.fixedWidth = fixedWidth.map { max(0, $0.isFinite ? $0 : 0) }
+        self.bound = self.fixedWidth ?? max(0, bound.isFinite ? bound : 0)
+    }
 
     /// The equivalence after a worker reported `bound` (the largest reported: workers on one bundle compute the
-    /// same value, so a different one means a different build, and the wider bound is the safe one).
+    /// same value, so a different one means a different build, and the wider bound is the safe one). A fixed
+    /// width stays as configured.
     func widened(to reported: Double) -> FitnessEquivalence {
-        reported.isFinite && reported > bound ? FitnessEquivalence(bound: reported) : self
+        guard fixedWidth == nil, reported.isFinite, reported > bound else { return self }
+        return FitnessEquivalence(bound: reported)
     }
 
     /// Whether `a` and `b` are one result: equal, or both finite and positive with |ln a − ln b| ≤ bound.
-    public func same(_ a: Double, _ b: Double) -> Bool {
+    package func same(_ a: Double, _ b: Double) -> Bool {
         if a == b { return true }
         guard a.isFinite, b.isFinite, a > 0, b > 0 else { return false }
         return abs(log(a) - log(b)) <= bound

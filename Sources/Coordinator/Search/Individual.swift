@@ -1,11 +1,11 @@
 import Shared
 
 /// A measured fitness: a perplexity, or a failure (worst of all, see `GeneticOperators.isBetter`).
-public enum Score: Sendable, Hashable {
+package enum Score: Sendable, Hashable {
     case perplexity(Double)
     case failed(String)
 
-    public var value: Double? {
+    package var value: Double? {
         if case .perplexity(let p) = self { return p }
         return nil
     }
@@ -13,9 +13,9 @@ public enum Score: Sendable, Hashable {
 
 /// One metric of the search. Its expression is canonical (OOS-simplified, operands ordered), and its `rankKey`
 /// (the rank-canonical text) identifies every metric that prunes identically.
-public struct Individual: Sendable {
+package struct Individual: Sendable {
     /// Where an individual is in its life.
-    public enum Stage: Sendable, Hashable {
+    package enum Stage: Sendable, Hashable {
         /// Waiting for its cheap-window evaluation.
         case screening(job: UInt64)
         /// Waiting for its full-window evaluation.
@@ -28,25 +28,25 @@ public struct Individual: Sendable {
         case duplicate(of: Int)
     }
 
-    public let id: Int
-    public let expression: MetricExpression
-    public let formula: String
-    public let rankKey: String
-    public let parents: [Int]
-    public let operatorName: String
-    public let stream: UInt64
-    public let generation: Int
-    public internal(set) var stage: Stage
-    public internal(set) var cheap: Score?
-    public internal(set) var full: Score?
-    public internal(set) var test: Score?
+    package let id: Int
+    package let expression: MetricExpression
+    package let formula: String
+    package let rankKey: String
+    package let parents: [Int]
+    package let operatorName: String
+    package let stream: UInt64
+    package let generation: Int
+    package internal(set) var stage: Stage
+    package internal(set) var cheap: Score?
+    package internal(set) var full: Score?
+    package internal(set) var test: Score?
 }
 
 /// One evaluation to be done: an individual on a window set. A job keeps its id across re-dispatches (lapsed
 /// lease, restart), so whichever copy of its result arrives first is accepted and every later one is a duplicate.
-public struct JobRecord: Sendable {
+package struct JobRecord: Sendable {
     /// The job's life.
-    public enum State: Sendable, Hashable {
+    package enum State: Sendable, Hashable {
         case queued
         case leased(worker: String, until: Double)
         case done
@@ -54,27 +54,27 @@ public struct JobRecord: Sendable {
         case cancelled
     }
 
-    public let id: UInt64
-    public let individual: Int
-    public let windows: WindowSet
-    public let metricText: String
-    public internal(set) var state: State
+    package let id: UInt64
+    package let individual: Int
+    package let windows: WindowSet
+    package let metricText: String
+    package internal(set) var state: State
     /// Dispatches so far (1 on the first).
-    public internal(set) var attempts: Int
+    package internal(set) var attempts: Int
 }
 
 /// A worker as the search knows it.
-public struct WorkerRecord: Sendable {
-    public let id: String
-    public let host: String
-    public let cores: UInt32
-    public let speed: Double
-    public internal(set) var job: UInt64?
-    public internal(set) var results: Int
+package struct WorkerRecord: Sendable {
+    package let id: String
+    package let host: String
+    package let cores: UInt32
+    package let speed: Double
+    package internal(set) var job: UInt64?
+    package internal(set) var results: Int
 }
 
 /// What kind of evaluation a newborn was spared.
-public enum CacheHit: String, Sendable, Hashable, CaseIterable, Codable {
+package enum CacheHit: String, Sendable, Hashable, CaseIterable, Codable {
     /// Same canonical form as a measured individual.
     case canonical
     /// Different canonical form, same rank-canonical form (prunes identically).
@@ -86,7 +86,7 @@ public enum CacheHit: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// Phases of a search.
-public enum SearchPhase: String, Sendable, Hashable {
+package enum SearchPhase: String, Sendable, Hashable {
     case evolving
     /// Re-evaluating the best metrics on the held-out test windows.
     case testing
@@ -94,8 +94,8 @@ public enum SearchPhase: String, Sendable, Hashable {
 }
 
 /// A journal that cannot be replayed: the line (1-based) and what is inconsistent.
-public struct JournalError: Error, CustomStringConvertible, Sendable {
-    public let line: Int
-    public let problem: String
-    public var description: String { "events.jsonl line \(line): \(problem)" }
+package struct JournalError: Error, CustomStringConvertible, Sendable {
+    package let line: Int
+    package let problem: String
+    package var description: String { "events.jsonl line \(line): \(problem)" }
 }

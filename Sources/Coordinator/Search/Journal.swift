@@ -3,11 +3,11 @@ import Foundation
 /// The durable journal `events.jsonl`: one JSON event per line, appended and written through (one `write(2)` per
 /// record, so a killed coordinator loses at most the event it was writing). Reading tolerates exactly that: an
 /// incomplete last line is dropped with a warning; any other bad line is an error naming it.
-public final class JournalWriter {
+package final class JournalWriter {
     private let handle: FileHandle
     private let encoder: JSONEncoder
 
-    public init(url: URL) throws {
+    package init(url: URL) throws {
         if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
@@ -22,7 +22,7 @@ public final class JournalWriter {
     deinit { try? handle.close() }
 
     /// Appends `events`, each as one line, written before this returns.
-    public func append(_ events: [SearchEvent]) throws {
+    package func append(_ events: [SearchEvent]) throws {
         for event in events {
             var line = try encoder.encode(event)
             line.append(0x0A)
@@ -31,12 +31,12 @@ public final class JournalWriter {
     }
 
     /// Forces the journal to stable storage (called at phase ends; per-record fsync would cap throughput).
-    public func synchronize() { try? handle.synchronize() }
+    package func synchronize() { try? handle.synchronize() }
 }
 
-public enum JournalReader {
+package enum JournalReader {
     /// The events of a journal, and a warning if its last line was cut off.
-    public static func read(url: URL) throws -> (events: [SearchEvent], warning: String?) {
+    package static func read(url: URL) throws -> (events: [SearchEvent], warning: String?) {
         let data = try Data(contentsOf: url)
         let decoder = JSONDecoder()
         var events: [SearchEvent] = []

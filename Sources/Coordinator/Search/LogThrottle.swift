@@ -3,7 +3,7 @@ import Foundation
 /// Bounds the log lines one kind of event may write: at most `burst` lines per `windowSeconds`, then one line
 /// saying how many were left out. A client flooding the coordinator with garbage is refused every time, but cannot
 /// fill the disk through `search.log`.
-public final class LogThrottle: @unchecked Sendable {
+final class LogThrottle: @unchecked Sendable {
     // @unchecked: all state under `lock`.
     private let burst: Int
     private let windowSeconds: Double
@@ -12,14 +12,14 @@ public final class LogThrottle: @unchecked Sendable {
     private var written = 0
     private var suppressed = 0
 
-    public init(burst: Int = 20, windowSeconds: Double = 60) {
+    init(burst: Int = 20, windowSeconds: Double = 60) {
         self.burst = burst
         self.windowSeconds = windowSeconds
     }
 
     /// The lines to write now for `line` at time `now`: none while over the limit; at the start of a new window,
     /// a count of what the last one left out, then `line`.
-    public func admit(_ line: String, now: Double) -> [String] {
+    func admit(_ line: String, now: Double) -> [String] {
         lock.lock()
         defer { lock.unlock() }
         var out: [String] = []

@@ -3,8 +3,8 @@ import Foundation
 /// `progress.svg`: best and median full-window perplexity of the population against evaluations, with every full
 /// evaluation as a dot. Perplexity is on a log axis (failed and absurd metrics sit orders of magnitude above the
 /// good ones). Plain SVG, so any browser or the file viewer shows it without a plotting library.
-public enum ProgressPlot {
-    public static func svg(_ history: SearchHistory, title: String) -> String {
+enum ProgressPlot {
+    static func svg(_ history: SearchHistory, title: String) -> String {
         let width = 760.0, height = 420.0, left = 70.0, right = 20.0, top = 40.0, bottom = 50.0
         let rows = history.rows
         let values = rows.flatMap { [$0.best, $0.median, $0.windows == "full" ? $0.perplexity : nil] }

@@ -6,19 +6,19 @@
 /// - `--bundle` given: accepted when its identity is the journal's, refused naming both when it is not.
 /// - no `--bundle`: the recorded path, checked the same way when workers are to be spawned from it; a journal
 ///   written before paths were recorded has none, and then spawning needs `--bundle`.
-public struct ResumeLaunch: Sendable, Hashable {
+package struct ResumeLaunch: Sendable, Hashable {
     /// Absolute bundle directory, or nil when nothing is spawned and no `--bundle` was given.
-    public var bundlePath: String?
-    public var spawnWorkers: Int
+    package var bundlePath: String?
+    package var spawnWorkers: Int
 
-    public init(bundlePath: String?, spawnWorkers: Int) {
+    package init(bundlePath: String?, spawnWorkers: Int) {
         self.bundlePath = bundlePath; self.spawnWorkers = spawnWorkers
     }
 
     /// Why a resume cannot start what was asked, in words naming the paths and identities involved.
-    public struct Refusal: Error, Sendable, Hashable, CustomStringConvertible {
-        public var description: String
-        public init(description: String) { self.description = description }
+    package struct Refusal: Error, Sendable, Hashable, CustomStringConvertible {
+        package var description: String
+        package init(description: String) { self.description = description }
     }
 
     /// - Parameters:
@@ -27,7 +27,7 @@ public struct ResumeLaunch: Sendable, Hashable {
     ///   - bundle: `--bundle`, made absolute, or nil.
     ///   - spawnWorkers: `--spawn-workers`, or nil.
     ///   - identityOf: a bundle directory's identity (`BundleIdentity.of`), throwing when it is not a bundle.
-    public static func choose(identity: String, recorded: SearchEvent.Launch, bundle: String?, spawnWorkers: Int?,
+    package static func choose(identity: String, recorded: SearchEvent.Launch, bundle: String?, spawnWorkers: Int?,
                               identityOf: (String) throws -> String) throws(Refusal) -> ResumeLaunch
     {
         let count = spawnWorkers ?? recorded.spawnWorkers ?? 0

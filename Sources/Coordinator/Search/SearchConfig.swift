@@ -2,9 +2,9 @@ import Shared
 
 /// Everything that defines a search. Stored whole in the journal's first event, so `--resume` needs only the run
 /// directory, and two runs with the same configuration (generational mode) evolve the same individuals.
-public struct SearchConfig: Sendable, Hashable, Codable {
+package struct SearchConfig: Sendable, Hashable, Codable {
     /// How children are produced.
-    public enum Mode: String, Sendable, Hashable, Codable {
+    package enum Mode: String, Sendable, Hashable, Codable {
         /// Each arriving result is inserted and a child is bred for the idle worker at once (no barrier, no idle
         /// time; the individuals depend on timing).
         case steadyState = "steady-state"
@@ -13,47 +13,52 @@ public struct SearchConfig: Sendable, Hashable, Codable {
         case generational
     }
 
-    public var searchID: String = "search"
-    public var mode: Mode = .steadyState
-    public var seed: UInt64 = 0
-    public var population: Int = 32
+    package var searchID: String = "search"
+    package var mode: Mode = .steadyState
+    package var seed: UInt64 = 0
+    package var population: Int = 32
     /// Accepted cheap and full evaluations (test evaluations are extra).
-    public var budgetEvaluations: Int = 200
+    package var budgetEvaluations: Int = 200
     /// Generations after the initial one (generational mode); nil: unbounded.
-    public var budgetGenerations: Int? = nil
+    package var budgetGenerations: Int? = nil
     /// Stop dispatching after this long since the search started (restarts included); nil: unbounded.
-    public var budgetWallSeconds: Double? = nil
-    public var sparsity: SparsitySpec = .unstructured(ratio: 0.5)
-    public var xMode: XMode = .sequential
+    package var budgetWallSeconds: Double? = nil
+    package var sparsity: SparsitySpec = .unstructured(ratio: 0.5)
+    package var xMode: XMode = .sequential
     /// Screen every child on the cheap windows first and promote only promising ones to the full windows.
-    public var multiFidelity: Bool = true
+    package var multiFidelity: Bool = true
     /// A child is promoted when its cheap score is no worse than the worst cheap score among the population's best
     /// `promoteTopFraction` (by full fitness): otherwise it is unlikely to enter that top part.
-    public var promoteTopFraction: Double = 0.25
+    package var promoteTopFraction: Double = 0.25
     /// Seed the initial population with the paper's metric and Wanda's.
-    public var seedBaselines: Bool = true
+    package var seedBaselines: Bool = true
     /// Metrics re-evaluated on the held-out test windows at the end.
-    public var testTopK: Int = 5
-    public var leaseSeconds: Int = 600
-    public var heartbeatSeconds: Int = 10
+    package var testTopK: Int = 5
+    package var leaseSeconds: Int = 600
+    package var heartbeatSeconds: Int = 10
+    /// |Δ ln perplexity| within which two fitnesses are one result (`FitnessEquivalence`); nil: the workers'
+    /// fitness bound, which makes a mixed cluster's search independent of which worker measured what. The bound
+    /// is a worst-case-style estimate (1.5% on SmolLM2-135M, where the spread observed across core types is
+    /// ~1e-7), so a narrower width ranks finer at the price of that independence near a tie's edge.
+    package var tieWidth: Double? = nil
     /// The bundle identity every worker must report.
-    public var bundleIdentity: String = ""
-    public var evolution: EvolutionSettings = EvolutionSettings()
+    package var bundleIdentity: String = ""
+    package var evolution: EvolutionSettings = EvolutionSettings()
     /// Where the coordinator listens (kept here so `--resume` listens where workers already dial).
-    public var listen: String = "tcp://127.0.0.1:47200"
+    package var listen: String = "tcp://127.0.0.1:47200"
 
-    public init() {}
+    package init() {}
 
-    public func request(_ windows: WindowSet) -> FitnessRequest {
+    package func request(_ windows: WindowSet) -> FitnessRequest {
         FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows)
     }
 
     /// The baselines expressible in the metric language (magnitude |W| alone is, trivially; the paper's and
     /// Wanda's are the ones worth seeding).
-    public static let baselines = ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"]
+    package static let baselines = ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"]
 
     /// Problems that make the configuration unusable, in words.
-    public func problems() -> [String] {
+    package func problems() -> [String] {
         var out: [String] = []
         if population < 2 { out.append("population must be at least 2 (found \(population))") }
         if budgetEvaluations < 1 { out.append("budget must be at least 1 evaluation") }
@@ -61,6 +66,7 @@ public struct SearchConfig: Sendable, Hashable, Codable {
         if leaseSeconds < 1 || heartbeatSeconds < 1 { out.append("lease and heartbeat must be at least 1 s") }
         if heartbeatSeconds * 2 > leaseSeconds { out.append("the lease must cover at least two heartbeats") }
         if testTopK < 0 { out.append("testTopK must be ≥ 0") }
+        if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }
         return out
     }

@@ -5,7 +5,7 @@ import Shared
 /// promotions, caches) is derived deterministically while applying them.
 ///
 /// On disk each event is one JSON object: `{"type": "birth", "time": …, …fields of the payload…}`.
-public enum SearchEvent: Sendable, Hashable {
+package enum SearchEvent: Sendable, Hashable {
     case started(Started)
     /// A restart from the journal: every job leased at the crash goes back to the queue.
     case resumed(Resumed)
@@ -22,7 +22,7 @@ public enum SearchEvent: Sendable, Hashable {
     case testPhase(Reason)
     case finished(Reason)
 
-    public var type: String {
+    package var type: String {
         switch self {
         case .started: "started"
         case .resumed: "resumed"
@@ -38,7 +38,7 @@ public enum SearchEvent: Sendable, Hashable {
         }
     }
 
-    public var time: Double {
+    package var time: Double {
         switch self {
         case .started(let e): e.time
         case .resumed(let e): e.time
@@ -58,121 +58,121 @@ public enum SearchEvent: Sendable, Hashable {
     /// and how many local workers it spawned. Not part of `SearchConfig` (they decide nothing about fitness; a
     /// bundle is named by its identity), but kept so that `--resume` alone can start the same local workers again.
     /// Both are absent from journals written before they were recorded.
-    public struct Launch: Sendable, Hashable, Codable {
+    package struct Launch: Sendable, Hashable, Codable {
         /// The bundle directory, absolute (`--bundle`, or the `--config` file's `bundle`).
-        public var bundlePath: String?
+        package var bundlePath: String?
         /// `--spawn-workers` (0: workers dial in on their own).
-        public var spawnWorkers: Int?
+        package var spawnWorkers: Int?
 
-        public init(bundlePath: String? = nil, spawnWorkers: Int? = nil) {
+        package init(bundlePath: String? = nil, spawnWorkers: Int? = nil) {
             self.bundlePath = bundlePath; self.spawnWorkers = spawnWorkers
         }
 
         /// This launch with what `later` recorded (a restart records only what it changed).
-        public func updated(by later: Launch) -> Launch {
+        package func updated(by later: Launch) -> Launch {
             Launch(bundlePath: later.bundlePath ?? bundlePath, spawnWorkers: later.spawnWorkers ?? spawnWorkers)
         }
     }
 
-    public struct Started: Sendable, Hashable, Codable {
-        public var time: Double
-        public var version: String
-        public var config: SearchConfig
+    package struct Started: Sendable, Hashable, Codable {
+        package var time: Double
+        package var version: String
+        package var config: SearchConfig
         /// Absent in journals written before bundle paths were recorded.
-        public var bundlePath: String?
-        public var spawnWorkers: Int?
+        package var bundlePath: String?
+        package var spawnWorkers: Int?
 
-        public init(time: Double, version: String, config: SearchConfig, launch: Launch = Launch()) {
+        package init(time: Double, version: String, config: SearchConfig, launch: Launch = Launch()) {
             self.time = time; self.version = version; self.config = config
             bundlePath = launch.bundlePath; spawnWorkers = launch.spawnWorkers
         }
 
-        public var launch: Launch { Launch(bundlePath: bundlePath, spawnWorkers: spawnWorkers) }
+        package var launch: Launch { Launch(bundlePath: bundlePath, spawnWorkers: spawnWorkers) }
     }
 
     /// A restart; `bundlePath` and `spawnWorkers` are what this restart used (nil: as recorded before).
-    public struct Resumed: Sendable, Hashable, Codable {
-        public var time: Double
-        public var bundlePath: String?
-        public var spawnWorkers: Int?
+    package struct Resumed: Sendable, Hashable, Codable {
+        package var time: Double
+        package var bundlePath: String?
+        package var spawnWorkers: Int?
 
-        public init(time: Double, launch: Launch = Launch()) {
+        package init(time: Double, launch: Launch = Launch()) {
             self.time = time; bundlePath = launch.bundlePath; spawnWorkers = launch.spawnWorkers
         }
 
-        public var launch: Launch { Launch(bundlePath: bundlePath, spawnWorkers: spawnWorkers) }
+        package var launch: Launch { Launch(bundlePath: bundlePath, spawnWorkers: spawnWorkers) }
     }
 
     /// How an individual came to be: `operator` is `seed` (a baseline), `initial` (ramped half-and-half) or a
     /// `GeneticOperators.Kind`; `stream` is the RNG stream that drew it (`SeededRandom(seed:stream:)`).
-    public struct Birth: Sendable, Hashable, Codable {
-        public var time: Double
-        public var individual: Int
-        public var formula: String
-        public var parents: [Int]
-        public var `operator`: String
-        public var stream: UInt64
-        public var generation: Int
+    package struct Birth: Sendable, Hashable, Codable {
+        package var time: Double
+        package var individual: Int
+        package var formula: String
+        package var parents: [Int]
+        package var `operator`: String
+        package var stream: UInt64
+        package var generation: Int
     }
 
-    public struct Dispatch: Sendable, Hashable, Codable {
-        public var time: Double
-        public var job: UInt64
-        public var worker: String
-        public var attempt: Int
-        public var leaseUntil: Double
+    package struct Dispatch: Sendable, Hashable, Codable {
+        package var time: Double
+        package var job: UInt64
+        package var worker: String
+        package var attempt: Int
+        package var leaseUntil: Double
     }
 
-    public struct ResultRecord: Sendable, Hashable, Codable {
-        public var time: Double
-        public var job: UInt64
-        public var worker: String
-        public var windows: String
+    package struct ResultRecord: Sendable, Hashable, Codable {
+        package var time: Double
+        package var job: UInt64
+        package var worker: String
+        package var windows: String
         /// nil for a failed evaluation.
-        public var perplexity: Double?
-        public var failure: String?
-        public var fingerprint: UInt64
-        public var seconds: Double?
+        package var perplexity: Double?
+        package var failure: String?
+        package var fingerprint: UInt64
+        package var seconds: Double?
     }
 
-    public struct JobEvent: Sendable, Hashable, Codable {
-        public var time: Double
-        public var job: UInt64
-        public var worker: String
+    package struct JobEvent: Sendable, Hashable, Codable {
+        package var time: Double
+        package var job: UInt64
+        package var worker: String
     }
 
-    public struct WorkerJoined: Sendable, Hashable, Codable {
-        public var time: Double
-        public var worker: String
-        public var host: String
-        public var cores: UInt32
-        public var memoryBytes: UInt64
-        public var speed: Double
+    package struct WorkerJoined: Sendable, Hashable, Codable {
+        package var time: Double
+        package var worker: String
+        package var host: String
+        package var cores: UInt32
+        package var memoryBytes: UInt64
+        package var speed: Double
         /// The worker's fitness bound (`WorkerHello.fitnessBound`); absent from journals written before it was sent.
-        public var fitnessBound: Double?
+        package var fitnessBound: Double?
     }
 
-    public struct WorkerLeft: Sendable, Hashable, Codable {
-        public var time: Double
-        public var worker: String
-        public var reason: String
+    package struct WorkerLeft: Sendable, Hashable, Codable {
+        package var time: Double
+        package var worker: String
+        package var reason: String
     }
 
-    public struct GenerationEnd: Sendable, Hashable, Codable {
-        public var time: Double
-        public var generation: Int
+    package struct GenerationEnd: Sendable, Hashable, Codable {
+        package var time: Double
+        package var generation: Int
     }
 
-    public struct Reason: Sendable, Hashable, Codable {
-        public var time: Double
-        public var reason: String
+    package struct Reason: Sendable, Hashable, Codable {
+        package var time: Double
+        package var reason: String
     }
 }
 
 extension SearchEvent: Codable {
     private enum Key: String, CodingKey { case type }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         // The payload's fields and `type` share one JSON object (JSONEncoder merges keyed containers).
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(type, forKey: .type)
@@ -191,7 +191,7 @@ extension SearchEvent: Codable {
         }
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let type = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .type)
         switch type {
         case "started": self = .started(try Started(from: decoder))

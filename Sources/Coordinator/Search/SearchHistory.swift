@@ -2,22 +2,22 @@ import Foundation
 
 /// The search's progress, one row per accepted result, recomputed from the journal by folding its events through
 /// `SearchState.apply` (so the history, the report and a resumed search all agree).
-public struct SearchHistory: Sendable {
-    public struct Row: Sendable {
+struct SearchHistory: Sendable {
+    struct Row: Sendable {
         /// Evaluations done after this result (cheap + full; test evaluations do not count).
-        public var evaluations: Int
-        public var seconds: Double
-        public var job: UInt64
-        public var windows: String
-        public var perplexity: Double?
+        var evaluations: Int
+        var seconds: Double
+        var job: UInt64
+        var windows: String
+        var perplexity: Double?
         /// Best and median full-window perplexity of the population after this result.
-        public var best: Double?
-        public var median: Double?
+        var best: Double?
+        var median: Double?
     }
 
-    public private(set) var rows: [Row] = []
+    private(set) var rows: [Row] = []
 
-    public init(events: [SearchEvent]) throws {
+    init(events: [SearchEvent]) throws {
         var state = SearchState()
         for event in events {
             try state.apply(event)
@@ -31,7 +31,7 @@ public struct SearchHistory: Sendable {
     }
 
     /// `history.csv`: one line per result.
-    public var csv: String {
+    var csv: String {
         func cell(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
         var lines = ["evaluations,seconds,job,windows,perplexity,best_full,median_full"]
         for r in rows {

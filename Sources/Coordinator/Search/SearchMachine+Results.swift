@@ -125,7 +125,7 @@ extension SearchMachine {
         return pending
     }
 
-    public func status(now: Double) -> StatusAnswer {
+    package func status(now: Double) -> StatusAnswer {
         let busy = state.workers.values.count { $0.job != nil }
         return StatusAnswer(
             searchID: state.config.searchID, phase: state.phase.rawValue, evaluationsDone: UInt64(state.evaluations),

@@ -2,12 +2,12 @@ import Shared
 
 /// What one step of the search asks its edge to do, in this order: append `events` to the journal (flushed),
 /// print `log`, then send `reply` (REQ/REP: exactly one reply per request).
-public struct SearchOutput: Sendable {
-    public var reply: WireMessage?
-    public var events: [SearchEvent] = []
-    public var log: [String] = []
+package struct SearchOutput: Sendable {
+    package var reply: WireMessage?
+    package var events: [SearchEvent] = []
+    package var log: [String] = []
     /// The search reached `.finished` during this step: write the report.
-    public var finished = false
+    package var finished = false
 }
 
 /// The coordinator's search as a pure state machine: messages and clock ticks in, replies, journal events and
@@ -16,21 +16,21 @@ public struct SearchOutput: Sendable {
 ///
 /// Decisions (what to dispatch, when to breed, when a lease lapsed, when evolution ends) are made here and
 /// recorded as events; `SearchState.apply` carries them out, so the journal alone rebuilds the state.
-public struct SearchMachine: Sendable {
-    public internal(set) var state = SearchState()
+package struct SearchMachine: Sendable {
+    package internal(set) var state = SearchState()
     /// Results ignored because their job was already done (duplicates, late copies). Not journaled.
-    public internal(set) var ignoredResults = 0
+    package internal(set) var ignoredResults = 0
     private var lastSeen: [String: Double] = [:]
     var pending = SearchOutput()
     /// Retry delay a worker is told when there is nothing to do.
-    public var waitMilliseconds: UInt32 = 200
+    package var waitMilliseconds: UInt32 = 200
     /// Attempts to breed a child that needs an evaluation before telling the worker to wait.
     static let breedAttempts = 64
 
     private init() {}
 
     /// A new search: the `started` event (with how it was launched) and the initial population.
-    public static func start(config: SearchConfig, version: String, now: Double,
+    package static func start(config: SearchConfig, version: String, now: Double,
                              launch: SearchEvent.Launch = .init()) -> (SearchMachine, SearchOutput) {
         var machine = SearchMachine()
         machine.record(.started(.init(time: now, version: version, config: config, launch: launch)))
@@ -47,7 +47,7 @@ public struct SearchMachine: Sendable {
 
     /// Rebuilds the state from a journal and re-queues every job that was in flight; `launch` is what this restart
     /// uses where it differs from the journal's (recorded in the `resumed` event).
-    public static func resume(journal: [SearchEvent], now: Double, launch: SearchEvent.Launch = .init())
+    package static func resume(journal: [SearchEvent], now: Double, launch: SearchEvent.Launch = .init())
         throws(JournalError) -> (SearchMachine, SearchOutput)
     {
         var machine = SearchMachine()
@@ -65,13 +65,13 @@ public struct SearchMachine: Sendable {
 
     // MARK: inputs
 
-    public mutating func handle(_ message: WireMessage, now: Double) -> SearchOutput {
+    package mutating func handle(_ message: WireMessage, now: Double) -> SearchOutput {
         pending.reply = respond(to: message, now: now)
         return drain(now: now)
     }
 
     /// Lapses leases, forgets silent workers, ends phases. Call about once a second.
-    public mutating func tick(now: Double) -> SearchOutput {
+    package mutating func tick(now: Double) -> SearchOutput {
         for id in state.leasedJobs.sorted() {
             guard let job = state.jobs[id], case .leased(let worker, let until) = job.state, until < now else { continue }
             record(.leaseExpired(.init(time: now, job: id, worker: worker)))

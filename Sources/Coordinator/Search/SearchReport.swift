@@ -3,36 +3,36 @@ import Shared
 
 /// The final report: `report.md` for people, `report.json` for programs, and `best_metric.json`, the best metric
 /// in the reference's JSON tree format (loadable by the reference's `load_tree`).
-public struct SearchReport: Codable, Sendable {
-    public struct Entry: Codable, Sendable {
-        public var rank: Int
-        public var individual: Int
-        public var formula: String
-        public var nodes: Int
-        public var depth: Int
-        public var cheapPerplexity: Double?
-        public var fullPerplexity: Double?
-        public var testPerplexity: Double?
-        public var operatorName: String
-        public var parents: [Int]
+package struct SearchReport: Codable, Sendable {
+    package struct Entry: Codable, Sendable {
+        package var rank: Int
+        package var individual: Int
+        package var formula: String
+        package var nodes: Int
+        package var depth: Int
+        package var cheapPerplexity: Double?
+        package var fullPerplexity: Double?
+        package var testPerplexity: Double?
+        package var operatorName: String
+        package var parents: [Int]
     }
 
-    public var searchID: String
-    public var mode: String
-    public var seed: UInt64
-    public var sparsity: String
-    public var evaluations: Int
-    public var cheapEvaluations: Int
-    public var fullEvaluations: Int
-    public var testEvaluations: Int
-    public var savedFullEvaluations: Int
-    public var cacheHits: [String: Int]
-    public var leaseExpiries: Int
-    public var individuals: Int
-    public var wallSeconds: Double
-    public var top: [Entry]
+    package var searchID: String
+    package var mode: String
+    package var seed: UInt64
+    package var sparsity: String
+    package var evaluations: Int
+    package var cheapEvaluations: Int
+    package var fullEvaluations: Int
+    package var testEvaluations: Int
+    package var savedFullEvaluations: Int
+    package var cacheHits: [String: Int]
+    package var leaseExpiries: Int
+    package var individuals: Int
+    package var wallSeconds: Double
+    package var top: [Entry]
 
-    public init(state: SearchState, now: Double, topK: Int = 10) {
+    package init(state: SearchState, now: Double, topK: Int = 10) {
         let config = state.config
         searchID = config.searchID
         mode = config.mode.rawValue
@@ -57,7 +57,7 @@ public struct SearchReport: Codable, Sendable {
         }
     }
 
-    public var markdown: String {
+    package var markdown: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
         var lines = [
             "# Search \(searchID)", "",
@@ -84,7 +84,7 @@ public struct SearchReport: Codable, Sendable {
     /// Writes report.md, report.json and best_metric.json into `directory`.
     /// Writes report.md, report.json, best_metric.json and, given the journal's events, history.csv and
     /// progress.svg (best and median fitness against evaluations).
-    public func write(to directory: URL, events: [SearchEvent]? = nil) throws {
+    package func write(to directory: URL, events: [SearchEvent]? = nil) throws {
         var markdown = self.markdown
         if let events, let history = try? SearchHistory(events: events) {
             try Data(history.csv.utf8).write(to: directory.appendingPathComponent("history.csv"), options: .atomic)

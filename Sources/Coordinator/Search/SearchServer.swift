@@ -8,7 +8,7 @@ import Shared
 /// Hostile input: every message is authenticated when `security` has a secret (checked before its body is decoded);
 /// a message that fails to authenticate or decode is answered with a refusal, logged with the peer's address, and
 /// its connection dropped; the other connections are unaffected. Connections are capped (`maxConnections`).
-public final class SearchServer: @unchecked Sendable {
+package final class SearchServer: @unchecked Sendable {
     // @unchecked: `machine`, `overheads` and `stopped` are only touched under `lock`.
     private let socket: NNGSocket
     private let lock = NSLock()
@@ -20,16 +20,16 @@ public final class SearchServer: @unchecked Sendable {
     private var stopped = false
     private var finishedAt: Double?
     /// Seconds the coordinator spent per result message (decode → machine → journal → encode), for the benchmark.
-    public private(set) var resultOverheads: [Double] = []
-    public var recordOverheads = false
+    package private(set) var resultOverheads: [Double] = []
+    package var recordOverheads = false
     /// How long to keep answering after the search finished, so workers learn it is over.
-    public var lingerSeconds: Double = 2
+    package var lingerSeconds: Double = 2
 
     private let security: ServerSecurity
     /// Refused requests and dropped connections are logged at most 20 a minute each (then counted).
     private let refusalLog = LogThrottle()
 
-    public init(machine: SearchMachine, journal: JournalWriter, listen url: String, contexts: Int = 8,
+    package init(machine: SearchMachine, journal: JournalWriter, listen url: String, contexts: Int = 8,
                 security: ServerSecurity = ServerSecurity(),
                 log: @escaping @Sendable (String) -> Void, onFinish: @escaping @Sendable (SearchState) -> Void) throws {
         if let why = ListenPolicy.refusal(listen: url, hasSecret: security.authenticator.isAuthenticating) {
@@ -53,7 +53,7 @@ public final class SearchServer: @unchecked Sendable {
     }
 
     /// Serves until the search has finished (plus `lingerSeconds`) or `stop()` is called.
-    public func run() throws {
+    package func run() throws {
         var threads: [Thread] = []
         let done = DispatchGroup()
         for _ in 0..<contexts {
@@ -78,7 +78,7 @@ public final class SearchServer: @unchecked Sendable {
         journal.synchronize()
     }
 
-    public func stop() {
+    package func stop() {
         lock.lock()
         stopped = true
         lock.unlock()
@@ -91,7 +91,7 @@ public final class SearchServer: @unchecked Sendable {
     }
 
     /// A snapshot of the state (for status and tests).
-    public var state: SearchState {
+    package var state: SearchState {
         lock.lock()
         defer { lock.unlock() }
         return machine.state
@@ -171,13 +171,13 @@ public final class SearchServer: @unchecked Sendable {
 }
 
 /// How the coordinator's socket protects itself: the cluster secret's authenticator, optional TLS, a connection cap.
-public struct ServerSecurity: Sendable {
-    public var authenticator: MessageAuthenticator
-    public var tls: NNGTLS.Server?
+package struct ServerSecurity: Sendable {
+    package var authenticator: MessageAuthenticator
+    package var tls: NNGTLS.Server?
     /// Open connections kept at most (each worker holds two).
-    public var maxConnections: Int
+    package var maxConnections: Int
 
-    public init(authenticator: MessageAuthenticator = Unauthenticated(), tls: NNGTLS.Server? = nil,
+    package init(authenticator: MessageAuthenticator = Unauthenticated(), tls: NNGTLS.Server? = nil,
                 maxConnections: Int = 1_024) {
         self.authenticator = authenticator
         self.tls = tls
@@ -186,6 +186,6 @@ public struct ServerSecurity: Sendable {
 }
 
 /// A server that cannot start, in words.
-public struct ServerSetupError: Error, CustomStringConvertible {
-    public let description: String
+struct ServerSetupError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -1,20 +1,20 @@
 /// Knobs of the genetic operators. Defaults follow the reference where it has one (initial depths 2…4, uniform
 /// choice over its 15 operators and 3 terminals) and the GP literature where it does not.
-public struct EvolutionSettings: Sendable, Hashable, Codable {
+package struct EvolutionSettings: Sendable, Hashable, Codable {
     /// Depth bounds of random trees (ramped half-and-half ramps over this range).
-    public var minInitialDepth = 2
-    public var maxInitialDepth = 4
+    package var minInitialDepth = 2
+    package var maxInitialDepth = 4
     /// Bounds every offspring must respect; an operator whose result breaks them retries, then returns a parent.
-    public var limits = MetricLimits(maxDepth: 8, maxNodes: 48)
+    package var limits = MetricLimits(maxDepth: 8, maxNodes: 48)
     /// Individuals drawn per tournament.
-    public var tournamentSize = 4
+    package var tournamentSize = 4
     /// Operator mix for one birth: crossover, else subtree mutation, else point mutation.
-    public var crossoverProbability = 0.7
-    public var subtreeMutationProbability = 0.15
+    package var crossoverProbability = 0.7
+    package var subtreeMutationProbability = 0.15
     /// Maximum depth of the random subtree grafted by subtree mutation.
-    public var mutationSubtreeDepth = 2
+    package var mutationSubtreeDepth = 2
     /// Attempts an operator makes to produce a child within `limits` before giving up.
-    public var attempts = 8
+    package var attempts = 8
 
-    public init() {}
+    package init() {}
 }

@@ -2,14 +2,14 @@
 ///
 /// Every operator returns a tree within `settings.limits`: it retries up to `settings.attempts` times and then
 /// falls back to (a copy of) its first parent, so a limit can never be broken and the operators always terminate.
-public enum GeneticOperators {
+package enum GeneticOperators {
     /// Which operator produced a child (for the search journal).
-    public enum Kind: String, Sendable, Codable {
+    package enum Kind: String, Sendable, Codable {
         case crossover, subtreeMutation, pointMutation, reproduction
     }
 
     /// Replaces a random subtree of `first` with a random subtree of `second`.
-    public static func crossover(_ first: MetricExpression, _ second: MetricExpression,
+    package static func crossover(_ first: MetricExpression, _ second: MetricExpression,
                                  settings: EvolutionSettings, using rng: inout SeededRandom) -> MetricExpression {
         for _ in 0..<settings.attempts {
             let donor = second.subtree(at: rng.below(second.nodeCount))
@@ -20,7 +20,7 @@ public enum GeneticOperators {
     }
 
     /// Replaces a random subtree with a fresh random tree of depth ≤ `settings.mutationSubtreeDepth`.
-    public static func subtreeMutation(_ parent: MetricExpression, settings: EvolutionSettings,
+    package static func subtreeMutation(_ parent: MetricExpression, settings: EvolutionSettings,
                                        using rng: inout SeededRandom) -> MetricExpression {
         for _ in 0..<settings.attempts {
             let graft = TreeGenerator.randomTree(grow: true, minDepth: 0, maxDepth: settings.mutationSubtreeDepth,
@@ -32,7 +32,7 @@ public enum GeneticOperators {
     }
 
     /// Changes one node's symbol to another of the same arity (shape and size stay the same).
-    public static func pointMutation(_ parent: MetricExpression, settings: EvolutionSettings,
+    package static func pointMutation(_ parent: MetricExpression, settings: EvolutionSettings,
                                      using rng: inout SeededRandom) -> MetricExpression {
         let index = rng.below(parent.nodeCount)
         let replaced: MetricExpression
@@ -48,7 +48,7 @@ public enum GeneticOperators {
     }
 
     /// One birth: picks an operator by `settings`' probabilities and applies it to parents drawn by `select`.
-    public static func breed(settings: EvolutionSettings, using rng: inout SeededRandom,
+    package static func breed(settings: EvolutionSettings, using rng: inout SeededRandom,
                              select: (inout SeededRandom) -> MetricExpression)
         -> (child: MetricExpression, kind: Kind, parents: [MetricExpression])
     {
@@ -66,7 +66,7 @@ public enum GeneticOperators {
 
     /// Tournament selection: the index of the fittest of `size` uniformly drawn entries (with replacement).
     /// Lower fitness is better (fitness is perplexity); NaN and nil (failed evaluations) lose to any number.
-    public static func tournament(fitness: [Double?], size: Int, using rng: inout SeededRandom) -> Int {
+    package static func tournament(fitness: [Double?], size: Int, using rng: inout SeededRandom) -> Int {
         precondition(!fitness.isEmpty, "tournament over an empty population")
         var best = rng.below(fitness.count)
         for _ in 1..<max(1, size) {
@@ -77,7 +77,7 @@ public enum GeneticOperators {
     }
 
     /// Strict order on fitness values: finite lower is better; NaN/nil are worst and tie with each other.
-    public static func isBetter(_ a: Double?, than b: Double?) -> Bool {
+    package static func isBetter(_ a: Double?, than b: Double?) -> Bool {
         guard let a, !a.isNaN else { return false }
         guard let b, !b.isNaN else { return true }
         return a < b

@@ -1,10 +1,10 @@
 /// Random metric trees, drawn as the reference's `GPTree.random_tree` draws them: below `minDepth` always an
 /// operator; at `maxDepth` always a terminal; in between, "full" trees take an operator and "grow" trees toss a coin
 /// between terminal and operator. Operators are drawn uniformly from all 15 (11 unary, 4 binary), terminals from 3.
-public enum TreeGenerator {
+package enum TreeGenerator {
     static let operatorCount = UnaryOperator.allCases.count + BinaryOperator.allCases.count
 
-    public static func randomTree(grow: Bool, minDepth: Int, maxDepth: Int, depth: Int = 0,
+    package static func randomTree(grow: Bool, minDepth: Int, maxDepth: Int, depth: Int = 0,
                                   using rng: inout SeededRandom) -> MetricExpression {
         let takeOperator: Bool
         if depth < minDepth { takeOperator = true }
@@ -26,7 +26,7 @@ public enum TreeGenerator {
 
     /// `count` trees by ramped half-and-half: maximum depths cycle over minInitialDepth…maxInitialDepth and
     /// alternate between grow and full, so the population starts with varied shapes and sizes.
-    public static func rampedHalfAndHalf(count: Int, settings: EvolutionSettings,
+    package static func rampedHalfAndHalf(count: Int, settings: EvolutionSettings,
                                          using rng: inout SeededRandom) -> [MetricExpression] {
         let depths = Array(settings.minInitialDepth...max(settings.minInitialDepth, settings.maxInitialDepth))
         return (0..<count).map { i in

@@ -1,7 +1,7 @@
 /// Addressing nodes of a metric tree by pre-order index (root = 0), as subtree crossover and mutation need.
 extension MetricExpression {
     /// The subtree rooted at pre-order index `index` (0 ..< nodeCount).
-    public func subtree(at index: Int) -> MetricExpression {
+    package func subtree(at index: Int) -> MetricExpression {
         var remaining = index
         return locate(&remaining)!
     }
@@ -17,7 +17,7 @@ extension MetricExpression {
     }
 
     /// A copy with the subtree at pre-order index `index` replaced by `replacement`.
-    public func replacing(at index: Int, with replacement: MetricExpression) -> MetricExpression {
+    package func replacing(at index: Int, with replacement: MetricExpression) -> MetricExpression {
         var remaining = index
         return replace(&remaining, replacement)
     }
@@ -36,7 +36,7 @@ extension MetricExpression {
     }
 
     /// Depth (distance from the root) of the node at pre-order index `index`.
-    public func nodeDepth(at index: Int) -> Int {
+    package func nodeDepth(at index: Int) -> Int {
         var remaining = index
         return depthOf(&remaining, level: 0)!
     }

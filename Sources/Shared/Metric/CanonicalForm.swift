@@ -9,12 +9,12 @@
 ///   rounding (e.g. `sqr` underflowing two tiny values to 0), which changes a mask only among such near-ties.
 extension MetricExpression {
     /// Simplified (exact level) with commutative operands sorted.
-    public var canonical: MetricExpression {
+    package var canonical: MetricExpression {
         Simplifier(level: .exact).simplify(self).sortingCommutativeOperands()
     }
 
     /// The canonical form of the simplest expression known to induce the same pruning masks.
-    public var rankCanonical: MetricExpression {
+    package var rankCanonical: MetricExpression {
         let simplifier = Simplifier(level: .exact)
         var current = simplifier.simplify(self).sortingCommutativeOperands()
         // Each pass removes at least one node or stops, so nodeCount bounds the passes.
@@ -27,7 +27,7 @@ extension MetricExpression {
     }
 
     /// A 64-bit FNV-1a hash of the canonical text, as 16 hex digits: the same on every machine and build.
-    public var structuralHash: String {
+    package var structuralHash: String {
         var hash = FNV1a()
         hash.add(canonical.description.utf8)
         return hash.hex
@@ -46,9 +46,9 @@ extension MetricExpression {
     }
 
     /// Removes one layer of rank-preserving transform at the root, if there is one:
-    /// - `skp`, `mms`, `zsn`, `div(·, y)`: positive affine maps of the whole tensor (NaN in degenerate cases, where
+    /// - `skp`, `mms`, `zsn`, `div(·, y)` (rank `.preserved` in their rows): positive affine maps of the whole tensor (NaN in degenerate cases, where
     ///   both forms give an arbitrary mask that the pruning pre-flight rejects);
-    /// - `sqrt`, `sqr`, `pow`, `log`: strictly increasing in |x|, so they become `abs(x)` (simplified to `x` when
+    /// - `sqrt`, `sqr`, `pow`, `log` (`.byMagnitude`): strictly increasing in |x|, so they become `abs(x)` (simplified to `x` when
     ///   x ≥ 0); `mul(x, x)` is `sqr(x)`, `add(x, x)` is 2x;
     /// - positive constant factors anywhere along positively homogeneous paths (`droppingPositiveScales`).
     /// Not stripped, and why: `exp` is clamped at 100 (flat above it), `tanh` saturates to ±1 in Float32 for
@@ -57,10 +57,9 @@ extension MetricExpression {
         let unscaled = droppingPositiveScales()
         if unscaled != self { return unscaled }
         switch self {
-        case .unary(.skp, let x), .unary(.mms, let x), .unary(.zsn, let x), .binary(.div, let x, _):
-            return x
-        case .unary(.sqrt, let x), .unary(.sqr, let x), .unary(.pow, let x), .unary(.log, let x):
-            return .unary(.abs, x)
+        case .unary(let op, let x) where op.row.rankAtRoot == .preserved: return x
+        case .binary(let op, let x, _) where op.row.rankAtRoot == .preserved: return x
+        case .unary(let op, let x) where op.row.rankAtRoot == .byMagnitude: return .unary(.abs, x)
         case .binary(.mul, let a, let b) where a == b:
             return .unary(.abs, a)
         case .binary(.add, let a, let b) where a == b:

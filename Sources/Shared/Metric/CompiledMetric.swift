@@ -8,9 +8,9 @@
 /// a value that crosses a phase needs a *full register* (rows × cols). Row-shaped values (X-only subtrees) are
 /// computed whole, before any matrix work. The paper's metric `mul(abs(mul(W, W)), mms(G))` runs as one phase with
 /// two tile registers, reading W and G from memory once (plus one read of G for its min/max).
-public struct CompiledMetric: Sendable {
+package struct CompiledMetric: Sendable {
     /// Where an operation reads a value.
-    public enum Operand: Sendable, Hashable {
+    enum Operand: Sendable, Hashable {
         case input(Terminal)
         case row(Int)       // a full (1, cols) register
         case full(Int)      // a full (rows, cols) register
@@ -18,33 +18,35 @@ public struct CompiledMetric: Sendable {
         case output         // the caller's output buffer (rows, cols)
     }
 
-    public enum Operation: Sendable, Hashable {
+    enum Operation: Sendable, Hashable {
         case unary(UnaryOperator, Operand)
         case binary(BinaryOperator, Operand, Operand)
     }
 
     /// One operation writing `destination`; `shape` is the destination's.
-    public struct Instruction: Sendable, Hashable {
-        public let operation: Operation
-        public let destination: Operand
-        public let shape: ValueShape
+    struct Instruction: Sendable, Hashable {
+        let operation: Operation
+        let destination: Operand
+        let shape: ValueShape
     }
 
-    public let expression: MetricExpression
+    package let expression: MetricExpression
     /// Row-shaped instructions, run whole and first.
-    public let rowInstructions: [Instruction]
+    let rowInstructions: [Instruction]
     /// Matrix-shaped instructions by phase; each phase runs tile by tile.
-    public let phases: [[Instruction]]
-    public let rowRegisterCount: Int
-    public let fullRegisterCount: Int
-    public let tileRegisterCount: Int
+    let phases: [[Instruction]]
+    let rowRegisterCount: Int
+    let fullRegisterCount: Int
+    let tileRegisterCount: Int
     /// Where the result is; a row result is broadcast to every row.
-    public let result: Operand
-    public let resultShape: ValueShape
+    let result: Operand
+    let resultShape: ValueShape
 
-    public var instructionCount: Int { rowInstructions.count + phases.reduce(0) { $0 + $1.count } }
+    package var instructionCount: Int { rowInstructions.count + phases.reduce(0) { $0 + $1.count } }
+    /// Matrix phases (each one pass over the tiles), for the benchmark's report.
+    package var phaseCount: Int { phases.count }
 
-    public init(_ expression: MetricExpression) {
+    package init(_ expression: MetricExpression) {
         let program = ValueProgram(expression)
         let allocator = RegisterAllocator(program)
         self.expression = expression
@@ -97,9 +99,8 @@ private struct ValueProgram {
     /// The operand whose whole-tensor statistic step `i` needs, if any.
     func statisticOperand(_ i: Int) -> Source? {
         switch steps[i].op {
-        case .unary(let op) where op.isGlobal: steps[i].operands[0]
-        case .binary(.div): steps[i].operands[1]
-        default: nil
+        case .unary(let op): op.row.statistic == nil ? nil : steps[i].operands[0]
+        case .binary(let op): op.row.divisorStatistic == nil ? nil : steps[i].operands[1]
         }
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
 
-/// The elementwise kernels and whole-tensor statistics behind `MetricEvaluator`, over raw Float buffers.
+/// The elementwise kernels and whole-tensor statistics behind `MetricEvaluator`, over raw Float buffers. Each
+/// operator's loop is its row in OperatorTable.swift; here are the dispatch, the broadcasting and the statistics.
 ///
 /// Every kernel reads element i before writing element i, so a destination may alias a source. Loops are plain so
-/// the compiler vectorises the arithmetic ones; transcendental ones call libm per element.
+/// the compiler vectorises the arithmetic ones; transcendental ones call libm per element.  A row's kernel is one
+/// indirect call per tile and instruction (a tile holds up to 16 K elements), the loop inside it as before.
 enum Kernels {
     /// A whole-tensor scalar an elementwise step needs, computed before the step runs.
     enum Statistic {
@@ -20,20 +22,7 @@ enum Kernels {
 
     static func unary(_ op: UnaryOperator, _ statistic: Statistic,
                       _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
-        switch (op, statistic) {
-        case (.sqr, _), (.pow, _): for i in 0..<n { y[i] = x[i] * x[i] }
-        case (.neg, _): for i in 0..<n { y[i] = -x[i] }
-        case (.abs, _): for i in 0..<n { y[i] = Swift.abs(x[i]) }
-        case (.log, _): for i in 0..<n { y[i] = Foundation.log(Swift.abs(x[i]) + 0.001) }
-        // torch.clamp(max: 100) passes NaN through; Swift.min(NaN, 100) would give 100, hence the explicit test.
-        case (.exp, _): for i in 0..<n { y[i] = Foundation.exp(x[i] > 100 ? 100 : x[i]) }
-        case (.sqrt, _): for i in 0..<n { y[i] = Swift.abs(x[i]).squareRoot() }
-        case (.tanh, _): for i in 0..<n { y[i] = Foundation.tanh(x[i]) }
-        case (.skp, _): if UnsafePointer(y) != x { y.update(from: x, count: n) }
-        case (.mms, .minMax(let low, let range)): for i in 0..<n { y[i] = (x[i] - low) / range }
-        case (.zsn, .moments(let mean, let std)): for i in 0..<n { y[i] = (x[i] - mean) / std }
-        case (.mms, _), (.zsn, _): y.update(repeating: .nan, count: n)
-        }
+        op.row.kernel(statistic, x, y, n)
     }
 
     /// `y = op(a, b)` over a (rows, cols) destination; a row operand is broadcast down the rows.
@@ -48,14 +37,7 @@ enum Kernels {
 
     private static func elementwise(_ op: BinaryOperator, _ statistic: Statistic, _ a: UnsafePointer<Float>,
                                     _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
-        switch op {
-        case .add: for i in 0..<n { y[i] = a[i] + b[i] }
-        case .sub: for i in 0..<n { y[i] = a[i] - b[i] }
-        case .mul: for i in 0..<n { y[i] = a[i] * b[i] }
-        case .div:
-            guard case .scale(let s) = statistic else { preconditionFailure("div without its norm") }
-            for i in 0..<n { y[i] = a[i] / s }
-        }
+        op.row.kernel(statistic, a, b, y, n)
     }
 
     /// Σ x², accumulated in Float64 (eight lanes, so the loop vectorises).

@@ -3,18 +3,18 @@ import Foundation
 /// A metric as a person gives it on a command line: a formula, or a file holding a formula or a tree in the
 /// reference's JSON format. One reader for every command (`metric show`, `prune`, …), so they accept the same things
 /// and fail with the same one-line message.
-public enum MetricArgument {
+package enum MetricArgument {
     /// Why an argument is not a metric: the argument and what is wrong, as one line.
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package let description: String
     }
 
     /// Whether `argument` names a file rather than a formula.
-    public static func isFile(_ argument: String) -> Bool {
+    package static func isFile(_ argument: String) -> Bool {
         argument.hasSuffix(".json") || FileManager.default.fileExists(atPath: argument)
     }
 
-    public static func read(_ argument: String, limits: MetricLimits = .standard) throws(Failure) -> MetricExpression {
+    package static func read(_ argument: String, limits: MetricLimits = .standard) throws(Failure) -> MetricExpression {
         do {
             guard isFile(argument) else { return try MetricExpression(parsing: argument, limits: limits) }
             guard let data = FileManager.default.contents(atPath: argument) else {

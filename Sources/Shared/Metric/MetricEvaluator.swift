@@ -12,7 +12,7 @@ import Foundation
 /// Float's maximum, unlike torch's Float32 sum. The pruning pre-flight rejects metrics with non-finite values.
 ///
 /// An evaluator owns its registers and reuses them across calls: use one per thread.
-public final class MetricEvaluator {
+package final class MetricEvaluator {
     /// Rows per tile: about 16 K floats (64 KiB) per tile register, so a phase's working set stays in L2.
     static let tileElements = 16_384
 
@@ -20,10 +20,10 @@ public final class MetricEvaluator {
     private var fullRegisters = RegisterFile()
     private var tileRegisters = RegisterFile()
 
-    public init() {}
+    package init() {}
 
     /// Evaluates `metric` into `output` (rows × cols). A row-shaped result is broadcast to every row.
-    public func evaluate(_ metric: CompiledMetric, inputs: MetricInputs, into output: UnsafeMutableBufferPointer<Float>) {
+    package func evaluate(_ metric: CompiledMetric, inputs: MetricInputs, into output: UnsafeMutableBufferPointer<Float>) {
         let rows = inputs.rows, cols = inputs.cols
         precondition(output.count == rows * cols, "output buffer must hold rows × cols values")
         let tileRows = Swift.max(1, Swift.min(rows, Self.tileElements / cols))
@@ -74,7 +74,7 @@ public final class MetricEvaluator {
     }
 
     /// Convenience for arrays (tests, tools): the (rows × cols) metric, or nil when a buffer does not fit the shape.
-    public func evaluate(_ metric: CompiledMetric, rows: Int, cols: Int, W: [Float], G: [Float], X: [Float]) -> [Float]? {
+    package func evaluate(_ metric: CompiledMetric, rows: Int, cols: Int, W: [Float], G: [Float], X: [Float]) -> [Float]? {
         var output = [Float](repeating: 0, count: rows * cols)
         let ok: Bool = W.withUnsafeBufferPointer { w in
             G.withUnsafeBufferPointer { g in
@@ -93,16 +93,12 @@ public final class MetricEvaluator {
                            isRow: (CompiledMetric.Operand) -> Bool,
                            pointer: (CompiledMetric.Operand) -> UnsafeMutablePointer<Float>) -> Kernels.Statistic {
         switch operation {
-        case .unary(let op, let x) where op.isGlobal:
-            let count = isRow(x) ? cols : rows * cols
-            return op == .mms ? Kernels.minMax(pointer(x), count: count) : Kernels.moments(pointer(x), count: count)
-        case .binary(.div, _, let y):
-            // ‖y broadcast to (rows, cols)‖: a row repeated `rows` times has rows·Σy² as its squared norm.
-            let yRows = isRow(y) ? 1 : rows
-            let sumSquares = Kernels.sumOfSquares(pointer(y), count: yRows * cols) * Double(rows / yRows)
-            return .scale(Float(sumSquares.squareRoot()))
-        default:
-            return .none
+        case .unary(let op, let x):
+            guard let statistic = op.row.statistic else { return .none }
+            return statistic(pointer(x), isRow(x) ? cols : rows * cols)
+        case .binary(let op, _, let y):
+            guard let statistic = op.row.divisorStatistic else { return .none }
+            return statistic(pointer(y), isRow(y) ? 1 : rows, rows, cols)
         }
     }
 

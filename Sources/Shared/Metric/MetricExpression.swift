@@ -2,13 +2,13 @@
 ///
 /// Values are immutable and structurally compared, so they can key dictionaries (the search's evaluation cache) and
 /// cross threads freely. Size is bounded by `MetricLimits` wherever a tree comes from outside or from an operator.
-public indirect enum MetricExpression: Sendable, Hashable {
+package indirect enum MetricExpression: Sendable, Hashable {
     case terminal(Terminal)
     case unary(UnaryOperator, MetricExpression)
     case binary(BinaryOperator, MetricExpression, MetricExpression)
 
     /// Number of nodes (terminals and operators).
-    public var nodeCount: Int {
+    package var nodeCount: Int {
         switch self {
         case .terminal: 1
         case .unary(_, let x): 1 + x.nodeCount
@@ -18,7 +18,7 @@ public indirect enum MetricExpression: Sendable, Hashable {
 
     /// Edges on the longest root-to-leaf path: a terminal has depth 0 (the reference's convention, where random
     /// trees put terminals at `max_depth`).
-    public var depth: Int {
+    package var depth: Int {
         switch self {
         case .terminal: 0
         case .unary(_, let x): 1 + x.depth
@@ -27,7 +27,7 @@ public indirect enum MetricExpression: Sendable, Hashable {
     }
 
     /// `.row` when the value is a (1, in) row vector (only X leaves), else `.matrix`.
-    public var shape: ValueShape {
+    package var shape: ValueShape {
         switch self {
         case .terminal(let t): t == .X ? .row : .matrix
         case .unary(_, let x): x.shape
@@ -36,7 +36,7 @@ public indirect enum MetricExpression: Sendable, Hashable {
     }
 
     /// The terminals the expression reads.
-    public var terminals: Set<Terminal> {
+    package var terminals: Set<Terminal> {
         switch self {
         case .terminal(let t): [t]
         case .unary(_, let x): x.terminals
@@ -45,7 +45,7 @@ public indirect enum MetricExpression: Sendable, Hashable {
     }
 
     /// The reference's label of the root node (`"mul"`, `"W"`, …).
-    public var label: String {
+    package var label: String {
         switch self {
         case .terminal(let t): t.rawValue
         case .unary(let op, _): op.rawValue
@@ -56,23 +56,23 @@ public indirect enum MetricExpression: Sendable, Hashable {
 
 /// Bounds on expression size. Everything that builds a tree from outside (text, JSON, the wire) or by a genetic
 /// operator checks them, so a hostile or runaway tree is an error, never a stack overflow or a hang.
-public struct MetricLimits: Sendable, Hashable, Codable {
+package struct MetricLimits: Sendable, Hashable, Codable {
     /// Maximum depth (terminal = 0).
-    public var maxDepth: Int
+    package var maxDepth: Int
     /// Maximum number of nodes.
-    public var maxNodes: Int
+    package var maxNodes: Int
 
-    public init(maxDepth: Int, maxNodes: Int) {
+    package init(maxDepth: Int, maxNodes: Int) {
         self.maxDepth = maxDepth
         self.maxNodes = maxNodes
     }
 
     /// What parsers accept by default: far beyond what a search breeds (the paper's best metric has depth 3 and
     /// 6 nodes), small enough that evaluating any accepted tree stays cheap.
-    public static let standard = MetricLimits(maxDepth: 16, maxNodes: 128)
+    package static let standard = MetricLimits(maxDepth: 16, maxNodes: 128)
 
     /// Whether `expression` fits; the error names the bound it breaks.
-    public func check(_ expression: MetricExpression) throws(MetricError) {
+    package func check(_ expression: MetricExpression) throws(MetricError) {
         let depth = expression.depth
         if depth > maxDepth { throw .tooDeep(depth: depth, limit: maxDepth) }
         let nodes = expression.nodeCount
@@ -81,7 +81,7 @@ public struct MetricLimits: Sendable, Hashable, Codable {
 }
 
 /// What can be wrong with a metric expression that came from outside.
-public enum MetricError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum MetricError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Text that does not parse: 1-based column, what was found, what was expected there.
     case syntax(column: Int, found: String, expected: String)
     case unknownSymbol(String, column: Int?)
@@ -91,7 +91,7 @@ public enum MetricError: Error, Sendable, Hashable, CustomStringConvertible {
     /// JSON that is not the reference's tree format; `path` locates the node (e.g. `root.left.right`).
     case json(path: String, problem: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .syntax(let column, let found, let expected):
             "column \(column): expected \(expected), found \(found)"

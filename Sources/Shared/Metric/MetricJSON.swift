@@ -8,10 +8,10 @@ import Foundation
 /// The reference's `data/best_tree.json` loads unchanged, and what we write loads in the reference.
 extension MetricExpression {
     /// Largest JSON document accepted, in bytes; a tree within `MetricLimits.standard` needs a few kB.
-    public static let maxJSONBytes = 1 << 20
+    package static let maxJSONBytes = 1 << 20
 
     /// Reads a tree from the reference's JSON format.
-    public init(referenceJSON data: Data, limits: MetricLimits = .standard) throws(MetricError) {
+    package init(referenceJSON data: Data, limits: MetricLimits = .standard) throws(MetricError) {
         guard data.count <= Self.maxJSONBytes else {
             throw .json(path: "root", problem: "document of \(data.count) bytes exceeds \(Self.maxJSONBytes)")
         }
@@ -60,7 +60,7 @@ extension MetricExpression {
     }
 
     /// The tree as a JSON-compatible dictionary in the reference's format.
-    public var referenceJSONObject: [String: Any] {
+    package var referenceJSONObject: [String: Any] {
         switch self {
         case .terminal(let t): ["data": t.rawValue]
         case .unary(let op, let x): ["data": op.rawValue, "left": x.referenceJSONObject]
@@ -70,7 +70,7 @@ extension MetricExpression {
     }
 
     /// The tree serialised in the reference's format (keys sorted, so output is byte-stable).
-    public func referenceJSON(pretty: Bool = true) -> Data {
+    package func referenceJSON(pretty: Bool = true) -> Data {
         var options: JSONSerialization.WritingOptions = [.sortedKeys]
         if pretty { options.insert(.prettyPrinted) }
         // A dictionary of strings and dictionaries always serialises.

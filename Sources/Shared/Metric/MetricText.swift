@@ -5,7 +5,7 @@
 /// can overflow the stack or make it work for long; errors give the 1-based column and what was expected.
 
 extension MetricExpression: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case .terminal(let t): t.rawValue
         case .unary(let op, let x): "\(op.rawValue)(\(x))"
@@ -16,7 +16,7 @@ extension MetricExpression: CustomStringConvertible {
 
 extension MetricExpression {
     /// Parses the text form, enforcing `limits`.
-    public init(parsing text: String, limits: MetricLimits = .standard) throws(MetricError) {
+    package init(parsing text: String, limits: MetricLimits = .standard) throws(MetricError) {
         var parser = MetricParser(text: text, limits: limits)
         self = try parser.parseWhole()
     }

@@ -1,9 +1,9 @@
 /// The alphabet of the metric language: three terminals and fifteen operators, named as in the reference's
 /// `lib/gptree.py` so that its JSON trees load unchanged. Adding an operator is one case here, one row in
-/// `Evaluator`'s and `Float64Evaluator`'s switches (the compiler finds both), and one test.
+/// OperatorTable.swift (its evaluation, statistic, sign and rewrite facts; the compiler asks for it), and one test.
 
 /// A leaf: one of the per-layer tensors a metric is computed from.
-public enum Terminal: String, CaseIterable, Sendable, Hashable, Codable {
+package enum Terminal: String, CaseIterable, Sendable, Hashable, Codable {
     /// |weight|, shape (out, in).
     case W
     /// Gradient L2 norm over calibration windows, shape (out, in).
@@ -13,7 +13,7 @@ public enum Terminal: String, CaseIterable, Sendable, Hashable, Codable {
 }
 
 /// Operators of one argument. Semantics are the reference's (REFERENCE-SEMANTICS.md rule 2).
-public enum UnaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
+package enum UnaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
     case sqr    // x²
     case neg    // −x
     case abs    // |x|
@@ -27,11 +27,11 @@ public enum UnaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
     case zsn    // (x − mean) / std over the whole operand, std with N − 1 (torch's default)
 
     /// True when the operator needs a reduction over its whole operand before any element can be produced.
-    public var isGlobal: Bool { self == .mms || self == .zsn }
+    package var isGlobal: Bool { row.statistic != nil }
 }
 
 /// Operators of two arguments; a (1, in) row vector broadcasts against an (out, in) matrix.
-public enum BinaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
+package enum BinaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
     case add
     case sub
     case mul
@@ -39,11 +39,11 @@ public enum BinaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
     case div
 
     /// Operands can be swapped without changing the value (used by the canonical form).
-    public var isCommutative: Bool { self == .add || self == .mul }
+    package var isCommutative: Bool { row.isCommutative }
 }
 
 /// The shape class of a value: every metric value is either a full (out, in) matrix or a (1, in) row.
-public enum ValueShape: Sendable, Hashable {
+package enum ValueShape: Sendable, Hashable {
     case matrix
     case row
 

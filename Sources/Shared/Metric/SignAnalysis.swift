@@ -3,7 +3,7 @@
 /// W, G and X are non-negative by construction (|weight|, a norm, a sum of squares), which makes many rewrites
 /// sound: `abs(mul(W, G))` is `mul(W, G)`, and `sqr` is strictly increasing on a non-negative operand.
 /// NaN has no sign; the analysis ignores it, and every rewrite that uses the analysis maps NaN to NaN anyway.
-public enum Sign: Sendable, Hashable {
+enum Sign: Sendable, Hashable {
     case nonNegative
     case nonPositive
     case unknown
@@ -19,27 +19,14 @@ public enum Sign: Sendable, Hashable {
 
 extension MetricExpression {
     /// The sign every element is proved to have.
-    public var sign: Sign {
+    var sign: Sign {
         switch self {
         case .terminal: return .nonNegative
-        case .unary(let op, let x):
-            switch op {
-            case .sqr, .pow, .abs, .sqrt, .exp, .mms: return .nonNegative
-            case .neg: return x.sign.negated
-            case .tanh, .skp: return x.sign
-            case .log, .zsn: return .unknown
-            }
-        case .binary(let op, let a, let b):
-            let (sa, sb) = (a.sign, b.sign)
-            switch op {
-            case .add: return sa == sb ? sa : .unknown
-            case .sub: return sa != .unknown && sb == sa.negated ? sa : .unknown
-            case .mul: return sa == .unknown || sb == .unknown ? .unknown : (sa == sb ? .nonNegative : .nonPositive)
-            case .div: return sa  // divided by a norm, which is ≥ 0
-            }
+        case .unary(let op, let x): return op.row.sign(x.sign)
+        case .binary(let op, let a, let b): return op.row.sign(a.sign, b.sign)
         }
     }
 
     /// Every element is provably ≥ 0 (or NaN).
-    public var isNonNegative: Bool { sign == .nonNegative }
+    var isNonNegative: Bool { sign == .nonNegative }
 }

@@ -9,20 +9,20 @@
 ///   (log(|x|+0.001)) and clamped `exp` are *not* inverses; applied only at `.paper` level.
 /// The rules strictly reduce the node count, or keep it and move a `neg` one level up or replace `pow` by `sqr`,
 /// so rewriting always terminates (a fuel counter guards that too).
-public struct Simplifier: Sendable {
-    public enum Level: String, Sendable, Codable, CaseIterable {
+package struct Simplifier: Sendable {
+    package enum Level: String, Sendable, Codable, CaseIterable {
         /// `.bitExact` and `.realExact` rules: the simplified metric computes the same values.
         case exact
         /// Also the approximate opposing pairs, as the paper's OOS treats them.
         case paper
     }
 
-    public enum Preservation: String, Sendable {
+    package enum Preservation: String, Sendable {
         case bitExact, realExact, approximate
     }
 
     /// Every rule, named so a trace can say what fired. `rule.preservation` documents each.
-    public enum Rule: String, Sendable, CaseIterable {
+    package enum Rule: String, Sendable, CaseIterable {
         case skipIsIdentity            // skp(x) → x
         case powIsSqr                  // pow(x) → sqr(x): the same function, one spelling
         case doubleNegation            // neg(neg(x)) → x
@@ -41,7 +41,7 @@ public struct Simplifier: Sendable {
         case expOfLog                  // exp(log(x)) → abs(x)  (true value |x| + 0.001)
         case logOfExp                  // log(exp(x)) → x       (true value log(e^min(x,100) + 0.001))
 
-        public var preservation: Preservation {
+        package var preservation: Preservation {
             switch self {
             case .skipIsIdentity, .powIsSqr, .doubleNegation, .absOfAbsOrNeg, .absOfNonNegative,
                  .evenFunctionDropsSign, .normIgnoresSign, .addNegationIsSubtraction, .negatedDifference,
@@ -57,18 +57,18 @@ public struct Simplifier: Sendable {
         }
     }
 
-    public let level: Level
+    package let level: Level
 
-    public init(level: Level = .exact) { self.level = level }
+    package init(level: Level = .exact) { self.level = level }
 
     /// The simplified expression.
-    public func simplify(_ e: MetricExpression) -> MetricExpression {
+    package func simplify(_ e: MetricExpression) -> MetricExpression {
         var trace: [Rule] = []
         return simplify(e, trace: &trace)
     }
 
     /// The simplified expression and the rules that fired, in order.
-    public func simplify(_ e: MetricExpression, trace: inout [Rule]) -> MetricExpression {
+    package func simplify(_ e: MetricExpression, trace: inout [Rule]) -> MetricExpression {
         var fuel = 64 * e.nodeCount + 64
         return simplify(e, trace: &trace, fuel: &fuel)
     }
@@ -148,27 +148,31 @@ public struct Simplifier: Sendable {
 
 extension MetricExpression {
     /// The expression with every division by a norm removed along positively homogeneous paths from the root
-    /// (through `mul`, a `div` numerator, `neg`, `abs`, `sqr`, `pow`, `sqrt`, `skp`, and into `mms`/`zsn`).
+    /// (through `mul`, a `div` numerator, `neg`, `abs`, `sqr`, `pow`, `sqrt`, `skp`, and into `mms`/`zsn`: each
+    /// operator's `scale` in OperatorTable.swift).
     ///
     /// Such a division scales its subtree by a positive constant, and along those paths a positive constant only
     /// scales the root (by a positive constant): so the result differs from `self` by a positive factor, which
     /// `mms` and `zsn` cancel and which no per-row ranking can see. The shape may change (div(X, W) is a matrix,
     /// X a row): callers that need the shape check it.
-    public func droppingPositiveScales() -> MetricExpression {
+    package func droppingPositiveScales() -> MetricExpression {
         switch self {
         case .terminal: return self
-        case .binary(.div, let a, _): return a.droppingPositiveScales()
-        case .binary(.mul, let a, let b): return .binary(.mul, a.droppingPositiveScales(), b.droppingPositiveScales())
+        case .binary(let op, let a, let b):
+            switch op.row.scale {
+            case .scalesFirstOperand: return a.droppingPositiveScales()
+            case .homogeneous: return .binary(op, a.droppingPositiveScales(), b.droppingPositiveScales())
+            case .normalises, .breaks: return self
+            }
         case .unary(let op, let x):
-            switch op {
-            case .neg, .abs, .sqr, .pow, .sqrt, .skp: return .unary(op, x.droppingPositiveScales())
+            switch op.row.scale {
+            case .homogeneous: return .unary(op, x.droppingPositiveScales())
             // The normalisation absorbs the scale whatever the operand's shape below it.
-            case .mms, .zsn:
+            case .normalises:
                 let inner = x.droppingPositiveScales()
                 return inner.shape == x.shape ? .unary(op, inner) : self
-            case .log, .exp, .tanh: return self
+            case .scalesFirstOperand, .breaks: return self
             }
-        case .binary: return self
         }
     }
 }

@@ -3,12 +3,12 @@ import Foundation
 
 /// A REP context: one independent request/reply conversation on a shared REP socket, so a server can have many
 /// requests in progress at once (one context per serving thread). Calls block on an NNG aio.
-public final class NNGContext: @unchecked Sendable {
+package final class NNGContext: @unchecked Sendable {
     // @unchecked: used by one thread at a time (its serving loop); close() may come from another, which NNG allows.
     private var context = nng_ctx()
     private var aio: OpaquePointer?
 
-    public init(_ socket: NNGSocket) throws(NNGError) {
+    package init(_ socket: NNGSocket) throws(NNGError) {
         try check(nng_ctx_open(&context, socket.handle), "nng_ctx_open")
         var pointer: OpaquePointer?
         let rv = nng_aio_alloc(&pointer, nil, nil)
@@ -26,12 +26,12 @@ public final class NNGContext: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` ms (or forever) for the next request.
-    public func receive(timeout milliseconds: Int32 = NNGOption.infinite) throws(NNGError) -> Data {
+    package func receive(timeout milliseconds: Int32 = NNGOption.infinite) throws(NNGError) -> Data {
         try receiveFrom(timeout: milliseconds).data
     }
 
     /// The next request and the connection it came from (to log the peer, or drop it).
-    public func receiveFrom(timeout milliseconds: Int32 = NNGOption.infinite) throws(NNGError)
+    package func receiveFrom(timeout milliseconds: Int32 = NNGOption.infinite) throws(NNGError)
         -> (data: Data, pipe: NNGPipe)
     {
         nng_aio_set_timeout(aio, milliseconds)
@@ -44,7 +44,7 @@ public final class NNGContext: @unchecked Sendable {
     }
 
     /// Replies to the request this context last received.
-    public func reply(_ data: Data, timeout milliseconds: Int32 = 10_000) throws(NNGError) {
+    package func reply(_ data: Data, timeout milliseconds: Int32 = 10_000) throws(NNGError) {
         var message: OpaquePointer?
         try check(nng_msg_alloc(&message, 0), "nng_msg_alloc")
         let appended = data.withUnsafeBytes { nng_msg_append(message, $0.baseAddress, $0.count) }
@@ -64,5 +64,5 @@ public final class NNGContext: @unchecked Sendable {
     }
 
     /// Makes a blocked `receive` return (with `NNGError.isClosed` or a cancel) so a serving loop can stop.
-    public func cancel() { nng_aio_cancel(aio) }
+    package func cancel() { nng_aio_cancel(aio) }
 }

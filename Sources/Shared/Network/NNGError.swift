@@ -1,16 +1,16 @@
 import CNNG
 
 /// A failed NNG call: the C function, its return code and NNG's own text for it.
-public struct NNGError: Error, Equatable, CustomStringConvertible {
-    public let function: String
-    public let code: Int32
+package struct NNGError: Error, Equatable, CustomStringConvertible {
+    package let function: String
+    package let code: Int32
 
-    public var description: String { "\(function): \(String(cString: nng_strerror(code))) (\(code))" }
+    package var description: String { "\(function): \(String(cString: nng_strerror(code))) (\(code))" }
 
     /// True when the call gave up because its time limit passed (not a fault).
-    public var isTimeout: Bool { code == Int32(NNG_ETIMEDOUT.rawValue) }
+    package var isTimeout: Bool { code == Int32(NNG_ETIMEDOUT.rawValue) }
     /// True when the socket or context was closed under the call.
-    public var isClosed: Bool { code == Int32(NNG_ECLOSED.rawValue) }
+    package var isClosed: Bool { code == Int32(NNG_ECLOSED.rawValue) }
 }
 
 /// Throws the function's name, code and text when an NNG call fails: the one place C return codes are read.

@@ -2,7 +2,7 @@ import CNNG
 import Foundation
 
 /// One connection of a socket (NNG calls it a pipe): where a request came from, and a way to drop that peer.
-public struct NNGPipe: Sendable, Hashable {
+package struct NNGPipe: Sendable, Hashable {
     let id: UInt32
 
     init(_ pipe: nng_pipe) { id = pipe.id }
@@ -10,10 +10,10 @@ public struct NNGPipe: Sendable, Hashable {
     private var handle: nng_pipe { nng_pipe(id: id) }
 
     /// Closes the connection; a REQ peer redials, and has to behave better next time.
-    public func close() { _ = nng_pipe_close(handle) }
+    package func close() { _ = nng_pipe_close(handle) }
 
     /// The peer's address, e.g. `10.77.0.2:51234`, or the transport's name when it has no IP address.
-    public var remoteAddress: String {
+    package var remoteAddress: String {
         var address = nng_sockaddr()
         guard nng_pipe_get_addr(handle, NNG_OPT_REMADDR, &address) == 0 else { return "pipe \(id)" }
         switch Int(address.s_family) {

@@ -6,16 +6,16 @@ import Foundation
 /// Options are set explicitly by the caller, each with its reason, because NNG's defaults are wrong for us in two
 /// places: a REQ socket resends an unanswered request after 60 s (which would hand one job to two workers), and a
 /// receiving socket accepts messages up to 1 MiB by default (we bound it by our protocol's own limit).
-public final class NNGSocket: @unchecked Sendable {
+package final class NNGSocket: @unchecked Sendable {
     // @unchecked: nng_socket is a plain id, and NNG's socket calls are thread-safe by contract.
     let handle: nng_socket
     private var closed = false
     private let lock = NSLock()
     private var connectionLimit: ConnectionLimit?
 
-    public enum Kind: Sendable { case request, reply }
+    package enum Kind: Sendable { case request, reply }
 
-    public init(_ kind: Kind) throws(NNGError) {
+    package init(_ kind: Kind) throws(NNGError) {
         var socket = nng_socket()
         switch kind {
         case .request: try check(nng_req0_open(&socket), "nng_req0_open")
@@ -27,7 +27,7 @@ public final class NNGSocket: @unchecked Sendable {
     deinit { close() }
 
     /// Closes the socket; blocked calls on it return `NNGError.isClosed`. Safe to call twice.
-    public func close() {
+    package func close() {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
@@ -36,7 +36,7 @@ public final class NNGSocket: @unchecked Sendable {
     }
 
     /// Listens on `url` (e.g. `tcp://0.0.0.0:5555`, `ipc:///tmp/x`, `tls+tcp://host:5555` with `tls`).
-    public func listen(_ url: String, tls: NNGTLS.Server? = nil) throws(NNGError) {
+    package func listen(_ url: String, tls: NNGTLS.Server? = nil) throws(NNGError) {
         guard let tls else {
             try check(nng_listen(handle, url, nil, 0), "nng_listen(\(url))")
             return
@@ -57,7 +57,7 @@ public final class NNGSocket: @unchecked Sendable {
 
     /// Dials `url`. Non-blocking: NNG connects in the background and keeps redialling after failures, so a worker
     /// may start before its coordinator. With `tls`, the server's certificate is verified against its CA file.
-    public func dial(_ url: String, tls: NNGTLS.Client? = nil) throws(NNGError) {
+    package func dial(_ url: String, tls: NNGTLS.Client? = nil) throws(NNGError) {
         guard let tls else {
             try check(nng_dial(handle, url, nil, Int32(NNG_FLAG_NONBLOCK)), "nng_dial(\(url))")
             return
@@ -77,32 +77,32 @@ public final class NNGSocket: @unchecked Sendable {
 
     /// Keeps at most `maximum` connections open; later ones are closed on arrival and reported through `log`.
     /// Call before listening.
-    public func limitConnections(to maximum: Int, log: @escaping @Sendable (String) -> Void) throws(NNGError) {
+    package func limitConnections(to maximum: Int, log: @escaping @Sendable (String) -> Void) throws(NNGError) {
         let limit = ConnectionLimit(maximum: maximum, log: log)
         try limit.register(on: handle)
         connectionLimit = limit
     }
 
     /// Connections open now (only counted under `limitConnections`).
-    public var openConnections: Int { connectionLimit?.count ?? 0 }
+    package var openConnections: Int { connectionLimit?.count ?? 0 }
 
-    public func setDuration(_ option: String, milliseconds: Int32) throws(NNGError) {
+    package func setDuration(_ option: String, milliseconds: Int32) throws(NNGError) {
         try check(nng_socket_set_ms(handle, option, milliseconds), "nng_socket_set_ms(\(option))")
     }
 
-    public func setSize(_ option: String, bytes: Int) throws(NNGError) {
+    package func setSize(_ option: String, bytes: Int) throws(NNGError) {
         try check(nng_socket_set_size(handle, option, bytes), "nng_socket_set_size(\(option))")
     }
 
     /// Sends one message (blocking up to the socket's send timeout).
-    public func send(_ data: Data) throws(NNGError) {
+    package func send(_ data: Data) throws(NNGError) {
         var copy = data
         let rv = copy.withUnsafeMutableBytes { nng_send(handle, $0.baseAddress, $0.count, 0) }
         try check(rv, "nng_send")
     }
 
     /// Receives one message (blocking up to the socket's receive timeout).
-    public func receive() throws(NNGError) -> Data {
+    package func receive() throws(NNGError) -> Data {
         var buffer: UnsafeMutableRawPointer?
         var size = 0
         try check(withUnsafeMutablePointer(to: &buffer) {
@@ -115,12 +115,12 @@ public final class NNGSocket: @unchecked Sendable {
 }
 
 /// Option names, so call sites read as English.
-public enum NNGOption {
-    public static let receiveTimeout = NNG_OPT_RECVTIMEO
-    public static let sendTimeout = NNG_OPT_SENDTIMEO
-    public static let receiveMaxSize = NNG_OPT_RECVMAXSZ
-    public static let reconnectMin = NNG_OPT_RECONNMINT
-    public static let reconnectMax = NNG_OPT_RECONNMAXT
-    public static let requestResendTime = NNG_OPT_REQ_RESENDTIME
-    public static let infinite: Int32 = NNG_DURATION_INFINITE
+package enum NNGOption {
+    package static let receiveTimeout = NNG_OPT_RECVTIMEO
+    package static let sendTimeout = NNG_OPT_SENDTIMEO
+    package static let receiveMaxSize = NNG_OPT_RECVMAXSZ
+    package static let reconnectMin = NNG_OPT_RECONNMINT
+    package static let reconnectMax = NNG_OPT_RECONNMAXT
+    package static let requestResendTime = NNG_OPT_REQ_RESENDTIME
+    package static let infinite: Int32 = NNG_DURATION_INFINITE
 }

@@ -7,22 +7,22 @@ import Foundation
 ///
 /// TLS hides the traffic and proves the coordinator's identity to workers; it does not identify workers (no client
 /// certificates): that is the cluster secret's job (`HMACAuthenticator`), which stays on with TLS.
-public enum NNGTLS {
+package enum NNGTLS {
     /// What the coordinator's listener presents.
-    public struct Server: Sendable, Equatable {
-        public var certificateFile: String
-        public var keyFile: String
-        public init(certificateFile: String, keyFile: String) {
+    package struct Server: Sendable, Equatable {
+        package var certificateFile: String
+        package var keyFile: String
+        package init(certificateFile: String, keyFile: String) {
             self.certificateFile = certificateFile; self.keyFile = keyFile
         }
     }
 
     /// What a worker's dialer trusts.
-    public struct Client: Sendable, Equatable {
-        public var caFile: String
+    package struct Client: Sendable, Equatable {
+        package var caFile: String
         /// The name the certificate must carry; nil: the URL's host name.
-        public var serverName: String?
-        public init(caFile: String, serverName: String? = nil) { self.caFile = caFile; self.serverName = serverName }
+        package var serverName: String?
+        package init(caFile: String, serverName: String? = nil) { self.caFile = caFile; self.serverName = serverName }
     }
 
     /// An `nng_tls_config`, freed when dropped (listeners and dialers hold their own reference).

@@ -5,8 +5,8 @@ import Foundation
 /// The manifest records the model's and the data's content hashes, the windows and every calibration parameter,
 /// and holds no timestamps or host names, so its hash names exactly what decides a fitness: two hosts holding the
 /// same bundle (wherever it lives) agree, and any difference in what was calibrated is a different identity.
-public enum BundleIdentity {
-    public static func of(directory: URL) throws -> String {
+package enum BundleIdentity {
+    package static func of(directory: URL) throws -> String {
         let manifest = directory.appendingPathComponent("manifest.json")
         guard let bytes = FileManager.default.contents(atPath: manifest.path) else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [
@@ -17,5 +17,5 @@ public enum BundleIdentity {
     }
 
     /// The identity of a manifest already read.
-    public static func of(manifestBytes: Data) -> String { Digest.hex(Digest.sha256(manifestBytes)) }
+    package static func of(manifestBytes: Data) -> String { Digest.hex(Digest.sha256(manifestBytes)) }
 }

@@ -14,14 +14,14 @@ import Foundation
 ///
 /// The MAC (`HMACAuthenticator`) covers bytes 0 ..< 12+B plus the trailer's nonce and time, and is checked before
 /// the body is decoded.
-public enum Envelope {
-    public static let magic: [UInt8] = Array("PZRO".utf8)
+package enum Envelope {
+    package static let magic: [UInt8] = Array("PZRO".utf8)
     /// 2: the hello carries the worker's fitness bound. Versions are not mixed: a body's layout is its version's.
-    public static let version: UInt16 = 2
+    package static let version: UInt16 = 2
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.
-    public static func encode(_ message: WireMessage, authenticator: MessageAuthenticator = Unauthenticated())
+    package static func encode(_ message: WireMessage, authenticator: MessageAuthenticator = Unauthenticated())
         -> [UInt8]
     {
         var body = WireWriter()
@@ -37,14 +37,14 @@ public enum Envelope {
         return w.bytes
     }
 
-    public static func encodeData(_ message: WireMessage, authenticator: MessageAuthenticator = Unauthenticated())
+    package static func encodeData(_ message: WireMessage, authenticator: MessageAuthenticator = Unauthenticated())
         -> Data
     {
         Data(encode(message, authenticator: authenticator))
     }
 
     /// Decodes one whole message, checking every bound; throws with the offset of the first bad byte.
-    public static func decode(_ bytes: [UInt8], authenticator: MessageAuthenticator = Unauthenticated())
+    package static func decode(_ bytes: [UInt8], authenticator: MessageAuthenticator = Unauthenticated())
         throws(ProtocolError) -> WireMessage
     {
         if bytes.count > WireLimits.maxMessageBytes {
@@ -86,7 +86,7 @@ public enum Envelope {
         return message
     }
 
-    public static func decode(_ data: Data, authenticator: MessageAuthenticator = Unauthenticated())
+    package static func decode(_ data: Data, authenticator: MessageAuthenticator = Unauthenticated())
         throws(ProtocolError) -> WireMessage
     {
         try decode([UInt8](data), authenticator: authenticator)
@@ -95,7 +95,7 @@ public enum Envelope {
 
 /// Seals and verifies the envelope's trailer: `Unauthenticated` (no secret) or `HMACAuthenticator` (nonce, time,
 /// HMAC-SHA256, replay window).
-public protocol MessageAuthenticator: Sendable {
+package protocol MessageAuthenticator: Sendable {
     /// Whether messages carry a MAC (the envelope's flag bit 0).
     var isAuthenticating: Bool { get }
     /// The trailer for a message whose bytes before the trailer are `framed`.
@@ -105,11 +105,11 @@ public protocol MessageAuthenticator: Sendable {
 }
 
 /// No authentication: an empty trailer, and any non-empty one is refused.
-public struct Unauthenticated: MessageAuthenticator {
-    public init() {}
-    public var isAuthenticating: Bool { false }
-    public func seal(_ framed: [UInt8]) -> [UInt8] { [] }
-    public func verify(_ framed: [UInt8], trailer: [UInt8], trailerOffset: Int) throws(ProtocolError) {
+package struct Unauthenticated: MessageAuthenticator {
+    package init() {}
+    package var isAuthenticating: Bool { false }
+    package func seal(_ framed: [UInt8]) -> [UInt8] { [] }
+    package func verify(_ framed: [UInt8], trailer: [UInt8], trailerOffset: Int) throws(ProtocolError) {
         if !trailer.isEmpty {
             throw ProtocolError(offset: trailerOffset, .authentication("unexpected \(trailer.count)-byte trailer"))
         }

@@ -1,18 +1,18 @@
 /// What a worker is asked to measure for one metric: how to prune, how to feed activations, on which windows.
 /// The same request for two metrics gives paired, comparable perplexities.
-public struct FitnessRequest: Sendable, Hashable, Codable {
-    public var sparsity: SparsitySpec
-    public var xMode: XMode
-    public var windows: WindowSet
+package struct FitnessRequest: Sendable, Hashable, Codable {
+    package var sparsity: SparsitySpec
+    package var xMode: XMode
+    package var windows: WindowSet
 
-    public init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet) {
+    package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet) {
         self.sparsity = sparsity
         self.xMode = xMode
         self.windows = windows
     }
 
     /// The same request on another window set (multi-fidelity promotion, final test).
-    public func on(_ windows: WindowSet) -> FitnessRequest {
+    package func on(_ windows: WindowSet) -> FitnessRequest {
         var copy = self
         copy.windows = windows
         return copy
@@ -20,14 +20,14 @@ public struct FitnessRequest: Sendable, Hashable, Codable {
 }
 
 /// Which weights are pruned: a fraction of each output row, or N of every M consecutive inputs.
-public enum SparsitySpec: Sendable, Hashable, Codable, CustomStringConvertible {
+package enum SparsitySpec: Sendable, Hashable, Codable, CustomStringConvertible {
     /// 0 ≤ ratio < 1.
     case unstructured(ratio: Double)
     /// 0 < n < m ≤ 64 (e.g. 2:4).
     case nOfM(n: Int, m: Int)
 
     /// Parses the command line's `--type unstructured|N:M` with `--sparsity RATIO` (ignored for N:M).
-    public init(type: String, ratio: Double) throws(ProtocolError) {
+    package init(type: String, ratio: Double) throws(ProtocolError) {
         if type == "unstructured" {
             guard ratio >= 0, ratio < 1 else {
                 throw ProtocolError(offset: 0, .badValue(field: "sparsity", detail: "\(ratio) is not in [0, 1)"))
@@ -43,7 +43,7 @@ public enum SparsitySpec: Sendable, Hashable, Codable, CustomStringConvertible {
         self = .nOfM(n: n, m: m)
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unstructured(let ratio): "unstructured \(ratio)"
         case .nOfM(let n, let m): "\(n):\(m)"
@@ -53,19 +53,19 @@ public enum SparsitySpec: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// How the activation statistic X is collected: layer by layer through the already-pruned model (`sequential`, as
 /// Wanda and SparseGPT do) or once from the dense model (`static`, cheaper).
-public enum XMode: UInt8, Sendable, Hashable, Codable, CaseIterable {
+package enum XMode: UInt8, Sendable, Hashable, Codable, CaseIterable {
     case sequential = 0
     case `static` = 1
 }
 
 /// Evaluation windows: a cheap subset for screening, the full set every population member is ranked on, and the
 /// held-out test set used once at the end.
-public enum WindowSet: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+package enum WindowSet: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case cheap = 0
     case full = 1
     case test = 2
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cheap: "cheap"
         case .full: "full"

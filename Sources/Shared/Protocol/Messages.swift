@@ -11,21 +11,21 @@
 /// Adding a message is one struct here, one case and one row in `WireMessage`, and one round-trip test.
 
 /// A worker introduces itself; the coordinator refuses it unless `bundleIdentity` matches the search's.
-public struct WorkerHello: Sendable, Hashable {
-    public var workerID: String
-    public var host: String
-    public var cores: UInt32
-    public var memoryBytes: UInt64
+package struct WorkerHello: Sendable, Hashable {
+    package var workerID: String
+    package var host: String
+    package var cores: UInt32
+    package var memoryBytes: UInt64
     /// Names the model bundle (files and their hashes) the worker loaded; every fitness is relative to it.
-    public var bundleIdentity: String
+    package var bundleIdentity: String
     /// Measured speed in the worker's own units (relative; used for the log and ETA only).
-    public var speed: Double
+    package var speed: Double
     /// How far apart two correct workers' perplexities for the same masks may be, as |Δ ln perplexity|, computed
     /// by the worker from the bundle's model and window length (README, "Determinism"); the coordinator treats
     /// fitnesses within it as one result. 0: exact comparisons. Since protocol version 2.
-    public var fitnessBound: Double
+    package var fitnessBound: Double
 
-    public init(workerID: String, host: String, cores: UInt32, memoryBytes: UInt64, bundleIdentity: String,
+    package init(workerID: String, host: String, cores: UInt32, memoryBytes: UInt64, bundleIdentity: String,
                 speed: Double, fitnessBound: Double = 0) {
         self.workerID = workerID; self.host = host; self.cores = cores; self.memoryBytes = memoryBytes
         self.bundleIdentity = bundleIdentity; self.speed = speed; self.fitnessBound = fitnessBound
@@ -53,12 +53,12 @@ public struct WorkerHello: Sendable, Hashable {
 }
 
 /// The coordinator accepts a worker.
-public struct Welcome: Sendable, Hashable {
-    public var searchID: String
+package struct Welcome: Sendable, Hashable {
+    package var searchID: String
     /// How often a busy worker should send heartbeats (a lease is several of these).
-    public var heartbeatSeconds: UInt32
+    package var heartbeatSeconds: UInt32
 
-    public init(searchID: String, heartbeatSeconds: UInt32) {
+    package init(searchID: String, heartbeatSeconds: UInt32) {
         self.searchID = searchID; self.heartbeatSeconds = heartbeatSeconds
     }
 
@@ -71,9 +71,9 @@ public struct Welcome: Sendable, Hashable {
 }
 
 /// An idle worker asks for work.
-public struct JobRequest: Sendable, Hashable {
-    public var workerID: String
-    public init(workerID: String) { self.workerID = workerID }
+package struct JobRequest: Sendable, Hashable {
+    package var workerID: String
+    package init(workerID: String) { self.workerID = workerID }
     func encode(into w: inout WireWriter) { w.string(workerID, limit: WireLimits.identifier) }
     init(from r: inout WireReader) throws(ProtocolError) {
         workerID = try r.string("worker id", limit: WireLimits.identifier)
@@ -84,18 +84,18 @@ public struct JobRequest: Sendable, Hashable {
 ///
 /// The metric travels as text and is parsed (with `MetricLimits`) by the worker, not by the decoder: a bad formula
 /// must become a failed result for this job id, which the worker can only send if the job itself decoded.
-public struct Job: Sendable, Hashable {
-    public var jobID: UInt64
-    public var metricText: String
-    public var request: FitnessRequest
-    public var leaseSeconds: UInt32
+package struct Job: Sendable, Hashable {
+    package var jobID: UInt64
+    package var metricText: String
+    package var request: FitnessRequest
+    package var leaseSeconds: UInt32
 
-    public init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32) {
+    package init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32) {
         self.jobID = jobID; self.metricText = metricText; self.request = request; self.leaseSeconds = leaseSeconds
     }
 
     /// The metric, validated against `limits`.
-    public func metric(limits: MetricLimits = .standard) throws(MetricError) -> MetricExpression {
+    package func metric(limits: MetricLimits = .standard) throws(MetricError) -> MetricExpression {
         try MetricExpression(parsing: metricText, limits: limits)
     }
 
@@ -112,10 +112,10 @@ public struct Job: Sendable, Hashable {
 }
 
 /// Nothing to do now; ask again after `retryMilliseconds`.
-public struct Wait: Sendable, Hashable {
-    public var retryMilliseconds: UInt32
-    public var reason: String
-    public init(retryMilliseconds: UInt32, reason: String) {
+package struct Wait: Sendable, Hashable {
+    package var retryMilliseconds: UInt32
+    package var reason: String
+    package init(retryMilliseconds: UInt32, reason: String) {
         self.retryMilliseconds = retryMilliseconds; self.reason = reason
     }
     func encode(into w: inout WireWriter) { w.u32(retryMilliseconds); w.prose(reason, limit: WireLimits.reason) }
@@ -125,14 +125,14 @@ public struct Wait: Sendable, Hashable {
 }
 
 /// Time spent in one stage of an evaluation (e.g. "calibrate", "prune", "perplexity").
-public struct StageTime: Sendable, Hashable, Codable {
-    public var name: String
-    public var seconds: Double
-    public init(name: String, seconds: Double) { self.name = name; self.seconds = seconds }
+package struct StageTime: Sendable, Hashable, Codable {
+    package var name: String
+    package var seconds: Double
+    package init(name: String, seconds: Double) { self.name = name; self.seconds = seconds }
 }
 
 /// How an evaluation ended.
-public enum JobStatus: Sendable, Hashable {
+package enum JobStatus: Sendable, Hashable {
     case ok
     /// The metric could not be evaluated (bad expression, NaN everywhere, pre-flight refusal, …): its fitness is
     /// "worst", and retrying elsewhere would fail the same way.
@@ -140,19 +140,19 @@ public enum JobStatus: Sendable, Hashable {
 }
 
 /// The outcome of a job. `wantsAnotherJob` lets the reply carry the next job (one round trip per result).
-public struct JobResult: Sendable, Hashable {
-    public var jobID: UInt64
-    public var workerID: String
-    public var status: JobStatus
+package struct JobResult: Sendable, Hashable {
+    package var jobID: UInt64
+    package var workerID: String
+    package var status: JobStatus
     /// NaN when failed.
-    public var perplexity: Double
+    package var perplexity: Double
     /// Fingerprint of all layers' masks together: equal masks, equal fingerprints.
-    public var maskFingerprint: UInt64
-    public var layerSparsity: [Double]
-    public var stageTimes: [StageTime]
-    public var wantsAnotherJob: Bool
+    package var maskFingerprint: UInt64
+    package var layerSparsity: [Double]
+    package var stageTimes: [StageTime]
+    package var wantsAnotherJob: Bool
 
-    public init(jobID: UInt64, workerID: String, status: JobStatus, perplexity: Double, maskFingerprint: UInt64,
+    package init(jobID: UInt64, workerID: String, status: JobStatus, perplexity: Double, maskFingerprint: UInt64,
                 layerSparsity: [Double] = [], stageTimes: [StageTime] = [], wantsAnotherJob: Bool = true) {
         self.jobID = jobID; self.workerID = workerID; self.status = status; self.perplexity = perplexity
         self.maskFingerprint = maskFingerprint; self.layerSparsity = layerSparsity; self.stageTimes = stageTimes
@@ -207,12 +207,12 @@ public struct JobResult: Sendable, Hashable {
 
 /// A busy worker is alive and still working on `jobID`; once the masks are known it also sends their fingerprint,
 /// so the coordinator can answer with a perplexity it already has for the same masks.
-public struct Heartbeat: Sendable, Hashable {
-    public var workerID: String
-    public var jobID: UInt64
-    public var maskFingerprint: UInt64?
+package struct Heartbeat: Sendable, Hashable {
+    package var workerID: String
+    package var jobID: UInt64
+    package var maskFingerprint: UInt64?
 
-    public init(workerID: String, jobID: UInt64, maskFingerprint: UInt64? = nil) {
+    package init(workerID: String, jobID: UInt64, maskFingerprint: UInt64? = nil) {
         self.workerID = workerID; self.jobID = jobID; self.maskFingerprint = maskFingerprint
     }
 
@@ -224,19 +224,17 @@ public struct Heartbeat: Sendable, Hashable {
     init(from r: inout WireReader) throws(ProtocolError) {
         workerID = try r.string("worker id", limit: WireLimits.identifier)
         jobID = try r.u64("job id")
-        let has = try r.bool("has fingerprint")
-        let fingerprint = try r.u64("mask fingerprint")
-        maskFingerprint = has ? fingerprint : nil
+        maskFingerprint = try r.optionalU64("has fingerprint", "mask fingerprint")
     }
 }
 
 /// The answer to a heartbeat: whether the lease still holds (false: the job was given away or is done — stop),
 /// and a perplexity already known for the reported masks, if any (the worker may return it without evaluating).
-public struct HeartbeatAck: Sendable, Hashable {
-    public var leaseValid: Bool
-    public var knownPerplexity: Double?
+package struct HeartbeatAck: Sendable, Hashable {
+    package var leaseValid: Bool
+    package var knownPerplexity: Double?
 
-    public init(leaseValid: Bool, knownPerplexity: Double? = nil) {
+    package init(leaseValid: Bool, knownPerplexity: Double? = nil) {
         self.leaseValid = leaseValid; self.knownPerplexity = knownPerplexity
     }
 
@@ -246,25 +244,23 @@ public struct HeartbeatAck: Sendable, Hashable {
 
     init(from r: inout WireReader) throws(ProtocolError) {
         leaseValid = try r.bool("lease valid")
-        let has = try r.bool("has perplexity")
-        let value = try r.f64("known perplexity")
-        knownPerplexity = has ? value : nil
+        knownPerplexity = try r.optionalF64("has perplexity", "known perplexity")
     }
 }
 
 /// A snapshot of the search for `prunerzero-coordinator status` and monitoring.
-public struct StatusAnswer: Sendable, Hashable {
-    public var searchID: String
-    public var phase: String
-    public var evaluationsDone: UInt64
-    public var budget: UInt64
-    public var bestPerplexity: Double?
-    public var bestFormula: String
-    public var workersBusy: UInt32
-    public var workersIdle: UInt32
-    public var jobsQueued: UInt32
+package struct StatusAnswer: Sendable, Hashable {
+    package var searchID: String
+    package var phase: String
+    package var evaluationsDone: UInt64
+    package var budget: UInt64
+    package var bestPerplexity: Double?
+    package var bestFormula: String
+    package var workersBusy: UInt32
+    package var workersIdle: UInt32
+    package var jobsQueued: UInt32
 
-    public init(searchID: String, phase: String, evaluationsDone: UInt64, budget: UInt64, bestPerplexity: Double?,
+    package init(searchID: String, phase: String, evaluationsDone: UInt64, budget: UInt64, bestPerplexity: Double?,
                 bestFormula: String, workersBusy: UInt32, workersIdle: UInt32, jobsQueued: UInt32) {
         self.searchID = searchID; self.phase = phase; self.evaluationsDone = evaluationsDone; self.budget = budget
         self.bestPerplexity = bestPerplexity; self.bestFormula = bestFormula; self.workersBusy = workersBusy
@@ -283,9 +279,7 @@ public struct StatusAnswer: Sendable, Hashable {
         searchID = try r.string("search id", limit: WireLimits.identifier)
         phase = try r.string("phase", limit: WireLimits.identifier)
         evaluationsDone = try r.u64("evaluations"); budget = try r.u64("budget")
-        let has = try r.bool("has best")
-        let best = try r.f64("best perplexity")
-        bestPerplexity = has ? best : nil
+        bestPerplexity = try r.optionalF64("has best", "best perplexity")
         bestFormula = try r.string("best formula", limit: WireLimits.metricText)
         workersBusy = try r.u32("workers busy"); workersIdle = try r.u32("workers idle")
         jobsQueued = try r.u32("jobs queued")
@@ -293,8 +287,8 @@ public struct StatusAnswer: Sendable, Hashable {
 }
 
 /// Why the coordinator will not serve a request. Both sides log `detail` verbatim.
-public struct Refusal: Sendable, Hashable {
-    public enum Reason: UInt8, Sendable, Hashable, CaseIterable {
+package struct Refusal: Sendable, Hashable {
+    package enum Reason: UInt8, Sendable, Hashable, CaseIterable {
         /// The worker loaded a different model bundle: its perplexities would not be comparable.
         case bundleMismatch = 1
         /// The coordinator does not know this worker (e.g. it restarted without its journal): say hello again.
@@ -306,10 +300,10 @@ public struct Refusal: Sendable, Hashable {
         case unauthenticated = 5
     }
 
-    public var reason: Reason
-    public var detail: String
+    package var reason: Reason
+    package var detail: String
 
-    public init(reason: Reason, detail: String) { self.reason = reason; self.detail = detail }
+    package init(reason: Reason, detail: String) { self.reason = reason; self.detail = detail }
 
     func encode(into w: inout WireWriter) { w.u8(reason.rawValue); w.prose(detail, limit: WireLimits.reason) }
 
@@ -324,12 +318,12 @@ public struct Refusal: Sendable, Hashable {
 }
 
 /// A worker leaves (SIGTERM, fatal error). A job it abandons is re-queued at once instead of waiting for its lease.
-public struct Goodbye: Sendable, Hashable {
-    public var workerID: String
-    public var reason: String
-    public var abandonedJob: UInt64?
+package struct Goodbye: Sendable, Hashable {
+    package var workerID: String
+    package var reason: String
+    package var abandonedJob: UInt64?
 
-    public init(workerID: String, reason: String, abandonedJob: UInt64? = nil) {
+    package init(workerID: String, reason: String, abandonedJob: UInt64? = nil) {
         self.workerID = workerID; self.reason = reason; self.abandonedJob = abandonedJob
     }
 
@@ -341,16 +335,14 @@ public struct Goodbye: Sendable, Hashable {
     init(from r: inout WireReader) throws(ProtocolError) {
         workerID = try r.string("worker id", limit: WireLimits.identifier)
         reason = try r.string("reason", limit: WireLimits.reason)
-        let has = try r.bool("has abandoned job")
-        let job = try r.u64("abandoned job")
-        abandonedJob = has ? job : nil
+        abandonedJob = try r.optionalU64("has abandoned job", "abandoned job")
     }
 }
 
 /// The search is over: the worker should say goodbye and exit.
-public struct Finished: Sendable, Hashable {
-    public var summary: String
-    public init(summary: String) { self.summary = summary }
+package struct Finished: Sendable, Hashable {
+    package var summary: String
+    package init(summary: String) { self.summary = summary }
     func encode(into w: inout WireWriter) { w.prose(summary, limit: WireLimits.reason) }
     init(from r: inout WireReader) throws(ProtocolError) { summary = try r.string("summary", limit: WireLimits.reason) }
 }

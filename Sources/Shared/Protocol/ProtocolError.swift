@@ -1,17 +1,17 @@
 /// Why a wire message was rejected, and where: every decoding failure names the byte offset in the message at which
 /// it was detected, so a log line points at the bad byte of a captured message.
-public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Offset from the start of the message (envelope included) at which the problem was found.
-    public let offset: Int
-    public let problem: Problem
+    package let offset: Int
+    package let problem: Problem
 
-    public init(offset: Int, _ problem: Problem) {
+    package init(offset: Int, _ problem: Problem) {
         self.offset = offset
         self.problem = problem
     }
 
     /// What was wrong.
-    public enum Problem: Sendable, Hashable {
+    package enum Problem: Sendable, Hashable {
         /// Fewer bytes than the field needs.
         case truncated(field: String, needed: Int, available: Int)
         case badMagic
@@ -30,7 +30,7 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         case badMetric(MetricError)
     }
 
-    public var description: String {
+    package var description: String {
         let what: String
         switch problem {
         case .truncated(let field, let needed, let available):

@@ -6,9 +6,9 @@
 /// one `…`. Only when not even one word fits (a single token longer than the limit) is a token cut: in its middle,
 /// keeping its start and its (most specific) end. Whitespace runs become single spaces when, and only when, the
 /// text is shortened. Linear in the text's length.
-public enum Shortening {
+package enum Shortening {
     /// What the limit counts.
-    public enum Measure: Sendable {
+    package enum Measure: Sendable {
         /// Characters (grapheme clusters): for lines a person reads.
         case characters
         /// UTF-8 bytes: for the wire's string limits. Cuts still fall between characters.
@@ -32,7 +32,7 @@ public enum Shortening {
     static let ellipsis = "…"
 
     /// `text` if it fits within `limit`, else a shortening of it that does (see the type).
-    public static func shorten(_ text: String, to limit: Int, measure: Measure = .characters) -> String {
+    package static func shorten(_ text: String, to limit: Int, measure: Measure = .characters) -> String {
         if measure.length(text) <= limit { return text }
         let e = measure.length(ellipsis)
         guard limit >= e else { return cut(text, to: limit, measure: measure, ellipsis: false) }

@@ -1,8 +1,8 @@
 /// Bounds every decoder enforces before it allocates: a hostile peer can make us read at most `maxMessageBytes`
 /// and a few small strings. The NNG receive limit is set to `maxMessageBytes` too, so oversize messages are dropped
 /// by NNG before they reach Swift.
-public enum WireLimits {
-    public static let maxMessageBytes = 256 * 1024
+package enum WireLimits {
+    package static let maxMessageBytes = 256 * 1024
     static let identifier = 128       // worker ids, search ids
     static let host = 256
     static let bundleIdentity = 512

@@ -1,5 +1,5 @@
 /// Every message of the protocol, with its kind byte: one case and one row in each switch below per message.
-public enum WireMessage: Sendable, Hashable {
+package enum WireMessage: Sendable, Hashable {
     case hello(WorkerHello)
     case welcome(Welcome)
     case jobRequest(JobRequest)
@@ -17,7 +17,7 @@ public enum WireMessage: Sendable, Hashable {
     case finished(Finished)
 
     /// The kind byte in the envelope. Values are part of the protocol: never renumber, only add.
-    public var kind: UInt8 {
+    package var kind: UInt8 {
         switch self {
         case .hello: 1
         case .welcome: 2
@@ -37,7 +37,7 @@ public enum WireMessage: Sendable, Hashable {
     }
 
     /// A short name for logs.
-    public var name: String {
+    package var name: String {
         switch self {
         case .hello: "hello"
         case .welcome: "welcome"

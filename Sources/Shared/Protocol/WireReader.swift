@@ -47,6 +47,29 @@ struct WireReader {
         }
     }
 
+    /// An optional u64: a presence byte, then 8 bytes that must be zero when absent, so that every message has one
+    /// encoding (the protocol fuzzer checks that every decoded message re-encodes to exactly its bytes).
+    mutating func optionalU64(_ presence: String, _ field: String) throws(ProtocolError) -> UInt64? {
+        let has = try bool(presence)
+        let at = offset
+        let value = try u64(field)
+        guard has || value == 0 else {
+            throw ProtocolError(offset: at, .badValue(field: field, detail: "absent (\(presence) is 0) yet not zero"))
+        }
+        return has ? value : nil
+    }
+
+    /// An optional finite double, encoded as `optionalU64` is (+0.0 when absent).
+    mutating func optionalF64(_ presence: String, _ field: String) throws(ProtocolError) -> Double? {
+        let has = try bool(presence)
+        let at = offset
+        let value = try f64(field)
+        guard has || value.bitPattern == 0 else {
+            throw ProtocolError(offset: at, .badValue(field: field, detail: "absent (\(presence) is 0) yet not zero"))
+        }
+        return has ? value : nil
+    }
+
     /// An IEEE double; NaN and infinities are refused unless `finite` is false (e.g. a failed perplexity).
     mutating func f64(_ field: String, finite: Bool = true) throws(ProtocolError) -> Double {
         let at = offset

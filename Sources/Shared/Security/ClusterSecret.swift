@@ -3,15 +3,15 @@ import Foundation
 /// The cluster secret that authenticates every message: from `--secret-file PATH` (which must not be readable or
 /// writable by group or others) or the environment variable `PRUNERZERO_SECRET`; never from the command line, where
 /// every user of the host can read it in the process list. Surrounding whitespace (a trailing newline) is ignored.
-public enum ClusterSecret {
-    public static let environmentVariable = "PRUNERZERO_SECRET"
+package enum ClusterSecret {
+    package static let environmentVariable = "PRUNERZERO_SECRET"
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    package enum Failure: Error, CustomStringConvertible, Equatable {
         case unreadable(path: String, detail: String)
         case tooOpen(path: String, mode: Int)
         case tooShort(source: String, bytes: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unreadable(let path, let detail): return "cannot read the secret file \(path): \(detail)"
             case .tooOpen(let path, let mode):
@@ -25,7 +25,7 @@ public enum ClusterSecret {
     }
 
     /// The secret from `file` if given, else from the environment; nil when neither is set.
-    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+    package static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(Failure) -> [UInt8]?
     {
         if let file {
@@ -49,7 +49,7 @@ public enum ClusterSecret {
     }
 
     /// The authenticator for a secret, or `Unauthenticated` without one.
-    public static func authenticator(_ secret: [UInt8]?) -> MessageAuthenticator {
+    package static func authenticator(_ secret: [UInt8]?) -> MessageAuthenticator {
         secret.map { HMACAuthenticator(secret: $0) } ?? Unauthenticated()
     }
 

@@ -2,16 +2,16 @@ import CMbedCrypto
 import Foundation
 
 /// SHA-256 (content hashes of models, data and bundles) and HMAC-SHA256 (message authentication), from mbedTLS.
-public enum Digest {
+package enum Digest {
     /// SHA-256 of `data`.
-    public static func sha256(_ data: some DataProtocol) -> [UInt8] {
+    package static func sha256(_ data: some DataProtocol) -> [UInt8] {
         let hasher = SHA256Hasher()
         hasher.update(data)
         return hasher.finish()
     }
 
     /// SHA-256 of a file, read in 4 MiB pieces so a 13 GB shard needs no more memory than that.
-    public static func sha256(fileAt url: URL) throws -> [UInt8] {
+    package static func sha256(fileAt url: URL) throws -> [UInt8] {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         let hasher = SHA256Hasher()
@@ -20,7 +20,7 @@ public enum Digest {
     }
 
     /// HMAC-SHA256 of `message` under `key`.
-    public static func hmacSHA256(key: some DataProtocol, message: some DataProtocol) -> [UInt8] {
+    package static func hmacSHA256(key: some DataProtocol, message: some DataProtocol) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256)
         let k = Array(key), m = Array(message)
@@ -30,7 +30,7 @@ public enum Digest {
     }
 
     /// Equality in time independent of where the inputs differ (for MACs).
-    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for i in a.indices { difference |= a[i] ^ b[i] }
@@ -38,7 +38,7 @@ public enum Digest {
     }
 
     /// Lowercase hex.
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -48,17 +48,17 @@ public enum Digest {
 }
 
 /// Incremental SHA-256. `finish()` once; the context is freed with the hasher.
-public final class SHA256Hasher {
+final class SHA256Hasher {
     private var context = mbedtls_sha256_context()
 
-    public init() {
+    init() {
         mbedtls_sha256_init(&context)
         _ = mbedtls_sha256_starts_ret(&context, 0)
     }
 
     deinit { mbedtls_sha256_free(&context) }
 
-    public func update(_ data: some DataProtocol) {
+    func update(_ data: some DataProtocol) {
         for region in data.regions {
             region.withUnsafeBytes { bytes in
                 _ = mbedtls_sha256_update_ret(&context, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
@@ -66,7 +66,7 @@ public final class SHA256Hasher {
         }
     }
 
-    public func finish() -> [UInt8] {
+    func finish() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         _ = mbedtls_sha256_finish_ret(&context, &out)
         return out

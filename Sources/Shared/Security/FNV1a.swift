@@ -1,21 +1,21 @@
 /// 64-bit FNV-1a: a fast, stable, non-cryptographic hash for names (metric hashes, mask fingerprints). The same
 /// value on every machine and release, which Swift's `Hasher` (seeded per process) does not promise.
-public struct FNV1a: Sendable {
-    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+package struct FNV1a: Sendable {
+    package private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(byte: UInt8) {
+    package mutating func add(byte: UInt8) {
         value ^= UInt64(byte)
         value = value &* 0x0000_0100_0000_01b3
     }
 
-    public mutating func add(_ bytes: some Sequence<UInt8>) {
+    package mutating func add(_ bytes: some Sequence<UInt8>) {
         for byte in bytes { add(byte: byte) }
     }
 
     /// A 64-bit word, little-endian byte by byte.
-    public mutating func add(word: UInt64) {
+    package mutating func add(word: UInt64) {
         var w = word
         for _ in 0..<8 {
             add(byte: UInt8(truncatingIfNeeded: w))
@@ -24,7 +24,7 @@ public struct FNV1a: Sendable {
     }
 
     /// The hash as 16 lowercase hex digits.
-    public var hex: String {
+    package var hex: String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

@@ -11,22 +11,22 @@ import Foundation
 /// MAC first (constant time), then the clock skew, then that the nonce is new (`ReplayWindow`): a message altered,
 /// forged without the secret, replayed, or held back longer than the skew limit is refused with the reason.
 /// It does not hide the messages (TLS does that: `NNGTLS`).
-public final class HMACAuthenticator: MessageAuthenticator, @unchecked Sendable {
+final class HMACAuthenticator: MessageAuthenticator, @unchecked Sendable {
     // @unchecked: `window` is only touched under `lock`; everything else is immutable.
-    public static let nonceBytes = 16
-    public static let trailerBytes = nonceBytes + 8 + 32
+    static let nonceBytes = 16
+    static let trailerBytes = nonceBytes + 8 + 32
     /// Shortest secret accepted: 16 bytes (128 bits) of whatever the operator generated.
-    public static let minimumSecretBytes = 16
+    static let minimumSecretBytes = 16
 
     private let key: [UInt8]
     /// Largest difference between the sender's clock and ours that is accepted, in seconds.
-    public let maxSkewSeconds: Double
+    let maxSkewSeconds: Double
     private let clock: @Sendable () -> Double
     private let lock = NSLock()
     private var window: ReplayWindow
 
     /// `clock` (seconds since 1970) is injectable for tests; `capacity` bounds the nonces remembered.
-    public init(secret: [UInt8], maxSkewSeconds: Double = 120, capacity: Int = 1 << 20,
+    init(secret: [UInt8], maxSkewSeconds: Double = 120, capacity: Int = 1 << 20,
                 clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         key = secret
         self.maxSkewSeconds = maxSkewSeconds
@@ -34,9 +34,9 @@ public final class HMACAuthenticator: MessageAuthenticator, @unchecked Sendable 
         window = ReplayWindow(capacity: capacity, horizonSeconds: 2 * maxSkewSeconds)
     }
 
-    public var isAuthenticating: Bool { true }
+    var isAuthenticating: Bool { true }
 
-    public func seal(_ framed: [UInt8]) -> [UInt8] {
+    func seal(_ framed: [UInt8]) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         var trailer = [UInt8]()
         trailer.reserveCapacity(Self.trailerBytes)
@@ -46,7 +46,7 @@ public final class HMACAuthenticator: MessageAuthenticator, @unchecked Sendable 
         return trailer
     }
 
-    public func verify(_ framed: [UInt8], trailer: [UInt8], trailerOffset: Int) throws(ProtocolError) {
+    func verify(_ framed: [UInt8], trailer: [UInt8], trailerOffset: Int) throws(ProtocolError) {
         guard trailer.count == Self.trailerBytes else {
             throw ProtocolError(offset: trailerOffset, .authentication(
                 "trailer of \(trailer.count) bytes, expected \(Self.trailerBytes) (nonce, time, HMAC-SHA256)"))

@@ -1,9 +1,9 @@
 /// Whether an NNG address can be reached only from this host. A coordinator listening anywhere else without a
 /// cluster secret would hand jobs to, and take results from, anyone who can reach the port: it refuses to start.
-public enum ListenPolicy {
+package enum ListenPolicy {
     /// True for ipc:// and inproc:// (reachable through the file system or the process only) and for tcp, tls+tcp
     /// and ws addresses on 127.0.0.0/8, ::1 or localhost.
-    public static func isLoopbackOnly(_ url: String) -> Bool {
+    package static func isLoopbackOnly(_ url: String) -> Bool {
         guard let schemeEnd = url.range(of: "://") else { return false }
         let scheme = url[..<schemeEnd.lowerBound]
         if scheme == "ipc" || scheme == "inproc" || scheme == "abstract" { return true }
@@ -27,7 +27,7 @@ public enum ListenPolicy {
     }
 
     /// Why listening on `url` with (or without) a secret is refused; nil when it is allowed.
-    public static func refusal(listen url: String, hasSecret: Bool) -> String? {
+    package static func refusal(listen url: String, hasSecret: Bool) -> String? {
         if hasSecret || isLoopbackOnly(url) { return nil }
         return "refusing to listen on \(url) without a cluster secret: any host that reaches it could join the "
             + "search. Give --secret-file PATH (mode 600) or set \(ClusterSecret.environmentVariable); or listen on "

@@ -13,7 +13,9 @@ struct BaselinesCommand: ParsableCommand {
         commandName: "baselines", abstract: "Perplexity of several metrics at several sparsities on one bundle.")
 
     @Option(help: "Calibrated bundle directory (from `calibrate`).") var bundle: String
-    @Option(help: "Comma-separated metrics: magnitude, wanda, paper, or formulas.") var metrics = "magnitude,wanda,paper"
+    @Option(help: "Comma-separated metrics: magnitude, wanda, paper, sparsegpt, or formulas.") var metrics = "magnitude,wanda,paper"
+    @Option(name: .customLong("layer-sparsity"), help: "uniform, or owl[:M,LAMBDA] for the unstructured sparsities (N:M stay uniform).")
+    var layerSparsity = "uniform"
     @Option(help: "Comma-separated unstructured sparsities.") var sparsities = "0.5,0.6,0.7"
     @Option(help: "Comma-separated N:M patterns.") var patterns = "2:4"
     @Option(help: "Evaluate on the first K windows only (default: all).") var windows: Int?
@@ -27,6 +29,8 @@ struct BaselinesCommand: ParsableCommand {
             return try SparsitySpec(type: "unstructured", ratio: r)
         }
         specs += try patterns.split(separator: ",").map { try SparsitySpec(type: String($0), ratio: 0) }
+        let layers: LayerSparsity
+        do { layers = try LayerSparsity(argument: layerSparsity) } catch { throw ValidationError("\(error)") }
         let opened = try CalibratedBundle(directory: URL(fileURLWithPath: bundle))
         let evaluator = try FitnessEvaluator(model: opened.model, data: opened.data)
         let split: PruningRequest.Split = test ? .test : .fitness
@@ -44,12 +48,14 @@ struct BaselinesCommand: ParsableCommand {
             for (name, method) in methods {
                 var request = PruningRequest(method: method, pattern: spec, activationMode: .sequential, evaluationWindows: windows)
                 request.split = split
+                if case .unstructured = spec { request.layerSparsity = layers }
                 let start = Date()
                 let outcome = try evaluator.evaluate(request)
                 ProgressLine.show(String(format: "%@ %@: %.4f (%.0f s)", "\(spec)", name, outcome.perplexity,
                                          Date().timeIntervalSince(start)), done: true)
                 if json {
-                    print("{\"metric\":\"\(name)\",\"pattern\":\"\(spec)\",\"perplexity\":\(outcome.perplexity),"
+                    print("{\"metric\":\"\(name)\",\"pattern\":\"\(spec)\",\"layer_sparsity\":\"\(request.layerSparsity)\","
+                          + "\"perplexity\":\(outcome.perplexity),\"seconds\":\(Date().timeIntervalSince(start)),"
                           + "\"windows\":\(outcome.windows),\"sparsity\":\(outcome.overallSparsity),\"split\":\"\(split)\"}")
                 } else {
                     cells.append(String(format: "%.3f", outcome.perplexity))

@@ -11,6 +11,7 @@ import COpenBLAS
 import Engine
 import Foundation
 import Model
+import Shared
 
 /// The `bench-forward` subcommand.
 struct BenchForwardCommand: ParsableCommand {

@@ -19,7 +19,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Model directory, when it is not where the bundle's manifest says.")
     var model: String?
 
-    @Option(help: "A formula, a reference JSON tree file, or a baseline: magnitude, wanda, paper.")
+    @Option(help: "A formula, a reference JSON tree file, or a baseline: magnitude, wanda, paper, sparsegpt (updates weights).")
     var metric: String
 
     @Option(help: "Fraction of each row to prune (unstructured).")
@@ -27,6 +27,10 @@ struct PruneCommand: ParsableCommand {
 
     @Option(help: "unstructured, or N:M such as 2:4 or 4:8.")
     var type = "unstructured"
+
+    @Option(name: .customLong("layer-sparsity"),
+            help: "uniform, or owl[:M,LAMBDA] (OWL's outlier-weighted per-block sparsity; owl = owl:5,0.08; unstructured only).")
+    var layerSparsity = "uniform"
 
     @Option(name: .customLong("x-mode"), help: "sequential (the reference's) or static (the bundle's dense X).")
     var xMode = "sequential"
@@ -63,6 +67,10 @@ struct PruneCommand: ParsableCommand {
             throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
         }
         let method = try Self.method(metric)
+        let layers: LayerSparsity
+        do { layers = try LayerSparsity(argument: layerSparsity) } catch { throw ValidationError("\(error)") }
+        if layers != .uniform, case .nOfM = pattern { throw ValidationError(LayerSparsityError.needsUnstructured(type).description) }
+        if method.readsHessian, mode != .sequential { throw ValidationError(SparseGPTError.needsSequentialInputs.description) }
         let opened = try CalibratedBundle(directory: URL(fileURLWithPath: bundle), model: model.map { URL(fileURLWithPath: $0) })
         var data = opened.data
         if let testData {
@@ -73,6 +81,7 @@ struct PruneCommand: ParsableCommand {
         let evaluator = try FitnessEvaluator(model: opened.model, data: data)
         var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
         request.split = test || testData != nil ? .test : .fitness
+        request.layerSparsity = layers
 
         let start = Date()
         let dense = try evaluator.densePerplexity(windows: windows, split: request.split)
@@ -91,7 +100,7 @@ struct PruneCommand: ParsableCommand {
         }
         if let save, let saver { try saver.write(to: URL(fileURLWithPath: save)) }
         if let saveGGUF, let ggufSaver { try ggufSaver.write(to: URL(fileURLWithPath: saveGGUF)) }
-        let report = PruneReport(method: method.description, pattern: pattern, mode: mode, dense: dense.perplexity,
+        let report = PruneReport(method: method.description, pattern: pattern, layers: layers, mode: mode, dense: dense.perplexity,
                                  outcome: outcome, config: opened.model.config, seconds: Date().timeIntervalSince(start))
         print(json ? report.json : report.text)
     }
@@ -109,6 +118,7 @@ struct PruneCommand: ParsableCommand {
 struct PruneReport {
     let method: String
     let pattern: SparsitySpec
+    let layers: LayerSparsity
     let mode: XMode
     let dense: Double
     let outcome: PruningOutcome
@@ -123,10 +133,16 @@ struct PruneReport {
     var text: String {
         var lines = [
             "method      \(method)",
-            "pattern     \(pattern), X \(mode)",
+            "pattern     \(pattern), X \(mode), layer sparsity \(layers)",
             String(format: "perplexity  dense %.4f → pruned %.4f over %d windows", dense, outcome.perplexity, outcome.windows),
             String(format: "sparsity    %.6f overall; mask fingerprint %016llx", outcome.overallSparsity, outcome.maskFingerprint),
         ]
+        if let allocation = outcome.allocation {
+            lines.append("per block   " + allocation.blockSparsity.indices.map {
+                String(format: "block %d: outlier ratio %.4f%%, sparsity %.6f", $0, allocation.outlierRatios[$0],
+                       allocation.blockSparsity[$0])
+            }.joined(separator: "\n            "))
+        }
         lines.append("per layer   " + names.map { String(format: "%@ %.4f", $0 as NSString, outcome.layerSparsity[$0] ?? 0) }
             .joined(separator: "\n            "))
         lines.append("stages      " + outcome.stageSeconds.sorted { $0.key < $1.key }
@@ -136,13 +152,17 @@ struct PruneReport {
     }
 
     var json: String {
-        let object: [String: Any] = [
-            "method": method, "pattern": pattern.description, "x_mode": "\(mode)",
+        var object: [String: Any] = [
+            "method": method, "pattern": pattern.description, "x_mode": "\(mode)", "layer_sparsity_mode": layers.description,
             "dense_perplexity": dense, "perplexity": outcome.perplexity, "windows": outcome.windows,
             "overall_sparsity": outcome.overallSparsity, "layer_sparsity": outcome.layerSparsity,
             "mask_fingerprint": String(format: "%016llx", outcome.maskFingerprint),
             "stage_seconds": outcome.stageSeconds, "seconds": seconds, "peak_resident_bytes": peakResidentBytes,
         ]
+        if let allocation = outcome.allocation {
+            object["block_sparsity"] = allocation.blockSparsity
+            object["block_outlier_ratio"] = allocation.outlierRatios
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

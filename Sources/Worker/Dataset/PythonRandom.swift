@@ -6,6 +6,9 @@
 /// CPython's `Modules/_randommodule.c` (MT19937: `init_genrand`, `init_by_array`, `genrand_uint32`,
 /// `random_seed` for ints, `getrandbits`) and `Lib/random.py` (`_randbelow_with_getrandbits`, `randrange`).
 /// Not here: `random()` floats, `shuffle`, string/bytes seeds, seeds beyond 64 bits.
+///
+/// Deliberately outside the package's one seeded family (Shared's SeededRandom.swift): it exists to reproduce
+/// another system bit for bit, so its algorithm is CPython's, not ours to choose.
 struct PythonRandom {
     private static let n = 624
     private static let m = 397

@@ -2,6 +2,7 @@
 // check and the tests (cheap enough for 200M weights; not a model initialisation: see Model's Initialization).
 import Foundation
 import Model
+import Shared
 
 package enum RandomModel {
     package static func config(hidden: Int, intermediate: Int, heads: Int, kvHeads: Int, layers: Int, vocab: Int) -> LlamaConfig {
@@ -13,13 +14,9 @@ package enum RandomModel {
         return try! LlamaConfig.decode(Data(json.utf8), file: "bench")
     }
 
-    /// Deterministic uniform values in [−scale, scale) (xorshift), cheap enough for 200M weights.
+    /// Deterministic uniform values in [−scale, scale) (Shared's Xorshift64), cheap enough for 200M weights.
     package static func random(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
-        var s = seed | 1
-        return (0..<count).map { _ in
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17
-            return (Float(s >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
+        Xorshift64.floats(count, scale: scale, seed: seed)
     }
 
     package static func randomBlock(_ c: LlamaConfig, seed: UInt64) -> BlockWeights {

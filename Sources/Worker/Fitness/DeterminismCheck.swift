@@ -11,6 +11,7 @@ import Dataset
 import Engine
 import Foundation
 import Model
+import Shared
 
 package enum DeterminismCheck {
     package struct Report: Codable {

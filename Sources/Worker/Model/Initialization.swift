@@ -4,6 +4,8 @@
 // weights = 1. Tensors are drawn in checkpoint order from one generator seeded by the run's seed, so a seed names
 // one initial model. No residual-scaled init (GPT-2's 1/√(2L)): transformers' LLaMA does not use it either.
 
+import Shared
+
 extension LlamaParameters {
     /// A model of `config`'s shapes, initialised from `seed`.
     package init(initialized config: LlamaConfig, std: Float, seed: UInt64) {

@@ -5,7 +5,7 @@
 /// work is scalar by scalar, never by Swift's canonical-equivalence `String` comparison.
 package indirect enum Decoder: Equatable {
     case sequence([Decoder])
-    case replace(pattern: [Unicode.Scalar], content: [Unicode.Scalar])
+    case replace(Replacement)
     /// Runs of `<0xHH>` tokens become their bytes as UTF-8, or one U+FFFD per byte when invalid.
     case byteFallback
     /// Joins all tokens into one.
@@ -21,12 +21,7 @@ package indirect enum Decoder: Equatable {
         case "Sequence":
             self = .sequence(try json.field("decoders").array().map(Decoder.init(json:)))
         case "Replace":
-            let pattern = try json.field("pattern")
-            guard let literal = pattern.optionalField("String") else {
-                throw pattern.unsupported("Replace with a regex pattern (only {\"String\": …} is implemented)")
-            }
-            self = .replace(pattern: Array(try literal.string().unicodeScalars),
-                            content: Array(try json.field("content").string().unicodeScalars))
+            self = .replace(try Replacement(json: json))
         case "ByteFallback":
             self = .byteFallback
         case "Fuse":
@@ -51,10 +46,8 @@ package indirect enum Decoder: Equatable {
         switch self {
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decodeChain($0) }
-        case let .replace(pattern, content):
-            return tokens.map { token in
-                Self.string(Normalizer.replace(pattern, with: content, in: Array(token.unicodeScalars)))
-            }
+        case .replace(let replacement):
+            return tokens.map { Self.string(replacement.apply(to: Array($0.unicodeScalars))) }
         case .byteFallback:
             return Self.byteFallback(tokens)
         case .fuse:

@@ -7,8 +7,8 @@ package indirect enum Normalizer: Equatable {
     case sequence([Normalizer])
     /// Puts `prefix` in front of non-empty text (HF leaves empty text empty).
     case prepend([Unicode.Scalar])
-    /// Replaces every non-overlapping occurrence of `pattern`, left to right.
-    case replace(pattern: [Unicode.Scalar], content: [Unicode.Scalar])
+    /// Replaces every non-overlapping occurrence of a literal pattern, left to right.
+    case replace(Replacement)
     /// Removes White_Space scalars at the left and/or right end.
     case strip(left: Bool, right: Bool)
 
@@ -20,12 +20,7 @@ package indirect enum Normalizer: Equatable {
         case "Prepend":
             self = .prepend(Array(try json.field("prepend").string().unicodeScalars))
         case "Replace":
-            let pattern = try json.field("pattern")
-            guard let literal = pattern.optionalField("String") else {
-                throw pattern.unsupported("Replace with a regex pattern (only {\"String\": …} is implemented)")
-            }
-            self = .replace(pattern: Array(try literal.string().unicodeScalars),
-                            content: Array(try json.field("content").string().unicodeScalars))
+            self = .replace(try Replacement(json: json))
         case "Strip":
             self = .strip(left: try json.field("strip_left").bool(), right: try json.field("strip_right").bool())
         case let other:
@@ -39,8 +34,8 @@ package indirect enum Normalizer: Equatable {
             return normalizers.reduce(text) { $1.normalize($0) }
         case .prepend(let prefix):
             return text.isEmpty ? text : prefix + text
-        case let .replace(pattern, content):
-            return Self.replace(pattern, with: content, in: text)
+        case .replace(let replacement):
+            return replacement.apply(to: text)
         case let .strip(left, right):
             var lower = 0
             var upper = text.count
@@ -48,26 +43,5 @@ package indirect enum Normalizer: Equatable {
             if right { while upper > lower, text[upper - 1].properties.isWhitespace { upper -= 1 } }
             return Array(text[lower..<upper])
         }
-    }
-
-    package static func replace(_ pattern: [Unicode.Scalar], with content: [Unicode.Scalar],
-                        in text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        // One-scalar patterns (the LLaMA " " → "▁" case) take the fast path over the whole text.
-        if pattern.count == 1, content.count == 1 {
-            let from = pattern[0], to = content[0]
-            return text.map { $0 == from ? to : $0 }
-        }
-        let matches = SplitPattern.literalMatches(of: pattern, in: text)
-        guard !matches.isEmpty else { return text }
-        var result: [Unicode.Scalar] = []
-        result.reserveCapacity(text.count)
-        var position = 0
-        for match in matches {
-            result += text[position..<match.lowerBound]
-            result += content
-            position = match.upperBound
-        }
-        result += text[position...]
-        return result
     }
 }

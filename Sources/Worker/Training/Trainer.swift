@@ -52,7 +52,7 @@ package final class Trainer {
     /// Step `step`'s windows: (B·T) ids, from a generator seeded by (seed, step).
     package func batch(step: Int) -> [TokenID] {
         var rng = SplitMix64(seed: config.seed, stream: UInt64(step))
-        let offsets = (0..<config.batchWindows).map { _ in rng.below(train.count - config.seqlen + 1) }
+        let offsets = (0..<config.batchWindows).map { _ in rng.windowOffset(below: train.count - config.seqlen + 1) }
         return Windows(stream: train, offsets: offsets, seqlen: config.seqlen).tokens
     }
 

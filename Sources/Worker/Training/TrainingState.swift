@@ -4,7 +4,7 @@
 // Tensors are `param.<name>`, `adam_m.<name>`, `adam_v.<name>` in Float32; the counters travel as a U8 tensor
 // `trainer_state` holding their JSON. The file is written beside its destination and renamed (SafeTensorsWriter),
 // so a run killed mid-write keeps its previous checkpoint. The data order needs no generator state: step s's
-// windows come from SplitMix64(seed, s) (Random.swift).
+// windows come from SplitMix64(seed, s) (Shared's SeededRandom.swift).
 import Engine
 import Foundation
 import Model

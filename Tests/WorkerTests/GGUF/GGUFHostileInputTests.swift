@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Shared
 @testable import Model
 @testable import Tokenizer
 @testable import Engine
@@ -166,7 +167,23 @@ struct GGUFHostileInputTests {
         #expect(message.contains("llama.block_count is string"), "\(message)")
     }
 
-    /// 100,000 mutated headers: each parse succeeds or throws a GGUFError naming the file; a parse that succeeds
+    /// Why a header error does not say where the problem is, or nil when it does: a byte offset inside the file
+    /// (its end included: a truncation is found there) and the field it was reading.
+    static func unlocated(_ e: GGUFError, size: Int) -> String? {
+        switch e {
+        case let .truncated(_, offset, field, _, _), let .absurdCount(_, offset, field, _, _),
+             let .invalidUTF8(_, offset, field):
+            if !(0...size).contains(offset) { return "offset \(offset) outside the \(size)-byte file" }
+            return field.isEmpty ? "no field named" : nil
+        case let .unknownValueType(_, offset, _, _), let .invalidValue(_, offset, _, _):
+            return (0...size).contains(offset) ? nil : "offset \(offset) outside the \(size)-byte file"
+        default:
+            return nil  // the rest name a key, a tensor or a value rather than an offset
+        }
+    }
+
+    /// 100,000 mutated headers: each parse succeeds or throws a GGUFError naming the file (and, for a malformed
+    /// header, the byte offset and field); a parse that succeeds
     /// hands out only tensors inside the data section that do not overlap, and metadata it can re-encode.
     @Test func fuzzTheHeader() throws {
         // The tiny model's header over tensors of one block each, so a mutated copy costs little beyond the header.
@@ -177,16 +194,11 @@ struct GGUFHostileInputTests {
             for name in names { w.add(.init(name: name, dims: [32], type: .f32, bytes: { [UInt8](repeating: 0, count: 128) })) }
         }
         let headerEnd = try TinyGGUF.parse(original).dataOffset
-        var rng = SystemRandomNumberGenerator()
-        var seed = rng.next() as UInt64
+        var entropy = SystemRandomNumberGenerator()
+        let seed = entropy.next() as UInt64
         print("GGUF fuzz seed \(seed)")
-        func next() -> UInt64 {
-            seed &+= 0x9E37_79B9_7F4A_7C15
-            var z = seed
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: seed)
+        func next() -> UInt64 { generator.next() }
         var parsed = 0, refused = 0
         var violations: [String] = []
         for _ in 0..<100_000 {
@@ -212,6 +224,7 @@ struct GGUFHostileInputTests {
             } catch let e as GGUFError {
                 refused += 1
                 if !e.description.hasPrefix("test.gguf: ") { violations.append("unnamed error: \(e)") }
+                if let why = Self.unlocated(e, size: b.count) { violations.append("\(e): \(why)") }
             }
         }
         #expect(violations.isEmpty, "\(violations.prefix(5))")

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 @testable import Model
 @testable import Engine
 
@@ -8,13 +9,11 @@ import Foundation
 enum TinyGGUF {
     static let hidden = 64, heads = 2, kvHeads = 1, headDim = 32, ffn = 128, vocab = 40, layers = 1
 
-    /// Deterministic weights per tensor (a cheap LCG), so a read-back can be checked value by value.
+    /// Deterministic weights per tensor (Shared's SplitMix64 seeded by the name), so a read-back can be checked
+    /// value by value: multiples of 1/4096 in [−1000, 1000]/4096, exact in F16.
     static func values(_ name: String, count: Int) -> [Float] {
-        var state = UInt64(truncatingIfNeeded: name.hashValueStable) | 1
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int(state >> 40) % 2001 - 1000) / 4096
-        }
+        var generator = SplitMix64(seed: UInt64(truncatingIfNeeded: name.hashValueStable))
+        return (0..<count).map { _ in Float(Int(generator.next() >> 40) % 2001 - 1000) / 4096 }
     }
 
     static func metadata(architecture: String = "llama") -> [(String, GGUFValue)] {

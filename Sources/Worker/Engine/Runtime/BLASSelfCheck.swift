@@ -1,4 +1,5 @@
 import COpenBLAS
+import Shared
 
 /// A quick correctness check of the running OpenBLAS sgemm: odd shapes, transposes, alpha and beta, against a plain
 /// Float64 triple loop. Run after we switch kernels, because a kernel family the CPU claims to support but runs
@@ -39,11 +40,8 @@ package enum BLASSelfCheck {
     /// Row-major C (m, n) = α·op(A)·op(B) + β·C, op(A) (m, k), op(B) (k, n); A is stored (k, m) when transposed.
     private static func worstRatio(_ c: Case) -> Double {
         let (m, n, k) = (c.m, c.n, c.k)
-        var seed: UInt32 = 12345
-        func next() -> Float {  // LCG in [-1, 1): deterministic, no Foundation
-            seed = seed &* 1_664_525 &+ 1_013_904_223
-            return Float(seed >> 8) / Float(1 << 23) - 1
-        }
+        var generator = SplitMix64(seed: 12345)
+        func next() -> Float { generator.signedUnitFloat() }  // in [-1, 1): deterministic, no Foundation
         let a = (0..<(m * k)).map { _ in next() }
         let b = (0..<(k * n)).map { _ in next() }
         let c0 = (0..<(m * n)).map { _ in next() }

@@ -19,15 +19,18 @@ package struct PruningRequest {
     package enum Split { case fitness, test }
     /// Refuse metrics that are non-finite or constant along every row before running the model.
     package var rejectDegenerate = true
+    /// The target's spread over blocks: uniform, or OWL's allocation (unstructured only).
+    package var layerSparsity: LayerSparsity = .uniform
 
     /// Memberwise, for the other worker modules (Swift's implicit one is internal).
-    package init(method: PruningMethod, pattern: SparsitySpec, activationMode: XMode = .sequential, evaluationWindows: Int? = nil, split: Split = .fitness, rejectDegenerate: Bool = true) {
+    package init(method: PruningMethod, pattern: SparsitySpec, activationMode: XMode = .sequential, evaluationWindows: Int? = nil, split: Split = .fitness, rejectDegenerate: Bool = true, layerSparsity: LayerSparsity = .uniform) {
         self.method = method
         self.pattern = pattern
         self.activationMode = activationMode
         self.evaluationWindows = evaluationWindows
         self.split = split
         self.rejectDegenerate = rejectDegenerate
+        self.layerSparsity = layerSparsity
     }
 }
 
@@ -44,15 +47,13 @@ package struct PruningOutcome: Codable {
     /// Seconds per stage: calibration (dense passes for X), metric, masks, pruned calibration pass, evaluation
     /// pass, output head.
     package let stageSeconds: [String: Double]
+    /// With OWL: each block's outlier ratio (percent) and the sparsity it was given.
+    package var allocation: OWLAllocation? = nil
 }
 
 /// Thrown by a fitness function that stopped because `FitnessProgress.shouldStop` became true.
 package struct FitnessCancelled: Error, Equatable {
-
-    /// Memberwise, for the other worker modules (Swift's implicit one is internal).
-    package init() {
-
-    }
+    package init() {}
 }
 
 /// Why a metric gets no fitness.
@@ -123,7 +124,11 @@ package final class FitnessEvaluator {
         if let precomputed { clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds) }
         let config = model.config
         let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split)
-        let needsCalibration = request.method.readsX && request.activationMode == .sequential && precomputed == nil
+        let allocation = try layerAllocation(request)
+        if request.method.readsHessian && request.activationMode != .sequential { throw SparseGPTError.needsSequentialInputs }
+        let needsCalibration = (request.method.readsX && request.activationMode == .sequential || request.method.readsHessian)
+            && precomputed == nil
+        let hessians = request.method.readsHessian ? SparseGPTBlock(config: config, seqlen: data.seqlen) : nil
         var calibration = needsCalibration ? try forward.embed(model, tokens: data.calibrationTokens[...]) : nil
         var evaluation = try forward.embed(model, tokens: evalTokens)
         let collector = ScalerRowCollector(config: config, seqlen: data.seqlen, windows: data.calibrationWindows)
@@ -137,7 +142,11 @@ package final class FitnessEvaluator {
             if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
             var sequentialX: [LinearInput: [Float]] = [:]
-            if let calibration {
+            var layerRequest = request
+            if let allocation { layerRequest.pattern = .unstructured(ratio: allocation.blockSparsity[layer]) }
+            if let hessians, let calibration {
+                clock.time("calibration (dense, for H)") { hessians.observe(layer, weights: dense, calibration: calibration) }
+            } else if let calibration {
                 if layer == 0, let cached = firstBlockX {
                     sequentialX = cached
                 } else {
@@ -157,13 +166,17 @@ package final class FitnessEvaluator {
             for (index, linear) in PrunableLinear.allCases.enumerated() {
                 let name = linear.name(layer: layer)
                 let mask: PruningMask
-                if let precomputed {
+                if let hessians {
+                    mask = try clock.time("sparsegpt") {
+                        try hessians.prune(linear, name: name, block: &block, pattern: layerRequest.pattern)
+                    }
+                } else if let precomputed {
                     mask = precomputed.masks[layer * PrunableLinear.allCases.count + index]
                 } else {
                     let x = try activationRow(linear, name: name, sequentialX: sequentialX, request: request)
                     mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
                                              shape: linear.tensor.shape(config), x: x,
-                                             g: gradient(name, request), request: request,
+                                             g: gradient(name, request), request: layerRequest,
                                              clock: &clock, inspector: inspector)
                 }
                 block.withMutableBuffer(linear.tensor) { mask.apply(to: $0.baseAddress!) }
@@ -185,7 +198,8 @@ package final class FitnessEvaluator {
         guard result.perplexity.isFinite else { throw FitnessFailure.nonFiniteLoss }
         return PruningOutcome(perplexity: result.perplexity, meanNLL: result.meanNLL, windows: result.windows,
                               maskFingerprint: fingerprint.value, layerSparsity: layerSparsity,
-                              overallSparsity: Double(pruned) / Double(total), stageSeconds: clock.seconds)
+                              overallSparsity: Double(pruned) / Double(total), stageSeconds: clock.seconds,
+                              allocation: allocation)
     }
 
     /// The pre-flight: every linear's metric and mask from the bundle's dense X, with no forward pass. Rejects
@@ -195,6 +209,7 @@ package final class FitnessEvaluator {
     package func preflight(_ request: PruningRequest) throws -> Preflight {
         var staticRequest = request
         staticRequest.activationMode = .static
+        let allocation = try layerAllocation(request)
         var selector = MaskSelector()
         var clock = StageClock()
         var fingerprint = FNV1a()
@@ -203,6 +218,7 @@ package final class FitnessEvaluator {
         for layer in 0..<model.config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
+            if let allocation { staticRequest.pattern = .unstructured(ratio: allocation.blockSparsity[layer]) }
             for linear in PrunableLinear.allCases {
                 let name = linear.name(layer: layer)
                 let x = request.method.readsX ? data.denseX[name] : nil

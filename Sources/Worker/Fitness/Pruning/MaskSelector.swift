@@ -20,6 +20,9 @@ struct MaskSelector {
         }
         if let x, x.count != cols { throw PruningError.shapeMismatch(layer: name + " X", expected: [cols], found: [x.count]) }
         switch request.method {
+        case .sparsegpt:
+            // Its masks come with its weight updates (SparseGPTBlock), from calibration inputs a pre-flight lacks.
+            throw SparseGPTError.noMetric
         case .magnitude:
             return clock.time("masks") {
                 weights.withUnsafeBufferPointer { w in

@@ -6,6 +6,9 @@ package enum PruningMethod: CustomStringConvertible {
     case metric(MetricExpression)
     /// The reference's magnitude pruning: one |W| threshold per matrix (unstructured), or |W| per N:M group.
     case magnitude
+    /// SparseGPT (Frantar & Alistarh 2023): masks chosen and the remaining weights updated from each linear's
+    /// calibration Hessian (SparseGPT.swift). Not a metric: it changes weights, so it is a reference line only.
+    case sparsegpt
 
     /// Wanda (Sun et al. 2023): |W| · sqrt(scaler_row), per output row — exactly this metric in our language.
     package static let wanda = PruningMethod.metric(.binary(.mul, .terminal(.W), .unary(.sqrt, .terminal(.X))))
@@ -13,12 +16,13 @@ package enum PruningMethod: CustomStringConvertible {
     package static let paper = PruningMethod.metric(.binary(.mul, .unary(.abs, .binary(.mul, .terminal(.W), .terminal(.W))),
                                                     .unary(.mms, .terminal(.G))))
 
-    /// The baseline called `name` (`magnitude`, `wanda`, `paper` or `pruner-zero`), or nil.
+    /// The baseline called `name` (`magnitude`, `wanda`, `paper` or `pruner-zero`, `sparsegpt`), or nil.
     package static func baseline(named name: String) -> PruningMethod? {
         switch name {
         case "magnitude": .magnitude
         case "wanda": .wanda
         case "paper", "pruner-zero": .paper
+        case "sparsegpt": .sparsegpt
         default: nil
         }
     }
@@ -34,6 +38,12 @@ package enum PruningMethod: CustomStringConvertible {
         return false
     }
 
+    /// Whether each block needs its calibration inputs (through the pruned earlier blocks) for its Hessians.
+    package var readsHessian: Bool {
+        if case .sparsegpt = self { return true }
+        return false
+    }
+
     package var readsG: Bool {
         if case .metric(let e) = self { return e.terminals.contains(.G) }
         return false
@@ -43,6 +53,7 @@ package enum PruningMethod: CustomStringConvertible {
         switch self {
         case .metric(let e): e.description
         case .magnitude: "magnitude"
+        case .sparsegpt: "sparsegpt"
         }
     }
 }

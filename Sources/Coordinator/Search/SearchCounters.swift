@@ -1,0 +1,9 @@
+/// What the search has spent and saved, for the log, the report and the budget.
+struct SearchCounters: Sendable, Hashable {
+    /// Cheap and full evaluations (the budget's unit; test evaluations are extra).
+    var evaluations = 0, cheapEvaluations = 0, fullEvaluations = 0, testEvaluations = 0
+    /// Children screened out on the cheap windows: full evaluations saved by multi-fidelity.
+    var savedFullEvaluations = 0
+    var cacheHits: [CacheHit: Int] = [:]
+    var leaseExpiries = 0
+}

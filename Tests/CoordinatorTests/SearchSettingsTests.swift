@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import Coordinator
+@testable import Search
+
+/// The settings table (SearchSettings.swift): each row's key is its flag's name, and a flag beats the file, which
+/// beats the default.
+@Suite struct SearchSettingsTests {
+    /// camelCase → kebab-case, as ArgumentParser names a property's flag.
+    static func flag(_ key: String) -> String {
+        "--" + key.unicodeScalars.map { $0.properties.isUppercase ? "-\(String($0).lowercased())" : String($0) }.joined()
+    }
+
+    static func file(_ json: String) throws -> SearchFile {
+        try JSONDecoder().decode(SearchFile.self, from: Data(json.utf8))
+    }
+
+    @Test func everyFlaggedSettingIsAFlagOfSearch() {
+        let help = SearchCommand.helpMessage(columns: 400)
+        for setting in SearchSetting.all where setting.hasFlag {
+            #expect(help.contains(Self.flag(setting.key) + " "), "\(setting.key): no \(Self.flag(setting.key)) in search --help")
+        }
+    }
+
+    @Test func settingKeysAreUnique() {
+        let keys = SearchSetting.all.map(\.key)
+        #expect(Set(keys).count == keys.count)
+    }
+
+    @Test func flagOverridesFileOverridesDefault() throws {
+        let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "flagged", "--budget", "11",
+                                               "--x-mode", "static"])
+        let setup = try command.settings(file: try Self.file("""
+            {"budget": 7, "seed": 3, "xMode": "sequential", "multiFidelity": false, "bundle": "b", "type": "2:4"}
+            """))
+        #expect(setup.config.budgetEvaluations == 11)  // flag
+        #expect(setup.config.xMode == .static)          // flag
+        #expect(setup.config.seed == 3)                 // file
+        #expect(setup.config.multiFidelity == false)    // file only
+        #expect(setup.bundleDir == "flagged")          // flag
+        #expect(setup.sparsityType == "2:4")           // file
+        #expect(setup.config.population == SearchConfig().population)  // default
+        #expect(setup.config.searchID == "s7")          // default: the run directory's name
+    }
+
+    @Test func badModeInTheFileIsNamed() throws {
+        let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
+        let file = try Self.file(#"{"mode": "sometimes"}"#)
+        #expect {
+            _ = try command.settings(file: file)
+        } throws: { error in
+            "\(error)".contains("--mode must be steady-state or generational, not 'sometimes'")
+        }
+    }
+
+    @Test func wrongTypeInTheFileIsADecodingErrorNamingTheKey() {
+        #expect {
+            _ = try Self.file(#"{"population": "many"}"#)
+        } throws: { error in
+            "\(error)".contains("population")
+        }
+    }
+}
