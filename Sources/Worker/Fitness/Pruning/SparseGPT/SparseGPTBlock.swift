@@ -36,7 +36,7 @@ final class SparseGPTBlock {
         var weights = block[linear.tensor]
         let mask = try SparseGPT.prune(weights: &weights, rows: shape[0], cols: shape[1], hessian: &hessian,
                                        pattern: pattern, layer: name)
-        block.withMutableBuffer(linear.tensor) { $0.update(fromContentsOf: weights) }
+        block.withMutableBuffer(linear.tensor) { _ = $0.update(fromContentsOf: weights) }
         return mask
     }
 }
