@@ -5,9 +5,10 @@ one window with `output_hidden_states=True` and writes, per decoder block's outp
 block i, before the final norm), its sum, its absolute sum and the first 8 values of the first and last rows.
 transformers' hidden_states[i + 1] is block i's output for i < L − 1; its last entry has the final norm applied, so
 block L − 1's raw output is taken with a forward hook on that layer (and the hooks are checked against
-hidden_states where both exist). Computed in float64 from the float32 model's outputs.
+hidden_states where both exist). Computed in float64 from the float32 model's outputs. Needs a Python with torch and
+transformers (outside the project, e.g. a venv).
 
-    /tmp/pz-venv/bin/python Benchmarks/Reference/hidden_states_fixture.py ../shared/fixtures/hf-llama \\
+    python3 Benchmarks/Reference/hidden_states_fixture.py ../shared/fixtures/hf-llama \\
         Tests/Fixtures/hidden-states.json
 """
 import json
