@@ -98,6 +98,8 @@ package final class FitnessEvaluator {
     /// X of block 0's linears from the dense calibration pass: block 0 reads the embeddings, which no metric
     /// changes, so the first sequential evaluation computes it for all the others.
     private var firstBlockX: [LinearInput: [Float]]?
+    /// OWL allocations already computed, by setting (`layerAllocation`).
+    var owlAllocations: [OWLSetting: OWLAllocation] = [:]
     /// Receives every pruned block (`prune --save` writes them out).
     package var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
 
@@ -142,8 +144,7 @@ package final class FitnessEvaluator {
             if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
             var sequentialX: [LinearInput: [Float]] = [:]
-            var layerRequest = request
-            if let allocation { layerRequest.pattern = .unstructured(ratio: allocation.blockSparsity[layer]) }
+            let layerRequest = blockRequest(request, layer: layer, allocation: allocation)
             if let hessians, let calibration {
                 clock.time("calibration (dense, for H)") { hessians.observe(layer, weights: dense, calibration: calibration) }
             } else if let calibration {
@@ -218,14 +219,14 @@ package final class FitnessEvaluator {
         for layer in 0..<model.config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
             try model.block(layer, into: &dense)
-            if let allocation { staticRequest.pattern = .unstructured(ratio: allocation.blockSparsity[layer]) }
+            let blockStatic = blockRequest(staticRequest, layer: layer, allocation: allocation)
             for linear in PrunableLinear.allCases {
                 let name = linear.name(layer: layer)
                 let x = request.method.readsX ? data.denseX[name] : nil
                 if request.method.readsX && x == nil { throw FitnessFailure.missingActivations(linear: name) }
                 let mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
                                              shape: linear.tensor.shape(model.config), x: x,
-                                             g: gradient(name, staticRequest), request: staticRequest, clock: &clock, inspector: nil)
+                                             g: gradient(name, blockStatic), request: blockStatic, clock: &clock, inspector: nil)
                 fingerprint.add(word: mask.fingerprint)
                 masks.append(mask)
             }
