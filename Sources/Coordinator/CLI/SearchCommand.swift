@@ -39,6 +39,14 @@ struct SearchCommand: ParsableCommand {
         "|Δ ln perplexity| within which two fitnesses are one result (default: the workers' fitness bound).",
         discussion: "Ties are ranked by canonical formula. Below the bound, a mixed cluster's ranking may depend on which worker measured what."))
     var tieWidth: Double?
+    @Option(help: ArgumentHelp(
+        "Stop a cheap screen early by depth: on or off (default off).",
+        discussion: "After each block the pruned cheap windows are compared with the dense model's; a child further from it than every screen that would be promoted, by --abort-margin, stops there (README, \"Early termination by depth\")."))
+    var earlyAbort: String?
+    @Option(help: "Early abort: multiplicative margin over the keep set's divergence at each block (default 4).")
+    var abortMargin: Double?
+    @Option(help: "Early abort: completed cheap screens needed before any child is stopped (default 16).")
+    var abortWarmup: Int?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
     // A flag with a row in `SearchSetting.all` (SearchSettings.swift) is also a config-file key; the rest are
     // about this process only (run directory, workers, security).

@@ -60,6 +60,20 @@ struct SearchSetting {
             SearchSetting("wallSeconds", flag: \.wallSeconds) { $1.config.budgetWallSeconds = $0 },
             SearchSetting("listen", flag: \.listen) { $1.config.listen = $0 },
             SearchSetting("tieWidth", flag: \.tieWidth) { $1.config.tieWidth = $0 },
+            SearchSetting("earlyAbort", flag: \.earlyAbort) { value, setup in
+                guard value == "on" || value == "off" else {
+                    throw ValidationError("--early-abort must be on or off, not '\(value)'")
+                }
+                setup.config.depthAbort = value == "on" ? DepthAbortSettings() : nil
+            },
+            SearchSetting("abortMargin", flag: \.abortMargin) { value, setup in
+                guard setup.config.depthAbort != nil else { throw ValidationError("--abort-margin needs --early-abort on") }
+                setup.config.depthAbort?.margin = value
+            },
+            SearchSetting("abortWarmup", flag: \.abortWarmup) { value, setup in
+                guard setup.config.depthAbort != nil else { throw ValidationError("--abort-warmup needs --early-abort on") }
+                setup.config.depthAbort?.warmup = value
+            },
             // File only: tuning a person rarely changes from the command line.
             SearchSetting(fileOnly: "multiFidelity", Bool.self) { $1.config.multiFidelity = $0 },
             SearchSetting(fileOnly: "testTopK", Int.self) { $1.config.testTopK = $0 },

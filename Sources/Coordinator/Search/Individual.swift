@@ -40,6 +40,10 @@ package struct Individual: Sendable {
     package internal(set) var cheap: Score?
     package internal(set) var full: Score?
     package internal(set) var test: Score?
+    /// The cheap screen's divergence from the dense model after each block (what `DepthAbortRule` learns from).
+    package internal(set) var cheapDivergence: [Double]?
+    /// Set when the cheap screen was stopped by depth (then `cheap` stays nil: nothing was measured).
+    package internal(set) var depthAbort: DepthAbortRecord?
 }
 
 /// One evaluation to be done: an individual on a window set. A job keeps its id across re-dispatches (lapsed

@@ -41,6 +41,8 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// is a worst-case-style estimate (1.5% on SmolLM2-135M, where the spread observed across core types is
     /// ~1e-7), so a narrower width ranks finer at the price of that independence near a tie's edge.
     package var tieWidth: Double? = nil
+    /// Early termination by depth (`DepthAbortRule`); nil: off (every cheap screen runs every block).
+    package var depthAbort: DepthAbortSettings? = nil
     /// The bundle identity every worker must report.
     package var bundleIdentity: String = ""
     package var evolution: EvolutionSettings = EvolutionSettings()
@@ -67,6 +69,7 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         if heartbeatSeconds * 2 > leaseSeconds { out.append("the lease must cover at least two heartbeats") }
         if testTopK < 0 { out.append("testTopK must be ≥ 0") }
         if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
+        if let depthAbort { out += depthAbort.problems() }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }
         return out
     }

@@ -6,4 +6,6 @@ struct SearchCounters: Sendable, Hashable {
     var savedFullEvaluations = 0
     var cacheHits: [CacheHit: Int] = [:]
     var leaseExpiries = 0
+    /// Cheap screens stopped by depth, and the blocks they ran in total (mean depth = blocks / aborts).
+    var depthAborts = 0, depthAbortBlocks = 0
 }

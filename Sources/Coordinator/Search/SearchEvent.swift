@@ -133,6 +133,13 @@ package enum SearchEvent: Sendable, Hashable {
         package var failure: String?
         package var fingerprint: UInt64
         package var seconds: Double?
+        /// The cheap windows' divergence after each block evaluated; absent when not measured (and in journals
+        /// written before depth aborts).
+        package var divergence: [Double]? = nil
+        /// Stopped by depth after this many blocks (then `perplexity` and `failure` are nil) and the estimate
+        /// selection used for it (`DepthAbortRecord.estimate`).
+        package var abortedAfter: Int? = nil
+        package var estimate: Double? = nil
     }
 
     package struct JobEvent: Sendable, Hashable, Codable {

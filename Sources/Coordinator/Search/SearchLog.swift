@@ -16,6 +16,10 @@ enum SearchLog {
         switch result.status {
         case .ok: outcome = format(result.perplexity)
         case .failed(let reason): outcome = "failed (\(Shortening.shorten(reason, to: reasonLimit)))"
+        case .aborted(let blocks):
+            let d = result.divergence.last.map { String(format: "%.3g", $0) } ?? "?"
+            let estimate = state.individuals[job.individual].depthAbort?.estimate.map { " > \(format($0)) (estimate)" }
+            outcome = "aborted by depth after \(blocks) blocks (divergence \(d))\(estimate ?? "")"
         }
         let took = seconds.map { String(format: " in %.1f s", $0) } ?? ""
         var parts = ["[\(done)/\(config.budgetEvaluations)] job \(job.id) \(job.windows) \(outcome) from "
@@ -31,6 +35,10 @@ enum SearchLog {
         let rate = Double(state.evaluations) / minutes
         parts.append(String(format: "%.1f eval/min", rate))
         parts.append("cache \(state.cacheHits.values.reduce(0, +)), saved \(state.savedFullEvaluations) full")
+        if state.depthAborts > 0 {
+            parts.append(String(format: "depth aborts %d (mean %.1f blocks)", state.depthAborts,
+                                Double(state.depthAbortBlocks) / Double(state.depthAborts)))
+        }
         let left = config.budgetEvaluations - state.evaluations
         if rate > 0, left > 0 { parts.append("ETA \(duration(Double(left) / rate * 60))") }
         return parts.joined(separator: " | ")

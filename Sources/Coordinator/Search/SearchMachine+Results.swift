@@ -11,9 +11,16 @@ extension SearchMachine {
             return
         }
         let perplexity: Double?, failure: String?
+        var abortedAfter: Int?, estimate: Double?
         switch result.status {
         case .ok: (perplexity, failure) = (result.perplexity, nil)
         case .failed(let reason): (perplexity, failure) = (nil, reason)
+        case .aborted(let blocks) where job.windows == .cheap:
+            (perplexity, failure, abortedAfter) = (nil, nil, blocks)
+            estimate = state.promotionThreshold()
+        case .aborted(let blocks):
+            (perplexity, failure) = (nil, "aborted by depth after \(blocks) blocks on \(job.windows) windows, "
+                                     + "which are never sent with thresholds")
         }
         let seconds = result.stageTimes.isEmpty ? nil : result.stageTimes.reduce(0) { $0 + $1.seconds }
         let recorded = result.maskFingerprint == 0 ? nil : state.fingerprints[result.maskFingerprint]?[job.windows]
@@ -21,7 +28,8 @@ extension SearchMachine {
                                                      recorded: recorded) { pending.log.append(note) }
         record(.result(.init(time: now, job: result.jobID, worker: result.workerID, windows: job.windows.description,
                              perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
-                             seconds: seconds)))
+                             seconds: seconds, divergence: result.divergence.isEmpty ? nil : result.divergence,
+                             abortedAfter: abortedAfter, estimate: estimate)))
         pending.log.append(SearchLog.resultLine(state: state, job: job, result: result, seconds: seconds, now: now))
     }
 

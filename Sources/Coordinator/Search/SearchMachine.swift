@@ -189,7 +189,8 @@ package struct SearchMachine: Sendable {
 
     private func wireJob(_ job: JobRecord) -> Job {
         Job(jobID: job.id, metricText: job.metricText, request: state.config.request(job.windows),
-            leaseSeconds: UInt32(state.config.leaseSeconds))
+            leaseSeconds: UInt32(state.config.leaseSeconds),
+            abortThresholds: job.windows == .cheap ? state.abortThresholds(for: job.individual) : [])
     }
 
     func canDispatchEvolution(now: Double) -> Bool {

@@ -28,6 +28,9 @@ package struct SearchReport: Codable, Sendable {
     package var savedFullEvaluations: Int
     package var cacheHits: [String: Int]
     package var leaseExpiries: Int
+    /// Cheap screens stopped by depth and the blocks they ran in total (absent: early abort was off).
+    package var depthAborts: Int?
+    package var depthAbortBlocks: Int?
     package var individuals: Int
     package var wallSeconds: Double
     package var top: [Entry]
@@ -45,6 +48,9 @@ package struct SearchReport: Codable, Sendable {
         savedFullEvaluations = state.savedFullEvaluations
         cacheHits = Dictionary(uniqueKeysWithValues: state.cacheHits.map { ($0.key.rawValue, $0.value) })
         leaseExpiries = state.leaseExpiries
+        if config.depthAbort != nil || state.depthAborts > 0 {
+            (depthAborts, depthAbortBlocks) = (state.depthAborts, state.depthAbortBlocks)
+        }
         individuals = state.individuals.count
         wallSeconds = now - state.startedAt
         top = state.rankedPopulation().prefix(topK).enumerated().map { rank, id in
@@ -67,6 +73,12 @@ package struct SearchReport: Codable, Sendable {
             "- evaluations saved by caches: " + (cacheHits.isEmpty ? "0" : cacheHits.sorted { $0.key < $1.key }
                 .map { "\($0.value) \($0.key)" }.joined(separator: ", ")),
             "- individuals born: \(individuals); leases lapsed: \(leaseExpiries)",
+        ]
+        if let aborts = depthAborts, let blocks = depthAbortBlocks {
+            let mean = aborts > 0 ? String(format: ", mean depth reached %.1f blocks", Double(blocks) / Double(aborts)) : ""
+            lines.append("- cheap screens stopped early by depth: \(aborts)\(mean)")
+        }
+        lines += [
             String(format: "- wall time: %.0f s", wallSeconds), "",
             "| rank | metric | nodes | depth | cheap ppl | full ppl | test ppl |",
             "|---:|---|---:|---:|---:|---:|---:|",

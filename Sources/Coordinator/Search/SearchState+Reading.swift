@@ -50,4 +50,7 @@ extension SearchState {
     package var savedFullEvaluations: Int { counters.savedFullEvaluations }
     package var cacheHits: [CacheHit: Int] { counters.cacheHits }
     package var leaseExpiries: Int { counters.leaseExpiries }
+    /// Cheap screens stopped by depth, and the blocks they ran in total.
+    package var depthAborts: Int { counters.depthAborts }
+    package var depthAbortBlocks: Int { counters.depthAbortBlocks }
 }

@@ -115,6 +115,16 @@ package struct SearchState: Sendable {
         registry.release(e.job, from: e.worker)
         registry.countResult(of: e.worker)
 
+        if let blocks = e.abortedAfter {
+            guard job.windows == .cheap else { throw fault("job \(e.job) on \(job.windows) windows aborted by depth") }
+            counters.evaluations += 1
+            counters.depthAborts += 1
+            counters.depthAbortBlocks += blocks
+            lineage.individuals[job.individual].depthAbort = DepthAbortRecord(
+                blocks: blocks, divergence: e.divergence ?? [], estimate: e.estimate)
+            lineage.individuals[job.individual].stage = .screenedOut
+            return
+        }
         let measured: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
         // Masks already measured on these windows: one record, the first (a re-measurement within the bound).
         let recorded = e.fingerprint != 0 ? fingerprints[e.fingerprint]?[job.windows] : nil
@@ -131,6 +141,7 @@ package struct SearchState: Sendable {
             counters.evaluations += 1
             counters.cheapEvaluations += 1
             lineage.individuals[id].cheap = score
+            lineage.individuals[id].cheapDivergence = e.divergence
             if isPromising(id) {
                 promote(id, fingerprint: e.fingerprint)
             } else {
@@ -156,10 +167,7 @@ package struct SearchState: Sendable {
     func isPromising(_ id: Int) -> Bool {
         guard let cheap = individuals[id].cheap?.value else { return false }
         if individuals[id].generation == 0 { return true }
-        let k = max(1, Int((Double(config.population) * config.promoteTopFraction).rounded(.up)))
-        let top = rankedPopulation().prefix(k)
-        guard top.count == k else { return true }
-        let threshold = top.compactMap { individuals[$0].cheap?.value }.max() ?? .infinity
+        guard let threshold = promotionThreshold() else { return true }
         return equivalence.notWorse(cheap, than: threshold)
     }
 

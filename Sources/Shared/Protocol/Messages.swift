@@ -89,9 +89,15 @@ package struct Job: Sendable, Hashable {
     package var metricText: String
     package var request: FitnessRequest
     package var leaseSeconds: UInt32
+    /// Early termination by depth (since protocol version 3): stop after block k (0-based) when the pruned cheap
+    /// windows' divergence from the dense model exceeds `abortThresholds[k]` (+inf: never at k); empty: run every
+    /// block. The worker then answers `aborted`.
+    package var abortThresholds: [Double]
 
-    package init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32) {
+    package init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32,
+                 abortThresholds: [Double] = []) {
         self.jobID = jobID; self.metricText = metricText; self.request = request; self.leaseSeconds = leaseSeconds
+        self.abortThresholds = abortThresholds
     }
 
     /// The metric, validated against `limits`.
@@ -101,6 +107,7 @@ package struct Job: Sendable, Hashable {
 
     func encode(into w: inout WireWriter) {
         w.u64(jobID); w.string(metricText, limit: WireLimits.metricText); request.encode(into: &w); w.u32(leaseSeconds)
+        w.blockValues(abortThresholds)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -108,6 +115,7 @@ package struct Job: Sendable, Hashable {
         metricText = try r.string("metric", limit: WireLimits.metricText)
         request = try FitnessRequest(from: &r)
         leaseSeconds = try r.u32("lease seconds")
+        abortThresholds = try r.blockValues("abort threshold")
     }
 }
 
@@ -137,6 +145,9 @@ package enum JobStatus: Sendable, Hashable {
     /// The metric could not be evaluated (bad expression, NaN everywhere, pre-flight refusal, …): its fitness is
     /// "worst", and retrying elsewhere would fail the same way.
     case failed(reason: String)
+    /// Stopped early by depth (since protocol version 3): after `blocks` blocks the divergence exceeded the job's
+    /// threshold, so the metric cannot reach the part of the population that would keep it. No perplexity.
+    case aborted(blocks: Int)
 }
 
 /// The outcome of a job. `wantsAnotherJob` lets the reply carry the next job (one round trip per result).
@@ -151,12 +162,16 @@ package struct JobResult: Sendable, Hashable {
     package var layerSparsity: [Double]
     package var stageTimes: [StageTime]
     package var wantsAnotherJob: Bool
+    /// The cheap windows' divergence from the dense model after each block evaluated (since protocol version 3;
+    /// empty when not measured): what the coordinator learns its depth-abort rule from.
+    package var divergence: [Double]
 
     package init(jobID: UInt64, workerID: String, status: JobStatus, perplexity: Double, maskFingerprint: UInt64,
-                layerSparsity: [Double] = [], stageTimes: [StageTime] = [], wantsAnotherJob: Bool = true) {
+                layerSparsity: [Double] = [], stageTimes: [StageTime] = [], wantsAnotherJob: Bool = true,
+                divergence: [Double] = []) {
         self.jobID = jobID; self.workerID = workerID; self.status = status; self.perplexity = perplexity
         self.maskFingerprint = maskFingerprint; self.layerSparsity = layerSparsity; self.stageTimes = stageTimes
-        self.wantsAnotherJob = wantsAnotherJob
+        self.wantsAnotherJob = wantsAnotherJob; self.divergence = divergence
     }
 
     func encode(into w: inout WireWriter) {
@@ -164,6 +179,7 @@ package struct JobResult: Sendable, Hashable {
         switch status {
         case .ok: w.u8(0)
         case .failed(let reason): w.u8(1); w.prose(reason, limit: WireLimits.reason)
+        case .aborted(let blocks): w.u8(2); w.u32(UInt32(clamping: blocks))
         }
         w.f64(perplexity); w.u64(maskFingerprint)
         let layers = layerSparsity.prefix(WireLimits.layers)
@@ -172,6 +188,7 @@ package struct JobResult: Sendable, Hashable {
         w.count(stages.count)
         for s in stages { w.string(s.name, limit: WireLimits.stageName); w.f64(s.seconds) }
         w.bool(wantsAnotherJob)
+        w.blockValues(divergence)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -181,6 +198,13 @@ package struct JobResult: Sendable, Hashable {
         switch try r.u8("status") {
         case 0: status = .ok
         case 1: status = .failed(reason: try r.string("failure reason", limit: WireLimits.reason))
+        case 2:
+            let blocksAt = r.offset
+            let blocks = Int(try r.u32("aborted blocks"))
+            guard blocks >= 1, blocks <= WireLimits.layers else {
+                throw ProtocolError(offset: blocksAt, .badValue(field: "aborted blocks", detail: "\(blocks) is not in 1...\(WireLimits.layers)"))
+            }
+            status = .aborted(blocks: blocks)
         case let v: throw ProtocolError(offset: at, .badValue(field: "status", detail: "unknown tag \(v)"))
         }
         let pAt = r.offset
@@ -202,6 +226,12 @@ package struct JobResult: Sendable, Hashable {
         }
         stageTimes = times
         wantsAnotherJob = try r.bool("wants another job")
+        let divergenceAt = r.offset
+        divergence = try r.blockValues("divergence")
+        if case .aborted(let blocks) = status, divergence.count != blocks {
+            throw ProtocolError(offset: divergenceAt, .badValue(
+                field: "divergence", detail: "\(divergence.count) values for a job aborted after \(blocks) blocks"))
+        }
     }
 }
 

@@ -18,9 +18,23 @@ final class BundleFitnessFunction: FitnessFunction {
         evaluator = try FitnessEvaluator(model: bundle.model, data: bundle.data)
         // From the model's sizes and output head only: every worker on this bundle computes the same value.
         fitnessBound = try DeterminismBound.fitness(bundle.model, seqlen: bundle.manifest.seqlen)
+        depthProbe = DepthProbeCache(evaluator: evaluator, windows: bundle.data.cheapWindows)
     }
 
-    func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws -> FitnessOutcome {
+    /// The dense states of the cheap windows, computed at the first cheap screen.
+    private let depthProbe: DepthProbeCache
+
+    /// Stage times as the result reports them; a non-exact pre-flight (its masks are not reused) and the once-only
+    /// dense pass for the depth probe are compute too, so they are counted.
+    private func stageTimes(_ seconds: [String: Double], preflight: Preflight, depth: DepthMonitor?) -> [StageTime] {
+        var all = seconds
+        if !preflight.exact { all["metric + masks (pre-flight, not reused)"] = preflight.seconds }
+        if let once = depthProbe.takeFirstUseSeconds() { all["dense states (once per worker)"] = once }
+        return all.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) }
+    }
+
+    func evaluate(_ request: FitnessRequest, metric: MetricExpression, abortThresholds: [Double],
+                  progress: FitnessProgress) throws -> FitnessOutcome {
         var pruning = PruningRequest(method: .metric(metric), pattern: request.sparsity, activationMode: request.xMode)
         switch request.windows {
         case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
@@ -38,6 +52,10 @@ final class BundleFitnessFunction: FitnessFunction {
             fingerprint = preflight.fingerprint
             progress.masksReady(fingerprint: preflight.fingerprint)
         }
+        // Cheap screens measure their divergence from the dense model block by block, and stop early by depth.
+        let depth = request.windows == .cheap ? try depthProbe.monitor(abortThresholds) : nil
+        evaluator.afterBlock = depth.map { monitor in { try monitor.observe(layer: $0, $1) } }
+        defer { evaluator.afterBlock = nil }
         do {
             let outcome = try evaluator.evaluate(pruning, masks: preflight.exact ? preflight : nil)
             let layers = (0..<bundle.model.config.layers).flatMap { layer in
@@ -45,7 +63,13 @@ final class BundleFitnessFunction: FitnessFunction {
             }
             return FitnessOutcome(
                 perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint, layerSparsity: layers,
-                stageTimes: outcome.stageSeconds.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) })
+                stageTimes: stageTimes(outcome.stageSeconds, preflight: preflight, depth: depth),
+                divergence: depth?.divergence ?? [])
+        } catch let stop as DepthAborted {
+            // No fingerprint: an aborted evaluation's masks are not all known (sequential X), and nothing is measured.
+            return FitnessOutcome(perplexity: .nan, maskFingerprint: 0,
+                                  stageTimes: stageTimes(stop.stageSeconds, preflight: preflight, depth: depth),
+                                  divergence: stop.divergence, abortedAfter: stop.blocks)
         } catch is FitnessCancelled {
             // Masks already measured elsewhere: their perplexity is this metric's (same masks, same windows).
             if let known = progress.knownPerplexity, let fingerprint {
@@ -53,5 +77,33 @@ final class BundleFitnessFunction: FitnessFunction {
             }
             throw FitnessCancelled()
         }
+    }
+}
+
+/// The worker's dense trajectory, made at first use (a worker that only runs test jobs never pays for it); the
+/// seconds it took are reported once, with the job that made it.
+final class DepthProbeCache {
+    private let evaluator: FitnessEvaluator
+    private let windows: Int
+    private var trajectory: DenseTrajectory?
+    private var unreported: Double?
+
+    init(evaluator: FitnessEvaluator, windows: Int) {
+        self.evaluator = evaluator
+        self.windows = windows
+    }
+
+    func monitor(_ thresholds: [Double]) throws -> DepthMonitor {
+        if trajectory == nil {
+            let made = try evaluator.denseTrajectory(windows: windows)
+            trajectory = made
+            unreported = made.seconds
+        }
+        return DepthMonitor(trajectory: trajectory!, thresholds: thresholds)
+    }
+
+    func takeFirstUseSeconds() -> Double? {
+        defer { unreported = nil }
+        return unreported
     }
 }

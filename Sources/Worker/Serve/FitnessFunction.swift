@@ -11,10 +11,11 @@ package protocol FitnessFunction: AnyObject {
     /// The bound on |Δ ln perplexity| between two correct workers on this bundle, whatever their CPUs
     /// (`DeterminismBound.fitness`): sent in the hello so the coordinator ties fitnesses within it.
     var fitnessBound: Double { get }
-    /// Evaluates `metric` as `request` says. Throws to report a failed evaluation (the message becomes the
-    /// failure reason); throws `FitnessCancelled` when `progress.shouldStop` asked it to stop.
-    func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws
-        -> FitnessOutcome
+    /// Evaluates `metric` as `request` says, stopping early by depth where `abortThresholds` says (`Job`). Throws
+    /// to report a failed evaluation (the message becomes the failure reason); throws `FitnessCancelled` when
+    /// `progress.shouldStop` asked it to stop.
+    func evaluate(_ request: FitnessRequest, metric: MetricExpression, abortThresholds: [Double],
+                  progress: FitnessProgress) throws -> FitnessOutcome
 }
 
 /// A successful evaluation.
@@ -24,6 +25,10 @@ package struct FitnessOutcome: Equatable {
     package var maskFingerprint: UInt64
     package var layerSparsity: [Double] = []
     package var stageTimes: [StageTime] = []
+    /// The cheap windows' divergence from the dense model after each block evaluated (empty: not measured).
+    package var divergence: [Double] = []
+    /// Stopped by depth after this many blocks (`perplexity` is then NaN).
+    package var abortedAfter: Int? = nil
 }
 
 /// Shared between the evaluating thread and the heartbeat thread: progress out, stop requests and mask-reuse

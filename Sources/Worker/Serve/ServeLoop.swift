@@ -112,10 +112,13 @@ package final class ServeLoop {
         heartbeat.start()
         defer { heartbeat.stop() }
         do {
-            let outcome = try fitness.evaluate(job.request, metric: metric, progress: progress)
-            return .evaluated(JobResult(jobID: job.jobID, workerID: machine.workerID, status: .ok,
+            let outcome = try fitness.evaluate(job.request, metric: metric, abortThresholds: job.abortThresholds,
+                                               progress: progress)
+            return .evaluated(JobResult(jobID: job.jobID, workerID: machine.workerID,
+                                        status: outcome.abortedAfter.map { .aborted(blocks: $0) } ?? .ok,
                                         perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint,
-                                        layerSparsity: outcome.layerSparsity, stageTimes: outcome.stageTimes))
+                                        layerSparsity: outcome.layerSparsity, stageTimes: outcome.stageTimes,
+                                        divergence: outcome.divergence))
         } catch is FitnessCancelled {
             return .abandoned(jobID: job.jobID)
         } catch {

@@ -89,7 +89,7 @@ enum FitnessFailure: Error, Equatable, CustomStringConvertible {
 package final class FitnessEvaluator {
     package let model: ModelWeights
     package let data: CalibrationData
-    private let forward: Forward
+    let forward: Forward
     private let head: OutputHead
     /// Sees every linear's X, metric and mask (tests compare them with the reference's).
     package var inspector: ((_ linear: String, _ x: [Float], _ metric: UnsafeBufferPointer<Float>, _ mask: PruningMask) -> Void)?
@@ -102,6 +102,9 @@ package final class FitnessEvaluator {
     var owlAllocations: [OWLSetting: OWLAllocation] = [:]
     /// Receives every pruned block (`prune --save` writes them out).
     package var prunedBlockSink: ((_ layer: Int, _ weights: BlockWeights) throws -> Void)?
+    /// Sees the evaluation windows' residual stream after every block (`DepthMonitor`); throwing `DepthAborted`
+    /// stops the evaluation there, with the stage times so far.
+    package var afterBlock: ((_ layer: Int, _ stream: Activations) throws -> Void)?
 
     package init(model: ModelWeights, data: CalibrationData) throws {
         self.model = model
@@ -191,6 +194,12 @@ package final class FitnessEvaluator {
                 clock.time("calibration (pruned)") { forward.runBlock(layer, weights: block, hidden: &calibration!) }
             }
             clock.time("evaluation") { forward.runBlock(layer, weights: block, hidden: &evaluation) }
+            if let afterBlock {
+                do { try clock.time("depth divergence") { try afterBlock(layer, evaluation) } } catch var stop as DepthAborted {
+                    stop.stageSeconds = clock.seconds
+                    throw stop
+                }
+            }
             try prunedBlockSink?(layer, block)
             progress?(layer + 1, config.layers)
         }
