@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 2 && bytes[5] == 0)  // version 2, little-endian
+        #expect(bytes[4] == 3 && bytes[5] == 0)  // version 3, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 1  // a version-1 peer (its hello lacks the fitness bound)
+        bad = good; bad[4] = 2  // a version-2 peer (its jobs and results lack the depth-abort fields)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 1, supported: 2)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 3)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -133,7 +133,7 @@ import Testing
         guard case .job(let decoded) = try Envelope.decode(Envelope.encode(.job(job))) else { return }
         #expect(throws: MetricError.self) { try decoded.metric() }
         #expect(try ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
-            .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"])
+            .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "mul(W, sqrt(X))"])
     }
 
     /// The hello's fitness bound (version 2) is a width: a negative one is refused at its offset, not trusted.
@@ -145,6 +145,24 @@ import Testing
         let kept = WorkerHello(workerID: "w", host: "h", cores: 1, memoryBytes: 1, bundleIdentity: "b", speed: 1,
                                fitnessBound: 4.3e-3)
         #expect(try Envelope.decode(Envelope.encode(.hello(kept))) == .hello(kept))
+    }
+
+    /// Depth-abort fields (version 3): a threshold or divergence that is negative or NaN is refused at its byte, and
+    /// an aborted result must carry one divergence per block it ran.
+    @Test func depthAbortFieldsAreChecked() throws {
+        let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .cheap)
+        for bad in [-1.0, .nan] {
+            let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, abortThresholds: [0.5, bad])
+            let error = try #require(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.job(job))) }
+            // header 12, job id 8, metric 4 + 1, request 1 + 8 + 1 + 1, lease 4, count 4, first value 8.
+            #expect(error.offset == 12 + 8 + 5 + 11 + 4 + 4 + 8, "\(error)")
+        }
+        let short = JobResult(jobID: 1, workerID: "w", status: .aborted(blocks: 3), perplexity: .nan,
+                              maskFingerprint: 0, divergence: [0.1, 0.2])
+        let error = try #require(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(short))) }
+        #expect("\(error)".contains("2 values for a job aborted after 3 blocks"))
+        let zero = JobResult(jobID: 1, workerID: "w", status: .aborted(blocks: 0), perplexity: .nan, maskFingerprint: 0)
+        #expect(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(zero))) }
     }
 
     @Test func errorsReadWellInALog() {

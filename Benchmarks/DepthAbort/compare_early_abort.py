@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Early termination by depth, measured (issue 13): the same generational search (same seed, population and
+generations, so both runs breed the same children) once with `--early-abort off` and once `on`, side by side.
+
+Prints, per run, the compute per individual and per child as a fraction of one full evaluation (the mean seconds of
+the off run's full-window results: the unit the issue's goal is stated in), the split of how individuals were
+resolved (rank-canonical / canonical / in-flight caches at birth, mask twins after the screen, cheap screens that
+screened out, screens stopped by depth with the mean depth reached, full evaluations), and whether the best metric
+and the top-5 set are the same. Compute is what the workers report per result (the sum of its stage times), so
+the dense states' once-per-worker pass is included and coordinator idle time is not. Standard library only.
+
+    python3 Benchmarks/DepthAbort/compare_early_abort.py --bundle BUNDLE --out DIR \
+        [--bin .build/release] [--seed 11] [--population 16] [--generations 6] [--workers 2] \
+        [--margin 4] [--warmup 16] [--x-mode sequential] [--sparsity 0.5]
+
+Spawned workers share the machine's cores (the coordinator gives each ceil(cores / workers) threads).
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+
+def search(args, run, abort):
+    cmd = [os.path.join(args.bin, "prunerzero-coordinator"), "search", "--bundle", args.bundle, "--run-dir", run,
+           "--budget", "100000", "--seed", str(args.seed), "--population", str(args.population),
+           "--mode", "generational", "--generations", str(args.generations), "--spawn-workers", str(args.workers),
+           "--x-mode", args.x_mode, "--sparsity", str(args.sparsity), "--listen", "tcp://127.0.0.1:%d" % random.randint(30000, 59999)]
+    if abort:
+        cmd += ["--early-abort", "on", "--abort-margin", str(args.margin), "--abort-warmup", str(args.warmup)]
+    start = time.time()
+    with open(run + ".log", "w") as log:
+        status = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    if status != 0:
+        sys.exit("search failed (%d); see %s.log" % (status, run))
+    return time.time() - start
+
+
+def analyse(run):
+    events = [json.loads(line) for line in open(os.path.join(run, "events.jsonl")) if line.strip()]
+    report = json.load(open(os.path.join(run, "report.json")))
+    births = [e for e in events if e["type"] == "birth"]
+    results = [e for e in events if e["type"] == "result" and e["windows"] != "test"]
+    full = [r["seconds"] for r in results if r["windows"] == "full" and r.get("perplexity") and r.get("seconds")]
+    aborted = [r for r in results if r.get("abortedAfter")]
+    profiles = [len(r["divergence"]) for r in results if r.get("divergence") and not r.get("abortedAfter")]
+    return {
+        "individuals": len(births),
+        "children": sum(1 for b in births if b["generation"] > 0),
+        "compute": sum(r.get("seconds") or 0 for r in results),
+        "full_seconds": sum(full) / len(full) if full else float("nan"),
+        "cheap": sum(1 for r in results if r["windows"] == "cheap" and not r.get("abortedAfter")),
+        "full": len([r for r in results if r["windows"] == "full"]),
+        "screened_out": report["savedFullEvaluations"],
+        "aborts": len(aborted),
+        "abort_blocks": sum(r["abortedAfter"] for r in aborted),
+        "blocks": max(profiles) if profiles else 0,
+        "cache": report["cacheHits"],
+        "top5": [(e["formula"], e["fullPerplexity"]) for e in report["top"][:5]],
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--bin", default=".build/release")
+    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--population", type=int, default=16)
+    p.add_argument("--generations", type=int, default=6)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--margin", type=float, default=4)
+    p.add_argument("--warmup", type=int, default=16)
+    p.add_argument("--x-mode", default="sequential")
+    p.add_argument("--sparsity", type=float, default=0.5)
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    runs = {}
+    for name, abort in (("off", False), ("on", True)):
+        run = os.path.join(args.out, name)
+        if os.path.exists(run):
+            sys.exit("%s exists: choose a new --out" % run)
+        wall = search(args, run, abort)
+        runs[name] = analyse(run)
+        runs[name]["wall"] = wall
+    unit = runs["off"]["full_seconds"]
+    print("early abort, generational, %g unstructured, seed %d, population %d, %d generations, %d workers, margin %g, "
+          "warm-up %d" % (args.sparsity, args.seed, args.population, args.generations, args.workers, args.margin, args.warmup))
+    print("one full evaluation (off run's mean): %.3f s" % unit)
+    print("%-44s %14s %14s" % ("", "off", "on"))
+
+    def row(label, f):
+        print("%-44s %14s %14s" % (label, f(runs["off"]), f(runs["on"])))
+    row("individuals born (children after gen 0)", lambda r: "%d (%d)" % (r["individuals"], r["children"]))
+    row("compute, s (workers' stage times)", lambda r: "%.1f" % r["compute"])
+    row("wall, s", lambda r: "%.1f" % r["wall"])
+    row("compute per individual / full evaluation", lambda r: "%.3f" % (r["compute"] / r["individuals"] / unit))
+    row("compute per child / full evaluation", lambda r: "%.3f" % (r["compute"] / max(1, r["children"]) / unit))
+    row("cache at birth: rank-canonical", lambda r: "%d" % r["cache"].get("rankCanonical", 0))
+    row("cache at birth: canonical", lambda r: "%d" % r["cache"].get("canonical", 0))
+    row("cache at birth: in flight (coalesced)", lambda r: "%d" % r["cache"].get("inFlight", 0))
+    row("mask twins (after the screen)", lambda r: "%d" % r["cache"].get("mask", 0))
+    row("cheap screens completed (screened out)", lambda r: "%d (%d)" % (r["cheap"], r["screened_out"]))
+    row("screens stopped by depth (mean depth)", lambda r: "%d (%s of %d)" % (
+        r["aborts"], "%.2f" % (r["abort_blocks"] / r["aborts"]) if r["aborts"] else "-", r["blocks"]))
+    row("full evaluations", lambda r: "%d" % r["full"])
+    ratio = runs["on"]["compute"] / runs["off"]["compute"]
+    print("compute on/off: %.3f" % ratio)
+    same_best = runs["off"]["top5"][:1] == runs["on"]["top5"][:1]
+    same_top5 = {f for f, _ in runs["off"]["top5"]} == {f for f, _ in runs["on"]["top5"]}
+    print("same best metric: %s (%s %.4f)" % (same_best, runs["off"]["top5"][0][0], runs["off"]["top5"][0][1]))
+    print("same top-5 set: %s" % same_top5)
+    if not same_top5:
+        for name in ("off", "on"):
+            print("  %s: %s" % (name, ", ".join("%s %.4f" % t for t in runs[name]["top5"])))
+    json.dump(runs, open(os.path.join(args.out, "summary.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
