@@ -11,7 +11,7 @@ the dense states' once-per-worker pass is included and coordinator idle time is 
 
     python3 Benchmarks/DepthAbort/compare_early_abort.py --bundle BUNDLE --out DIR \
         [--bin .build/release] [--seed 11] [--population 16] [--generations 6] [--workers 2] \
-        [--margin 4] [--warmup 16] [--x-mode sequential] [--sparsity 0.5]
+        [--margin 1.5] [--warmup 16] [--x-mode sequential] [--sparsity 0.5]
 
 Spawned workers share the machine's cores (the coordinator gives each ceil(cores / workers) threads).
 """
@@ -47,7 +47,11 @@ def analyse(run):
     full = [r["seconds"] for r in results if r["windows"] == "full" and r.get("perplexity") and r.get("seconds")]
     aborted = [r for r in results if r.get("abortedAfter")]
     profiles = [len(r["divergence"]) for r in results if r.get("divergence") and not r.get("abortedAfter")]
+    cheap = [r["seconds"] for r in results if r["windows"] == "cheap" and r.get("perplexity") and r.get("seconds")]
+    stopped = [r["seconds"] for r in aborted if r.get("seconds")]
     return {
+        "cheap_seconds": sum(cheap) / len(cheap) if cheap else float("nan"),
+        "abort_seconds": sum(stopped) / len(stopped) if stopped else float("nan"),
         "individuals": len(births),
         "children": sum(1 for b in births if b["generation"] > 0),
         "compute": sum(r.get("seconds") or 0 for r in results),
@@ -72,15 +76,20 @@ def main():
     p.add_argument("--population", type=int, default=16)
     p.add_argument("--generations", type=int, default=6)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--margin", type=float, default=4)
+    p.add_argument("--margin", type=float, default=1.5)
     p.add_argument("--warmup", type=int, default=16)
     p.add_argument("--x-mode", default="sequential")
     p.add_argument("--sparsity", type=float, default=0.5)
+    p.add_argument("--off-run", help="an earlier off run of the same settings to compare with, instead of a new one")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     runs = {}
     for name, abort in (("off", False), ("on", True)):
         run = os.path.join(args.out, name)
+        if name == "off" and args.off_run:
+            runs[name] = analyse(args.off_run)
+            runs[name]["wall"] = float("nan")
+            continue
         if os.path.exists(run):
             sys.exit("%s exists: choose a new --out" % run)
         wall = search(args, run, abort)
@@ -89,7 +98,7 @@ def main():
     unit = runs["off"]["full_seconds"]
     print("early abort, generational, %g unstructured, seed %d, population %d, %d generations, %d workers, margin %g, "
           "warm-up %d" % (args.sparsity, args.seed, args.population, args.generations, args.workers, args.margin, args.warmup))
-    print("one full evaluation (off run's mean): %.3f s" % unit)
+    print("one full evaluation (off run's mean): %.3f s; on run's: %.3f s" % (unit, runs["on"]["full_seconds"]))
     print("%-44s %14s %14s" % ("", "off", "on"))
 
     def row(label, f):
@@ -99,6 +108,12 @@ def main():
     row("wall, s", lambda r: "%.1f" % r["wall"])
     row("compute per individual / full evaluation", lambda r: "%.3f" % (r["compute"] / r["individuals"] / unit))
     row("compute per child / full evaluation", lambda r: "%.3f" % (r["compute"] / max(1, r["children"]) / unit))
+    # A shared machine's load drifts between the runs: each run's compute in its own full evaluations is the
+    # ratio that drift cancels from (both numerator and unit measured under the same load).
+    row("compute per child / own run's full evaluation",
+        lambda r: "%.3f" % (r["compute"] / max(1, r["children"]) / r["full_seconds"]))
+    row("mean s: cheap screen / stopped screen", lambda r: "%.2f / %s" % (
+        r["cheap_seconds"], "%.2f" % r["abort_seconds"] if r["aborts"] else "-"))
     row("cache at birth: rank-canonical", lambda r: "%d" % r["cache"].get("rankCanonical", 0))
     row("cache at birth: canonical", lambda r: "%d" % r["cache"].get("canonical", 0))
     row("cache at birth: in flight (coalesced)", lambda r: "%d" % r["cache"].get("inFlight", 0))

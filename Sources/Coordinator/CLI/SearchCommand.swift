@@ -43,7 +43,7 @@ struct SearchCommand: ParsableCommand {
         "Stop a cheap screen early by depth: on or off (default off).",
         discussion: "After each block the pruned cheap windows are compared with the dense model's; a child further from it than every screen that would be promoted, by --abort-margin, stops there (README, \"Early termination by depth\")."))
     var earlyAbort: String?
-    @Option(help: "Early abort: multiplicative margin over the keep set's divergence at each block (default 4).")
+    @Option(help: "Early abort: multiplicative margin over the keep set's divergence at each block (default 1.5).")
     var abortMargin: Double?
     @Option(help: "Early abort: completed cheap screens needed before any child is stopped (default 16).")
     var abortWarmup: Int?
