@@ -29,6 +29,8 @@ def search(args, run, abort):
            "--budget", "100000", "--seed", str(args.seed), "--population", str(args.population),
            "--mode", "generational", "--generations", str(args.generations), "--spawn-workers", str(args.workers),
            "--x-mode", args.x_mode, "--sparsity", str(args.sparsity), "--listen", "tcp://127.0.0.1:%d" % random.randint(30000, 59999)]
+    if args.config:
+        cmd += ["--config", args.config]
     if abort:
         cmd += ["--early-abort", "on", "--abort-margin", str(args.margin), "--abort-warmup", str(args.warmup)]
     start = time.time()
@@ -80,6 +82,7 @@ def main():
     p.add_argument("--warmup", type=int, default=16)
     p.add_argument("--x-mode", default="sequential")
     p.add_argument("--sparsity", type=float, default=0.5)
+    p.add_argument("--config", help="a search --config file for the rest (e.g. {\"testTopK\": 0})")
     p.add_argument("--off-run", help="an earlier off run of the same settings to compare with, instead of a new one")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
