@@ -31,6 +31,10 @@ package struct SearchReport: Codable, Sendable {
     package var individuals: Int
     package var wallSeconds: Double
     package var top: [Entry]
+    /// `--layer-sparsity` when not uniform, and each block's sparsity as pruned (`ReportReferences.swift`).
+    package var layerSparsity: String?
+    package var blockSparsity: [Double]?
+    package var references: [Reference] = []
 
     package init(state: SearchState, now: Double, topK: Int = 10) {
         let config = state.config
@@ -55,6 +59,9 @@ package struct SearchReport: Codable, Sendable {
                          testPerplexity: individual.test?.value, operatorName: individual.operatorName,
                          parents: individual.parents)
         }
+        layerSparsity = config.layerSparsity.flatMap { $0 == .uniform ? nil : $0.description }
+        blockSparsity = state.allocation.map(Self.perBlock)
+        references = state.references.map(Reference.init)
     }
 
     package var markdown: String {
@@ -67,7 +74,9 @@ package struct SearchReport: Codable, Sendable {
             "- evaluations saved by caches: " + (cacheHits.isEmpty ? "0" : cacheHits.sorted { $0.key < $1.key }
                 .map { "\($0.value) \($0.key)" }.joined(separator: ", ")),
             "- individuals born: \(individuals); leases lapsed: \(leaseExpiries)",
-            String(format: "- wall time: %.0f s", wallSeconds), "",
+            String(format: "- wall time: %.0f s", wallSeconds),
+        ] + layerLines + [""] + referenceLines + [
+
             "| rank | metric | nodes | depth | cheap ppl | full ppl | test ppl |",
             "|---:|---|---:|---:|---:|---:|---:|",
         ]
