@@ -76,7 +76,6 @@ package struct SearchReport: Codable, Sendable {
             "- individuals born: \(individuals); leases lapsed: \(leaseExpiries)",
             String(format: "- wall time: %.0f s", wallSeconds),
         ] + layerLines + [""] + referenceLines + [
-
             "| rank | metric | nodes | depth | cheap ppl | full ppl | test ppl |",
             "|---:|---|---:|---:|---:|---:|---:|",
         ]
