@@ -23,15 +23,16 @@ extension SearchMachine {
                                                      recorded: recorded) { pending.log.append(note) }
         record(.result(.init(time: now, job: result.jobID, worker: result.workerID, windows: job.windows.description,
                              perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
-                             seconds: seconds, layerSparsity: allocationToJournal(result))))
+                             seconds: seconds, layerSparsity: allocationToJournal(result, job: job))))
         pending.log.append(SearchLog.resultLine(state: state, job: job, result: result, seconds: seconds, now: now))
     }
 
-    /// The per-linear sparsities of the first successful result under a non-uniform layer sparsity (the
-    /// allocation, shown once in the report); nil for every other result.
-    private func allocationToJournal(_ result: JobResult) -> [Double]? {
+    /// The per-linear sparsities of the first successful metric result under a non-uniform layer sparsity (the
+    /// allocation, shown once in the report); nil for every other result. Not a reference's: SparseGPT prunes
+    /// ⌊n·ratio⌋ + 1 and ties per 128-column block, a little more than the allocation.
+    private func allocationToJournal(_ result: JobResult, job: JobRecord) -> [Double]? {
         guard let layers = state.config.layerSparsity, layers != .uniform, state.allocation == nil,
-              result.status == .ok, !result.layerSparsity.isEmpty else { return nil }
+              job.method == .metric, result.status == .ok, !result.layerSparsity.isEmpty else { return nil }
         return result.layerSparsity
     }
 
