@@ -96,5 +96,6 @@ struct SearchLayerSparsityIntegrationTests {
         let searchLog = try String(contentsOf: owlRun.appendingPathComponent("search.log"), encoding: .utf8)
         #expect(searchLog.contains("layer sparsity owl:5,0.08, references sparsegpt"))
         #expect(searchLog.contains("sparsegpt (reference) full"))
+        #expect(searchLog.contains("; layer sparsity owl:5,0.08 (as journaled)"))
     }
 }

@@ -58,7 +58,8 @@ struct SearchSetting {
             },
             SearchSetting("layerSparsity", flag: \.layerSparsity) { text, setup in
                 do { setup.config.layerSparsity = try LayerSparsity(argument: text) } catch {
-                    throw ValidationError("\(error)")
+                    if case LayerSparsityError.unknown = error { throw ValidationError("\(error)") }  // names the flag
+                    throw ValidationError("--layer-sparsity (config key layerSparsity) \(text): \(error)")
                 }
             },
             SearchSetting("generations", flag: \.generations) { $1.config.budgetGenerations = $0 },

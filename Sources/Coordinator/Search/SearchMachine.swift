@@ -60,7 +60,8 @@ package struct SearchMachine: Sendable {
         if machine.state.phase != .finished { machine.record(.resumed(.init(time: now, launch: launch))) }
         machine.pending.log.append("resumed \(machine.state.config.searchID) from \(journal.count) events: "
             + "\(machine.state.evaluations) evaluations done, \(inFlight) in-flight jobs re-queued, "
-            + "\(machine.state.workers.count) workers known")
+            + "\(machine.state.workers.count) workers known"
+            + (machine.state.config.layerSparsity.map { "; layer sparsity \($0) (as journaled)" } ?? ""))
         let output = machine.drain(now: now)
         return (machine, output)
     }
