@@ -25,7 +25,7 @@ package struct SearchState: Sendable {
     package private(set) var finishReason: String?
     /// Reference baselines' results, in `config.references` order.
     package private(set) var references: [ReferenceLine] = []
-    /// With a non-uniform layer sparsity: the fraction pruned per linear (model order), from the first result.
+    /// With a non-uniform layer sparsity: the fraction pruned per linear (model order), from the first metric result.
     package private(set) var allocation: [Double]?
     package private(set) var eventCount = 0
 
