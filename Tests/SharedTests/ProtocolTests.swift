@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 2 && bytes[5] == 0)  // version 2, little-endian
+        #expect(bytes[4] == 3 && bytes[5] == 0)  // version 3, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])

@@ -15,7 +15,7 @@ enum Breeding {
         let depths = Array(settings.minInitialDepth...max(settings.minInitialDepth, settings.maxInitialDepth))
         let maxDepth = depths[(index / 2) % depths.count]
         let tree = TreeGenerator.randomTree(grow: index % 2 == 0, minDepth: min(settings.minInitialDepth, maxDepth),
-                                            maxDepth: maxDepth, using: &rng)
+                                            maxDepth: maxDepth, operators: settings.operatorSet, using: &rng)
         return (tree.canonical, "initial")
     }
 

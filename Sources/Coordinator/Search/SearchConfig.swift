@@ -25,6 +25,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package var budgetWallSeconds: Double? = nil
     package var sparsity: SparsitySpec = .unstructured(ratio: 0.5)
     package var xMode: XMode = .sequential
+    /// Which metric values compete for a mask (`comparisonGroup`); nil in journals written before it existed.
+    package var group: ComparisonGroup? = nil
+    package var comparisonGroup: ComparisonGroup { group ?? .row }
     /// Screen every child on the cheap windows first and promote only promising ones to the full windows.
     package var multiFidelity: Bool = true
     /// A child is promoted when its cheap score is no worse than the worst cheap score among the population's best
@@ -50,7 +53,7 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package init() {}
 
     package func request(_ windows: WindowSet) -> FitnessRequest {
-        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows)
+        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, group: comparisonGroup)
     }
 
     /// The baselines expressible in the metric language (magnitude |W| alone is, trivially; the paper's and
@@ -68,6 +71,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         if testTopK < 0 { out.append("testTopK must be ≥ 0") }
         if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }
+        if comparisonGroup == .layer, case .nOfM = sparsity {
+            out.append("an N:M pattern compares within its groups of M: the comparison group must be row")
+        }
         return out
     }
 }

@@ -4,11 +4,14 @@ package struct FitnessRequest: Sendable, Hashable, Codable {
     package var sparsity: SparsitySpec
     package var xMode: XMode
     package var windows: WindowSet
+    /// Which metric values compete for a mask: each output row, or the whole layer (unstructured only).
+    package var group: ComparisonGroup
 
-    package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet) {
+    package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet, group: ComparisonGroup = .row) {
         self.sparsity = sparsity
         self.xMode = xMode
         self.windows = windows
+        self.group = group
     }
 
     /// The same request on another window set (multi-fidelity promotion, final test).
@@ -82,6 +85,7 @@ extension FitnessRequest {
         }
         w.u8(xMode.rawValue)
         w.u8(windows.rawValue)
+        w.u8(group.rawValue)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -110,7 +114,15 @@ extension FitnessRequest {
         guard let windows = WindowSet(rawValue: try r.u8("window set")) else {
             throw ProtocolError(offset: wAt, .badValue(field: "window set", detail: "unknown tag"))
         }
+        let gAt = r.offset
+        guard let group = ComparisonGroup(rawValue: try r.u8("comparison group")) else {
+            throw ProtocolError(offset: gAt, .badValue(field: "comparison group", detail: "unknown tag"))
+        }
+        if group == .layer, case .nOfM = sparsity {
+            throw ProtocolError(offset: gAt, .badValue(field: "comparison group", detail: "N:M patterns compare within their groups"))
+        }
         xMode = x
         self.windows = windows
+        self.group = group
     }
 }

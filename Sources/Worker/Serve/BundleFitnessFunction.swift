@@ -22,6 +22,7 @@ final class BundleFitnessFunction: FitnessFunction {
 
     func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws -> FitnessOutcome {
         var pruning = PruningRequest(method: .metric(metric), pattern: request.sparsity, activationMode: request.xMode)
+        pruning.group = request.group
         switch request.windows {
         case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
         case .full: break
