@@ -62,7 +62,10 @@ import Testing
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
         bad = good; bad[4] = 1  // a version-1 peer (its hello lacks the fitness bound)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 1, supported: 2)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 1, supported: 3)))
+        bad = good; bad[4] = 2  // a version-2 peer (its fitness requests lack the comparison group)
+        #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 3)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -150,6 +153,28 @@ import Testing
     @Test func errorsReadWellInALog() {
         let error = ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1))
         #expect(error.description == "wire message, byte 4: protocol version 2 is not supported (this build speaks 1)")
+    }
+
+    /// The comparison group ends a fitness request; a per-layer group with N:M is refused at its byte.
+    @Test func comparisonGroupCrossesTheWire() throws {
+        for group in ComparisonGroup.allCases {
+            let request = FitnessRequest(sparsity: .unstructured(ratio: 0.6), windows: .full, group: group)
+            var w = WireWriter()
+            request.encode(into: &w)
+            var r = WireReader(w.bytes)
+            #expect(try FitnessRequest(from: &r) == request)
+        }
+        var w = WireWriter()
+        FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full, group: .layer).encode(into: &w)
+        var r = WireReader(w.bytes)
+        let error = try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }
+        #expect(error.offset == 5)
+        w = WireWriter()
+        FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full).encode(into: &w)
+        var bytes = w.bytes
+        bytes[bytes.count - 1] = 9
+        r = WireReader(bytes)
+        #expect(try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }.offset == 5)
     }
 
     @Test func sparsityFromTheCommandLine() throws {
