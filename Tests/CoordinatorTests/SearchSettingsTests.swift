@@ -74,6 +74,9 @@ import Testing
         nm.sparsity = .nOfM(n: 2, m: 4)
         nm.group = .layer
         #expect(nm.problems().contains { $0.contains("comparison group must be row") })
+        // RIA is seeded only when the operators can express it.
+        #expect(SearchConfig().seededBaselines.last == SearchConfig.ria)
+        #expect(!decoded.seededBaselines.contains(SearchConfig.ria) && decoded.seededBaselines.count == 2)
         for (json, message) in [(#"{"group": "column"}"#, "--group must be row or layer, not 'column'"),
                                 (#"{"operators": "some"}"#, "--operators must be all or paper, not 'some'")] {
             let plain = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])

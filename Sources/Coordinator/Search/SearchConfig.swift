@@ -59,6 +59,15 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// The baselines expressible in the metric language (magnitude |W| alone is, trivially; the paper's and
     /// Wanda's are the ones worth seeding).
     package static let baselines = ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"]
+    /// RIA's formula, seeded after them when the operators include rown/coln (not under `--operators paper`, nor in
+    /// a journal from before the set existed, whose initial population must stay what it was).
+    package static let ria = "mul(add(coln(W), rown(W)), sqrt(sqrt(X)))"
+
+    /// The formulas the initial population starts with.
+    package var seededBaselines: [String] {
+        guard seedBaselines else { return [] }
+        return Self.baselines + (evolution.operatorSet == .all ? [Self.ria] : [])
+    }
 
     /// Problems that make the configuration unusable, in words.
     package func problems() -> [String] {
