@@ -57,4 +57,26 @@ import Testing
                               g: nil, request: request, clock: &clock, inspector: nil)
         }
     }
+
+    /// Constant rows that differ from each other rank per layer (whole rows are pruned), not per row.
+    @Test func rowConstantMetricsAreRefusedOnlyPerRow() throws {
+        let weights = (0..<32).map { Float($0 / 8 + 1) }  // (4, 8), row r all r + 1
+        var clock = StageClock()
+        var selector = MaskSelector()
+        var request = PruningRequest(method: .metric(.terminal(.W)), pattern: .unstructured(ratio: 0.5))
+        #expect(throws: FitnessFailure.rowConstantMetric(linear: "q")) {
+            try selector.mask(for: .q, name: "q", weights: weights, shape: [4, 8], x: nil, g: nil, request: request,
+                              clock: &clock, inspector: nil)
+        }
+        request.group = .layer
+        let mask = try selector.mask(for: .q, name: "q", weights: weights, shape: [4, 8], x: nil, g: nil, request: request,
+                                     clock: &clock, inspector: nil)
+        // Threshold sorted[16] = 3: rows 0, 1 and 2 (values 1, 2, 3) are pruned, row 3 kept.
+        #expect((0..<4).map { r in (0..<8).allSatisfy { mask[r, $0] } } == [true, true, true, false])
+        let constant = [Float](repeating: 2, count: 32)
+        #expect(throws: FitnessFailure.rowConstantMetric(linear: "q")) {
+            try selector.mask(for: .q, name: "q", weights: constant, shape: [4, 8], x: nil, g: nil, request: request,
+                              clock: &clock, inspector: nil)
+        }
+    }
 }

@@ -70,7 +70,11 @@ struct MaskSelector {
                 switch verdict {
                 case .usable: break
                 case .nonFinite(let n): throw FitnessFailure.nonFiniteMetric(linear: name, count: n)
-                case .rowConstant: throw FitnessFailure.rowConstantMetric(linear: name)
+                // Per layer, rows that differ from each other still rank (whole rows go first); only a metric
+                // constant over the whole matrix leaves the mask to index order.
+                case .rowConstant where group == .row || metric[0..<count].allSatisfy({ $0 == metric[0] }):
+                    throw FitnessFailure.rowConstantMetric(linear: name)
+                case .rowConstant: break
                 }
             }
             return clock.time("masks") {
