@@ -31,6 +31,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// Also measure SparseGPT at the same sparsity and windows as a reference line (file key `sparsegptReference`);
     /// nil: no (journals before it existed).
     package var sparsegptReference: Bool? = nil
+    /// Which metric values compete for a mask (`comparisonGroup`); nil in journals written before it existed.
+    package var group: ComparisonGroup? = nil
+    package var comparisonGroup: ComparisonGroup { group ?? .row }
     /// Screen every child on the cheap windows first and promote only promising ones to the full windows.
     package var multiFidelity: Bool = true
     /// A child is promoted when its cheap score is no worse than the worst cheap score among the population's best
@@ -56,7 +59,8 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package init() {}
 
     package func request(_ windows: WindowSet) -> FitnessRequest {
-        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform)
+        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform,
+                       group: comparisonGroup)
     }
 
     /// The request for a reference baseline: the search's sparsity, allocation and windows; X sequential (SparseGPT's
@@ -72,6 +76,15 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// The baselines expressible in the metric language (magnitude |W| alone is, trivially; the paper's and
     /// Wanda's are the ones worth seeding).
     package static let baselines = ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"]
+    /// RIA's formula, seeded after them when the operators include rown/coln (not under `--operators paper`, nor in
+    /// a journal from before the set existed, whose initial population must stay what it was).
+    package static let ria = "mul(add(coln(W), rown(W)), sqrt(sqrt(X)))"
+
+    /// The formulas the initial population starts with.
+    package var seededBaselines: [String] {
+        guard seedBaselines else { return [] }
+        return Self.baselines + (evolution.operatorSet == .all ? [Self.ria] : [])
+    }
 
     /// Problems that make the configuration unusable, in words.
     package func problems() -> [String] {
@@ -89,6 +102,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
             if case .owl = layers, case .nOfM = sparsity {
                 out.append("\(LayerSparsityError.needsUnstructured(sparsity.description))")
             }
+        }
+        if comparisonGroup == .layer, case .nOfM = sparsity {
+            out.append("an N:M pattern compares within its groups of M: the comparison group must be row")
         }
         return out
     }
