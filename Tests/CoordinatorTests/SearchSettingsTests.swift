@@ -43,6 +43,23 @@ import Testing
         #expect(setup.config.searchID == "s7")          // default: the run directory's name
     }
 
+    @Test func layerSparsityFromFlagOrFile() throws {
+        let flagged = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b", "--layer-sparsity", "owl:7,0.1"])
+        #expect(try flagged.settings(file: Self.file(#"{"layerSparsity": "uniform"}"#)).config.layerSparsity
+                == .owl(m: 7, lambda: 0.1))
+        let plain = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
+        #expect(try plain.settings(file: Self.file(#"{"layerSparsity": "owl", "sparsegptReference": true}"#)).config
+                .layerSparsity == .owlDefault)
+        #expect(try plain.settings(file: SearchFile()).config.layerSparsity == nil)
+        #expect {
+            _ = try plain.settings(file: Self.file(#"{"layerSparsity": "owl:5,0.7"}"#))
+        } throws: { "\($0)".contains("OWL's λ must be in [0, 0.5]") }
+        // A resumed run keeps the journal's allocation: another one on the command line is refused.
+        #expect(throws: (any Error).self) {
+            _ = try SearchCommand.parse(["--resume", "--run-dir", "/tmp/runs/s7", "--layer-sparsity", "uniform"])
+        }
+    }
+
     @Test func badModeInTheFileIsNamed() throws {
         let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
         let file = try Self.file(#"{"mode": "sometimes"}"#)
@@ -50,6 +67,37 @@ import Testing
             _ = try command.settings(file: file)
         } throws: { error in
             "\(error)".contains("--mode must be steady-state or generational, not 'sometimes'")
+        }
+    }
+
+    /// The comparison group and the operator set: flag or file; the group reaches every fitness request, and a
+    /// journal written before either existed reads as per row with the paper's operators.
+    @Test func groupAndOperatorsLandInTheConfig() throws {
+        let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b", "--group", "layer"])
+        let setup = try command.settings(file: try Self.file(#"{"operators": "paper", "group": "row"}"#))
+        #expect(setup.config.comparisonGroup == .layer)                      // flag
+        #expect(setup.config.evolution.operatorSet == .paper)                // file
+        #expect(setup.config.request(.full).group == .layer)
+        #expect(SearchConfig().comparisonGroup == .row && SearchConfig().evolution.operatorSet == .all)
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SearchConfig())) as! [String: Any]
+        old["group"] = nil
+        var evolution = old["evolution"] as! [String: Any]
+        evolution["operators"] = nil
+        old["evolution"] = evolution
+        let decoded = try JSONDecoder().decode(SearchConfig.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(decoded.comparisonGroup == .row && decoded.evolution.operatorSet == .paper)
+        var nm = SearchConfig()
+        nm.bundleIdentity = "b"
+        nm.sparsity = .nOfM(n: 2, m: 4)
+        nm.group = .layer
+        #expect(nm.problems().contains { $0.contains("comparison group must be row") })
+        // RIA is seeded only when the operators can express it.
+        #expect(SearchConfig().seededBaselines.last == SearchConfig.ria)
+        #expect(!decoded.seededBaselines.contains(SearchConfig.ria) && decoded.seededBaselines.count == 2)
+        for (json, message) in [(#"{"group": "column"}"#, "--group must be row or layer, not 'column'"),
+                                (#"{"operators": "some"}"#, "--operators must be all or paper, not 'some'")] {
+            let plain = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
+            #expect { _ = try plain.settings(file: try Self.file(json)) } throws: { "\($0)".contains(message) }
         }
     }
 

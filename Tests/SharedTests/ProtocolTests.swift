@@ -60,7 +60,7 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 2  // a version-2 peer (its jobs and results lack the depth-abort fields)
+        bad = good; bad[4] = 2  // a version-2 peer (its fitness request lacks the layer sparsity and method, its jobs the abort thresholds)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 3)))
         bad = good; bad[6] = 200
@@ -132,8 +132,10 @@ import Testing
                       leaseSeconds: 1)
         guard case .job(let decoded) = try Envelope.decode(Envelope.encode(.job(job))) else { return }
         #expect(throws: MetricError.self) { try decoded.metric() }
-        #expect(try ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
-            .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "mul(W, sqrt(X))"])
+        let jobs: [Job] = ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
+        let firstTwo = jobs.filter { $0.request.method == .metric && $0.request.layerSparsity == .uniform
+            && $0.abortThresholds.isEmpty }
+        #expect(try firstTwo.map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"])
     }
 
     /// The hello's fitness bound (version 2) is a width: a negative one is refused at its offset, not trusted.
@@ -153,9 +155,10 @@ import Testing
         let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .cheap)
         for bad in [-1.0, .nan] {
             let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, abortThresholds: [0.5, bad])
-            let error = try #require(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.job(job))) }
-            // header 12, job id 8, metric 4 + 1, request 1 + 8 + 1 + 1, lease 4, count 4, first value 8.
-            #expect(error.offset == 12 + 8 + 5 + 11 + 4 + 4 + 8, "\(error)")
+            let bytes = Envelope.encode(.job(job))
+            let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
+            // The bad value is the body's last 8 bytes, before the 2-byte empty trailer.
+            #expect(error.offset == bytes.count - 2 - 8, "\(error)")
         }
         let short = JobResult(jobID: 1, workerID: "w", status: .aborted(blocks: 3), perplexity: .nan,
                               maskFingerprint: 0, divergence: [0.1, 0.2])
@@ -168,6 +171,28 @@ import Testing
     @Test func errorsReadWellInALog() {
         let error = ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 1))
         #expect(error.description == "wire message, byte 4: protocol version 2 is not supported (this build speaks 1)")
+    }
+
+    /// The comparison group ends a fitness request; a per-layer group with N:M is refused at its byte.
+    @Test func comparisonGroupCrossesTheWire() throws {
+        for group in ComparisonGroup.allCases {
+            let request = FitnessRequest(sparsity: .unstructured(ratio: 0.6), windows: .full, group: group)
+            var w = WireWriter()
+            request.encode(into: &w)
+            var r = WireReader(w.bytes)
+            #expect(try FitnessRequest(from: &r) == request)
+        }
+        var w = WireWriter()
+        FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full, group: .layer).encode(into: &w)
+        var r = WireReader(w.bytes)
+        let error = try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }
+        #expect(error.offset == w.bytes.count - 1)
+        w = WireWriter()
+        FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full).encode(into: &w)
+        var bytes = w.bytes
+        bytes[bytes.count - 1] = 9
+        r = WireReader(bytes)
+        #expect(try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }.offset == bytes.count - 1)
     }
 
     @Test func sparsityFromTheCommandLine() throws {

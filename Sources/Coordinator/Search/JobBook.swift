@@ -10,6 +10,8 @@ struct JobBook: Sendable {
     /// Jobs currently leased (kept alongside `jobs` so that per-message questions stay O(1)).
     private(set) var leasedJobs: Set<UInt64> = []
     private(set) var testJobs: [UInt64] = []
+    /// Reference baselines' jobs (`SearchConfig.references`), on any window set.
+    private(set) var referenceJobs: [UInt64] = []
 
     subscript(id: UInt64) -> JobRecord? { jobs[id] }
 
@@ -22,6 +24,13 @@ struct JobBook: Sendable {
         if front { queue.insert(id, at: 0) } else { queue.append(id) }
         if windows == .test { testJobs.append(id) }
         return id
+    }
+
+    /// A queued job for a reference baseline (no individual).
+    mutating func makeReference(_ method: FitnessMethod, windows: WindowSet) {
+        let id = make(individual: -1, windows: windows, metricText: method.description)
+        jobs[id]?.method = method
+        referenceJobs.append(id)
     }
 
     /// Leases a known job to `worker`; returns the worker that held its previous lease, if another one did.
@@ -77,5 +86,9 @@ struct JobBook: Sendable {
         evolutionOnly ? leasedJobs.count { jobs[$0]?.windows != .test } : leasedJobs.count
     }
 
-    var testJobsDone: Bool { testJobs.allSatisfy { jobs[$0]?.state == .done } }
+    /// The test jobs are done, and no reference job is still to come (one cancelled unstarted never will).
+    var testJobsDone: Bool {
+        testJobs.allSatisfy { jobs[$0]?.state == .done }
+            && referenceJobs.allSatisfy { jobs[$0]?.state == .done || jobs[$0]?.state == .cancelled }
+    }
 }

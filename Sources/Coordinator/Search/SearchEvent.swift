@@ -140,6 +140,9 @@ package enum SearchEvent: Sendable, Hashable {
         /// selection used for it (`DepthAbortRecord.estimate`).
         package var abortedAfter: Int? = nil
         package var estimate: Double? = nil
+        /// Fraction pruned per linear, model order: journaled for the first successful result of a search with a
+        /// non-uniform layer sparsity (the report shows the allocation once); absent otherwise.
+        package var layerSparsity: [Double]? = nil
     }
 
     package struct JobEvent: Sendable, Hashable, Codable {

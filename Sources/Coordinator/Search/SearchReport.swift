@@ -34,13 +34,17 @@ package struct SearchReport: Codable, Sendable {
     package var individuals: Int
     package var wallSeconds: Double
     package var top: [Entry]
+    /// `--layer-sparsity` when not uniform, and each block's sparsity as pruned (`ReportReferences.swift`).
+    package var layerSparsity: String?
+    package var blockSparsity: [Double]?
+    package var references: [Reference] = []
 
     package init(state: SearchState, now: Double, topK: Int = 10) {
         let config = state.config
         searchID = config.searchID
         mode = config.mode.rawValue
         seed = config.seed
-        sparsity = config.sparsity.description
+        sparsity = config.sparsity.description + (config.comparisonGroup == .layer ? ", compared per layer" : "")
         evaluations = state.evaluations
         cheapEvaluations = state.cheapEvaluations
         fullEvaluations = state.fullEvaluations
@@ -61,6 +65,9 @@ package struct SearchReport: Codable, Sendable {
                          testPerplexity: individual.test?.value, operatorName: individual.operatorName,
                          parents: individual.parents)
         }
+        layerSparsity = config.layerSparsity.flatMap { $0 == .uniform ? nil : $0.description }
+        blockSparsity = state.allocation.map(Self.perBlock)
+        references = state.references.map(Reference.init)
     }
 
     package var markdown: String {
@@ -79,7 +86,8 @@ package struct SearchReport: Codable, Sendable {
             lines.append("- cheap screens stopped early by depth: \(aborts)\(mean)")
         }
         lines += [
-            String(format: "- wall time: %.0f s", wallSeconds), "",
+            String(format: "- wall time: %.0f s", wallSeconds),
+        ] + layerLines + [""] + referenceLines + [
             "| rank | metric | nodes | depth | cheap ppl | full ppl | test ppl |",
             "|---:|---|---:|---:|---:|---:|---:|",
         ]

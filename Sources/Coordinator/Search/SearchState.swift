@@ -23,6 +23,10 @@ package struct SearchState: Sendable {
     /// Which perplexities are one result: widened by each joining worker's bound (see `FitnessEquivalence`).
     package private(set) var equivalence = FitnessEquivalence()
     package private(set) var finishReason: String?
+    /// Reference baselines' results, in `config.references` order.
+    package private(set) var references: [ReferenceLine] = []
+    /// With a non-uniform layer sparsity: the fraction pruned per linear (model order), from the first metric result.
+    package private(set) var allocation: [Double]?
     package private(set) var eventCount = 0
 
     package init() {}
@@ -37,6 +41,9 @@ package struct SearchState: Sendable {
             equivalence = FitnessEquivalence(fixedWidth: e.config.tieWidth)
             startedAt = e.time
             launch = e.launch
+            // Reference jobs first in the queue: their result is there whenever the report is written.
+            references = e.config.references.map(ReferenceLine.init)
+            for method in e.config.references { book.makeReference(method, windows: .full) }
         case .resumed(let e):
             launch = launch.updated(by: e.launch)
             for id in book.leasedJobs.sorted().reversed() { requeue(id) }
@@ -82,7 +89,8 @@ package struct SearchState: Sendable {
         do { expression = try MetricExpression(parsing: e.formula) } catch {
             throw fault("birth formula '\(e.formula)': \(error)")
         }
-        let rankKey = expression.rankCanonical.description
+        // Masks compare within the run's group: a per-row factor merges two metrics per row, not per layer.
+        let rankKey = expression.rankCanonical(for: config.comparisonGroup).description
         var individual = Individual(
             id: e.individual, expression: expression, formula: e.formula, rankKey: rankKey, parents: e.parents,
             operatorName: e.operator, stream: e.stream, generation: e.generation, stage: .rated)
@@ -114,6 +122,15 @@ package struct SearchState: Sendable {
         if let holder = book.complete(e.job) { registry.release(e.job, from: holder) }
         registry.release(e.job, from: e.worker)
         registry.countResult(of: e.worker)
+        if allocation == nil, let layers = e.layerSparsity { allocation = layers }
+        if job.method != .metric {
+            // A reference line: no individual, no budget, no mask record.
+            let score: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
+            if let index = references.firstIndex(where: { $0.method == job.method }) {
+                references[index].record(score, on: job.windows, seconds: e.seconds)
+            }
+            return
+        }
 
         if let blocks = e.abortedAfter {
             guard job.windows == .cheap else { throw fault("job \(e.job) on \(job.windows) windows aborted by depth") }
@@ -194,6 +211,9 @@ package struct SearchState: Sendable {
         book.cancelQueued()
         for id in rankedPopulation().prefix(config.testTopK) where fullFitness(id) != nil {
             _ = book.make(individual: id, windows: .test, metricText: individuals[id].formula)
+        }
+        if config.testTopK > 0 {
+            for method in config.references { book.makeReference(method, windows: .test) }
         }
     }
 

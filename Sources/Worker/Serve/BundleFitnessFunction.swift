@@ -26,16 +26,23 @@ final class BundleFitnessFunction: FitnessFunction {
 
     /// Stage times as the result reports them; a non-exact pre-flight (its masks are not reused) and the once-only
     /// dense pass for the depth probe are compute too, so they are counted.
-    private func stageTimes(_ seconds: [String: Double], preflight: Preflight, depth: DepthMonitor?) -> [StageTime] {
+    private func stageTimes(_ seconds: [String: Double], preflight: Preflight?) -> [StageTime] {
         var all = seconds
-        if !preflight.exact { all["metric + masks (pre-flight, not reused)"] = preflight.seconds }
+        if let preflight, !preflight.exact { all["metric + masks (pre-flight, not reused)"] = preflight.seconds }
         if let once = depthProbe.takeFirstUseSeconds() { all["dense states (once per worker)"] = once }
         return all.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) }
     }
 
-    func evaluate(_ request: FitnessRequest, metric: MetricExpression, abortThresholds: [Double],
+    func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double],
                   progress: FitnessProgress) throws -> FitnessOutcome {
-        var pruning = PruningRequest(method: .metric(metric), pattern: request.sparsity, activationMode: request.xMode)
+        let pruningMethod: PruningMethod
+        switch method {
+        case .metric(let metric): pruningMethod = .metric(metric)
+        case .sparsegpt: pruningMethod = .sparsegpt
+        }
+        var pruning = PruningRequest(method: pruningMethod, pattern: request.sparsity, activationMode: request.xMode,
+                                     layerSparsity: request.layerSparsity)
+        pruning.group = request.group
         switch request.windows {
         case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
         case .full: break
@@ -45,30 +52,36 @@ final class BundleFitnessFunction: FitnessFunction {
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
         defer { evaluator.shouldStop = nil }
         // The pre-flight rejects degenerate metrics before any forward pass; when its masks are exact (no X, or
-        // static X) the coordinator learns their fingerprint at once and the evaluation reuses them.
+        // static X) the coordinator learns their fingerprint at once and the evaluation reuses them. SparseGPT has
+        // none: its masks come from Hessians of the pruned model's activations, and its kept weights change, so no
+        // other evaluation's perplexity may stand for its masks.
         var fingerprint: UInt64?
-        let preflight = try evaluator.preflight(pruning)
-        if preflight.exact {
-            fingerprint = preflight.fingerprint
-            progress.masksReady(fingerprint: preflight.fingerprint)
+        var preflight: Preflight?
+        if case .metric = method {
+            let found = try evaluator.preflight(pruning)
+            preflight = found
+            if found.exact {
+                fingerprint = found.fingerprint
+                progress.masksReady(fingerprint: found.fingerprint)
+            }
         }
         // Cheap screens measure their divergence from the dense model block by block, and stop early by depth.
-        let depth = request.windows == .cheap ? try depthProbe.monitor(abortThresholds) : nil
+        let depth = request.windows == .cheap && preflight != nil ? try depthProbe.monitor(abortThresholds) : nil
         evaluator.afterBlock = depth.map { monitor in { try monitor.observe(layer: $0, $1) } }
         defer { evaluator.afterBlock = nil }
         do {
-            let outcome = try evaluator.evaluate(pruning, masks: preflight.exact ? preflight : nil)
+            let outcome = try evaluator.evaluate(pruning, masks: preflight?.exact == true ? preflight : nil)
             let layers = (0..<bundle.model.config.layers).flatMap { layer in
                 PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
             }
             return FitnessOutcome(
                 perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint, layerSparsity: layers,
-                stageTimes: stageTimes(outcome.stageSeconds, preflight: preflight, depth: depth),
+                stageTimes: stageTimes(outcome.stageSeconds, preflight: preflight),
                 divergence: depth?.divergence ?? [])
         } catch let stop as DepthAborted {
             // No fingerprint: an aborted evaluation's masks are not all known (sequential X), and nothing is measured.
             return FitnessOutcome(perplexity: .nan, maskFingerprint: 0,
-                                  stageTimes: stageTimes(stop.stageSeconds, preflight: preflight, depth: depth),
+                                  stageTimes: stageTimes(stop.stageSeconds, preflight: preflight),
                                   divergence: stop.divergence, abortedAfter: stop.blocks)
         } catch is FitnessCancelled {
             // Masks already measured elsewhere: their perplexity is this metric's (same masks, same windows).
