@@ -49,9 +49,15 @@ def analyse(run):
     full = [r["seconds"] for r in results if r["windows"] == "full" and r.get("perplexity") and r.get("seconds")]
     aborted = [r for r in results if r.get("abortedAfter")]
     profiles = [len(r["divergence"]) for r in results if r.get("divergence") and not r.get("abortedAfter")]
+    # The initial generation's jobs are all dispatched before its barrier (the first `generation` event); every
+    # later non-test job belongs to a child.
+    first_barrier = next((i for i, e in enumerate(events) if e["type"] == "generation"), len(events))
+    initial_jobs = max([e["job"] for e in events[:first_barrier] if e["type"] == "dispatch"] or [0])
+    children_compute = sum(r.get("seconds") or 0 for r in results if r["job"] > initial_jobs)
     cheap = [r["seconds"] for r in results if r["windows"] == "cheap" and r.get("perplexity") and r.get("seconds")]
     stopped = [r["seconds"] for r in aborted if r.get("seconds")]
     return {
+        "children_compute": children_compute,
         "cheap_seconds": sum(cheap) / len(cheap) if cheap else float("nan"),
         "abort_seconds": sum(stopped) / len(stopped) if stopped else float("nan"),
         "individuals": len(births),
@@ -113,6 +119,8 @@ def main():
     row("compute per child / full evaluation", lambda r: "%.3f" % (r["compute"] / max(1, r["children"]) / unit))
     # A shared machine's load drifts between the runs: each run's compute in its own full evaluations is the
     # ratio that drift cancels from (both numerator and unit measured under the same load).
+    row("children's own evaluations / child / own full",
+        lambda r: "%.3f" % (r["children_compute"] / max(1, r["children"]) / r["full_seconds"]))
     row("compute per child / own run's full evaluation",
         lambda r: "%.3f" % (r["compute"] / max(1, r["children"]) / r["full_seconds"]))
     row("mean s: cheap screen / stopped screen", lambda r: "%.2f / %s" % (
