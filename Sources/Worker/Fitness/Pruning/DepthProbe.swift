@@ -144,6 +144,7 @@ extension FitnessEvaluator {
 
 extension DenseTrajectory {
     /// 256 MB: SmolLM2-135M's 30 blocks × 8 cheap windows × 256 tokens × 576 channels (141 MB) fit whole; a
-    /// LLaMA-7B's (34 GB at 32 × 2048-token windows) keep every 134th token row (2,048 rows of 65,536).
+    /// LLaMA-7B's (34 GB at 32 × 2048-token windows: 65,536 rows × 32 blocks × 4096 × 4 bytes) keep every 128th
+    /// token row (512 rows), still a mean over thousands of token-channel terms per row.
     package static let defaultByteLimit = 256 << 20
 }
