@@ -54,35 +54,102 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(scores)(
     }
 }
 
-// The online-softmax step of one row against one key tile (flash attention): the tile's scores s[0..<valid] (the
-// row's visible keys in this tile; entries up to `width`, a multiple of 16 that the scores phase filled, become
-// exact zeros) turn into e^(s − m') with m' = max(m, max s), the row's running maximum m and sum l are updated, and
-// the factor e^(m − m') that rescales the row's earlier partial output is returned (0 on the row's first tile).
-// Whole vectors with the causal mask as a lane predicate; the same operations in every variant, so the same bits.
-static inline __attribute__((always_inline)) float PZ_VARIANT(online_softmax)(
-    float *row, size_t valid, size_t width, float *m, float *l) {
+// e^x for the softmax: kernels_body.h's Cephes polynomial (same range reduction, coefficients and clamps, ≤ 2 ulp)
+// with every multiply-add fused. The exponential is most of the softmax's work and the softmax about as much as
+// both products at D = 64, so the fused form (half the operations) is worth its own copy. FMA, so the same bits in
+// every variant that has this file.
+static inline __attribute__((always_inline)) v16 PZ_VARIANT(fma_exp)(v16 x) {
+    const v16 lo = -87.3f, hi = 88.0f;
+    x = PZ_VARIANT(select)(x < lo, x, lo);
+    x = PZ_VARIANT(select)(x > hi, x, hi);
+    const v16 magic = 12582912.0f;   // 1.5·2²³: adding it rounds to an integer kept in the low mantissa bits
+    const v16 shifted = PZ_VARIANT(fma)(x, (v16)1.44269504f, magic);
+    const v16 n = shifted - magic;
+    v16 r = PZ_VARIANT(fma)(n, (v16)-0.693359375f, x);
+    r = PZ_VARIANT(fma)(n, (v16)2.12194440e-4f, r);
+    v16 p = 1.9875691500e-4f;
+    p = PZ_VARIANT(fma)(p, r, (v16)1.3981999507e-3f);
+    p = PZ_VARIANT(fma)(p, r, (v16)8.3334519073e-3f);
+    p = PZ_VARIANT(fma)(p, r, (v16)4.1665795894e-2f);
+    p = PZ_VARIANT(fma)(p, r, (v16)1.6666665459e-1f);
+    p = PZ_VARIANT(fma)(p, r, (v16)5.0000001201e-1f);
+    p = PZ_VARIANT(fma)(p, r * r, r) + 1.0f;
+    const v16i ni = (v16i)shifted - (v16i)magic;
+    return p * (v16)((ni + 127) << 23);
+}
+
+// Lane reductions in a fixed tree order (halves, then quarters, …): 4 dependent steps instead of 15, which matters
+// here because they run once per row and key tile. The same operations in every variant, so the same bits.
+static inline __attribute__((always_inline)) float PZ_VARIANT(tree_sum)(v16 v) {
+    const __attribute__((ext_vector_type(8))) float h8 = v.lo + v.hi;
+    const __attribute__((ext_vector_type(4))) float h4 = h8.lo + h8.hi;
+    const __attribute__((ext_vector_type(2))) float h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+}
+
+static inline __attribute__((always_inline)) float PZ_VARIANT(tree_max)(v16 v) {
+    const __attribute__((ext_vector_type(8))) float h8 = v.lo > v.hi ? v.lo : v.hi;
+    const __attribute__((ext_vector_type(4))) float h4 = h8.lo > h8.hi ? h8.lo : h8.hi;
+    const __attribute__((ext_vector_type(2))) float h2 = h4.lo > h4.hi ? h4.lo : h4.hi;
+    return h2.x > h2.y ? h2.x : h2.y;
+}
+
+// The online-softmax step of R rows against one key tile (flash attention): row r's scores s[r][0..<visible[r]]
+// (its visible keys in this tile; entries up to `width`, a multiple of 16 that the scores phase filled, become
+// exact zeros) turn into e^(s − m') with m' = max(m, max s), the running maximum m and sum l are updated, and
+// rescale[r] = e^(m − m') is the factor for the row's earlier partial output (0 on its first tile, where m = −∞).
+// A row with visible[r] = 0 sees nothing here: its scores become zeros and rescale[r] = 1. The R rescales go through
+// one vector exp. Whole vectors with the causal mask as a lane predicate; the same operations in every variant.
+static inline __attribute__((always_inline)) void PZ_VARIANT(online_softmax)(
+    float *s, size_t kb, const size_t *visible, size_t width, float *m, float *l, float *rescale, const int R) {
     const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const v16 minus_inf = -__builtin_inff();
-    v16 mx = minus_inf;
-    for (size_t j = 0; j < width; j += 16) {
-        const v16i visible = (lane + (int)j) < (int)valid;
-        const v16 x = PZ_VARIANT(select)(visible, minus_inf, PZ_VARIANT(load)(row + j));
-        mx = PZ_VARIANT(select)(mx < x, mx, x);
+    float m_old[16], m_new[16], sums[16];
+    for (int r = 0; r < 16; r++) { m_old[r] = 0; m_new[r] = 0; sums[r] = 0; }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+        float *row = s + r * kb;
+        v16 mx = minus_inf, acc = 0;
+        if (visible[r] == width) {   // every key of the tile (all but the diagonal tile): no mask
+            for (size_t j = 0; j < width; j += 16) {
+                const v16 x = PZ_VARIANT(load)(row + j);
+                mx = PZ_VARIANT(select)(mx < x, mx, x);
+            }
+            const float tile_max = PZ_VARIANT(tree_max)(mx);
+            m_old[r] = m[r];
+            m_new[r] = m[r] > tile_max ? m[r] : tile_max;
+            for (size_t j = 0; j < width; j += 16) {
+                const v16 e = PZ_VARIANT(fma_exp)(PZ_VARIANT(load)(row + j) - m_new[r]);
+                PZ_VARIANT(store)(row + j, e);
+                acc += e;
+            }
+        } else {
+            for (size_t j = 0; j < width; j += 16) {
+                const v16i seen = (lane + (int)j) < (int)visible[r];
+                const v16 x = PZ_VARIANT(select)(seen, minus_inf, PZ_VARIANT(load)(row + j));
+                mx = PZ_VARIANT(select)(mx < x, mx, x);
+            }
+            const float tile_max = PZ_VARIANT(tree_max)(mx);
+            m_old[r] = m[r];
+            m_new[r] = m[r] > tile_max ? m[r] : tile_max;
+            for (size_t j = 0; j < width; j += 16) {
+                const v16i seen = (lane + (int)j) < (int)visible[r];
+                const v16 e = PZ_VARIANT(select)(seen, (v16)0.0f, PZ_VARIANT(fma_exp)(PZ_VARIANT(load)(row + j) - m_new[r]));
+                PZ_VARIANT(store)(row + j, e);
+                acc += e;
+            }
+        }
+        sums[r] = PZ_VARIANT(tree_sum)(acc);
     }
-    float tile_max = -__builtin_inff();
-    for (int i = 0; i < 16; i++) tile_max = mx[i] > tile_max ? mx[i] : tile_max;
-    const float m_old = *m, m_new = m_old > tile_max ? m_old : tile_max;
-    const float rescale = m_old == -__builtin_inff() ? 0.0f : PZ_VARIANT(exp)((v16)(m_old - m_new))[0];
-    v16 acc = 0;
-    for (size_t j = 0; j < width; j += 16) {
-        const v16i visible = (lane + (int)j) < (int)valid;
-        const v16 e = PZ_VARIANT(select)(visible, (v16)0.0f, PZ_VARIANT(exp)(PZ_VARIANT(load)(row + j) - m_new));
-        PZ_VARIANT(store)(row + j, e);
-        acc += e;
+    // e^(m − m') for all rows at once; −∞ − m' (a first tile) is clamped by exp to e^−87.3, replaced by 0 below.
+    const v16 factors = PZ_VARIANT(fma_exp)(PZ_VARIANT(load)(m_old) - PZ_VARIANT(load)(m_new));
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+        if (visible[r] == 0) { rescale[r] = 1; continue; }
+        rescale[r] = m_old[r] == -__builtin_inff() ? 0.0f : factors[r];
+        m[r] = m_new[r];
+        l[r] = l[r] * rescale[r] + sums[r];
     }
-    *m = m_new;
-    *l = *l * rescale + PZ_VARIANT(hsum)(acc);
-    return rescale;
 }
 
 // Phase 3 for R rows against one key tile: out[r] = rescale[r] · out[r] + Σ_{j < keys} p[r][j] · v[j], the partial
@@ -117,17 +184,14 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(rows_against_tile)(
     if (i0 + R - 1 < j0) return;
     const size_t seen = i0 + R - j0, keys = seen < width ? seen : width;   // keys the group's last row sees
     PZ_VARIANT(scores)(s, kb, q + i0 * q_stride, q_stride, kt, keys, D, R, scale);
+    size_t visible[4];
     float rescale[4];
+#pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
-        float *row = s + r * kb;
-        if (i0 + r < j0) {   // this row sees no key of the tile: contributes nothing, keeps its output
-            for (size_t j = 0; j < keys; j++) row[j] = 0;
-            rescale[r] = 1;
-            continue;
-        }
-        const size_t visible = i0 + r - j0 + 1 < keys ? i0 + r - j0 + 1 : keys;
-        rescale[r] = PZ_VARIANT(online_softmax)(row, visible, (keys + 15) / 16 * 16, m + r, l + r);
+        const size_t last = i0 + r;   // the row sees keys ≤ last
+        visible[r] = last < j0 ? 0 : (last - j0 + 1 < keys ? last - j0 + 1 : keys);
     }
+    PZ_VARIANT(online_softmax)(s, kb, visible, (keys + 15) / 16 * 16, m, l, rescale, R);
     PZ_VARIANT(accumulate_values)(out + i0 * q_stride, q_stride, s, kb, rescale, v + j0 * kv_stride, kv_stride, keys, D, R);
 }
 

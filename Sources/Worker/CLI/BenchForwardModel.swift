@@ -3,7 +3,9 @@
 //
 // The same number of tokens at every length (random ids, fixed seed: the rate does not depend on the text), blocks
 // plus lm_head NLL as `eval` runs them; lengths are interleaved round by round so machine load affects them alike,
-// and the best round is reported. Loading and dequantising the model is not timed.
+// and the best round is reported, in wall time and in CPU time (user + system of the process: on a shared, loaded
+// machine the wall time measures the neighbours as much as the engine, while the CPU time of a pass that never
+// spins stays its own). Loading and dequantising the model is not timed.
 import ArgumentParser
 import Engine
 import Foundation
@@ -31,15 +33,32 @@ extension BenchForwardCommand {
                 }
             }
         }
-        let times = best(bodies)
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        for (t, s) in zip(lengths, times) {
-            let n = tokens / t * t
-            print(String(format: "%@, %d windows × %d tokens: %.3f s, %.1f tokens/s", name as NSString, tokens / t, t, s,
-                         Double(n) / s))
+        for body in bodies { body() }   // warm-up
+        var wall = [Double](repeating: .infinity, count: bodies.count), cpu = wall
+        for _ in 0..<repeats {
+            for (i, body) in bodies.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds, startCPU = Self.cpuSeconds()
+                body()
+                wall[i] = min(wall[i], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                cpu[i] = min(cpu[i], Self.cpuSeconds() - startCPU)
+            }
         }
-        let rate = zip(lengths, times).map { Double(tokens / $0 * $0) / $1 }
-        print(String(format: "tokens/s at %d / tokens/s at %d: %.3f", lengths.last!, lengths[0], rate.last! / rate[0]))
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        for (i, t) in lengths.enumerated() {
+            let n = Double(tokens / t * t)
+            print(String(format: "%@, %d windows × %d tokens: %.3f s, %.1f tokens/s; CPU %.3f s, %.1f tokens per CPU-second",
+                         name as NSString, tokens / t, t, wall[i], n / wall[i], cpu[i], n / cpu[i]))
+        }
+        let n = lengths.map { Double(tokens / $0 * $0) }
+        print(String(format: "tokens/s at %d / tokens/s at %d: %.3f (wall), %.3f (CPU)", lengths.last!, lengths[0],
+                     n.last! / wall.last! / (n[0] / wall[0]), n.last! / cpu.last! / (n[0] / cpu[0])))
+    }
+
+    /// User + system CPU seconds of this process so far.
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 
     /// `--seqlens`, each at least 2 and at most `--tokens`.
