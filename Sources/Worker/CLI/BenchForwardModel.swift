@@ -13,9 +13,9 @@ import Model
 
 extension BenchForwardCommand {
     func benchModel(_ path: String) throws {
+        let lengths = try seqlenList()   // before the (slow) load, so a bad flag fails at once
         let weights = try ModelPath(path).weights()
         let c = weights.config
-        let lengths = try seqlenList()
         let head = try OutputHead(weights)
         var ids = [TokenID](), state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0..<tokens {   // splitmix-style LCG: reproducible ids in [0, vocab)
