@@ -9,6 +9,7 @@ struct JobBook: Sendable {
     private(set) var queue: [UInt64] = []
     /// Jobs currently leased (kept alongside `jobs` so that per-message questions stay O(1)).
     private(set) var leasedJobs: Set<UInt64> = []
+    /// Held-out jobs (validation and test), made after evolution.
     private(set) var testJobs: [UInt64] = []
 
     subscript(id: UInt64) -> JobRecord? { jobs[id] }
@@ -20,7 +21,7 @@ struct JobBook: Sendable {
         jobs[id] = JobRecord(id: id, individual: individual, windows: windows, metricText: metricText,
                              state: .queued, attempts: 0)
         if front { queue.insert(id, at: 0) } else { queue.append(id) }
-        if windows == .test { testJobs.append(id) }
+        if windows.isHeldOut { testJobs.append(id) }
         return id
     }
 
@@ -72,9 +73,14 @@ struct JobBook: Sendable {
         queue.removeAll()
     }
 
-    /// Jobs currently leased, excluding test jobs when `evolutionOnly`.
+    /// Jobs currently leased, excluding held-out jobs when `evolutionOnly`.
     func leasedCount(evolutionOnly: Bool) -> Int {
-        evolutionOnly ? leasedJobs.count { jobs[$0]?.windows != .test } : leasedJobs.count
+        evolutionOnly ? leasedJobs.count { jobs[$0]?.windows.isHeldOut == false } : leasedJobs.count
+    }
+
+    /// Whether every held-out job made for these individuals on `windows` is done.
+    func heldOutDone(_ windows: WindowSet) -> Bool {
+        testJobs.allSatisfy { jobs[$0]?.windows != windows || jobs[$0]?.state == .done }
     }
 
     var testJobsDone: Bool { testJobs.allSatisfy { jobs[$0]?.state == .done } }
