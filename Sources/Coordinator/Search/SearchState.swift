@@ -231,12 +231,12 @@ package struct SearchState: Sendable {
     }
 
     /// Seeded baselines that were measured (their originals; a failed baseline has nothing to compare).
-    var baselineIndividuals: [Int] {
+    package var baselineIndividuals: [Int] {
         individuals.filter { config.baselineName(individual: $0.id) != nil && fullFitness($0.id) != nil }
             .map { original($0.id) }
     }
 
-    func isBaseline(_ id: Int) -> Bool { baselineIndividuals.contains(original(id)) }
+    package func isBaseline(_ id: Int) -> Bool { baselineIndividuals.contains(original(id)) }
 
     /// Lease extension by a heartbeat (not journaled: see the type's comment).
     mutating func extendLease(_ id: UInt64, until: Double) { book.extendLease(id, until: until) }
