@@ -118,7 +118,8 @@ package struct SearchReport: Codable, Sendable {
     private var finalMarkdown: [String] {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
         guard let chosen else { return top.first.map { ["", "Best metric by fitness: `\($0.formula)` (no answer chosen yet)"] } ?? [] }
-        var lines = ["", "## The answer", "", selectionNote, "",
+        let itself = chosen.baseline.map { " The answer is the baseline \($0) itself: the search found nothing better by fitness." } ?? ""
+        var lines = ["", "## The answer", "", selectionNote + itself, "",
                      "| | metric | full ppl | validation ppl | test ppl |", "|---|---|---:|---:|---:|",
                      "| chosen | `\(chosen.formula)` | \(f(chosen.fullPerplexity)) | \(f(chosen.validationPerplexity)) | \(f(chosen.testPerplexity)) |"]
         for b in baselines {
