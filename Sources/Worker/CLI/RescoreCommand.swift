@@ -82,7 +82,10 @@ struct RescoreCommand: ParsableCommand {
         for (k, seed) in seedList.enumerated() {
             let tag = "seed \(seed) (\(k + 1)/\(seedList.count))"
             let start = Date()
-            let data = try Recalibration.data(bundle: opened, corpusPath: corpus, seed: seed) { ProgressLine.show("\(tag): \($0)") }
+            let data = try Recalibration.data(bundle: opened, corpusPath: corpus, seed: seed,
+                                              needsG: chosen.contains { $0.readsG }, needsX: chosen.contains { $0.readsX || $0.readsHessian }) {
+                ProgressLine.show("\(tag): \($0)")
+            }
             ProgressLine.show(String(format: "%@: calibrated in %.0f s", tag, Date().timeIntervalSince(start)), done: true)
             let evaluator = try FitnessEvaluator(model: opened.model, data: data)
             for (i, method) in chosen.enumerated() {

@@ -32,16 +32,18 @@ package enum Recalibration {
                                       + "give its path with --data)")
     }
 
-    /// Calibration data with `seed`'s windows over `corpusPath` and G, X recomputed from them.
-    package static func data(bundle: CalibratedBundle, corpusPath: String, seed: Int,
-                             progress: ((String) -> Void)? = nil) throws -> CalibrationData {
+    /// Calibration data with `seed`'s windows over `corpusPath` and G, X recomputed from them. G (a backward pass
+    /// per window, the expensive part) only when `needsG`, X only when `needsX`: a statistic no method reads is
+    /// left empty, so a method that did read it would fail loudly, never use the bundle's.
+    package static func data(bundle: CalibratedBundle, corpusPath: String, seed: Int, needsG: Bool = true,
+                             needsX: Bool = true, progress: ((String) -> Void)? = nil) throws -> CalibrationData {
         let stream = try Corpus.stream(corpusPath, model: bundle.modelPath, weights: bundle.model)
         let seqlen = bundle.manifest.seqlen
         let windows = try stream.calibrationWindows(seqlen: seqlen, nsamples: bundle.manifest.calibration.windows, seed: seed)
-        let gradients = try GradientNorms.compute(model: bundle.model, windows: windows) { done, total in
+        let gradients = !needsG ? [:] : try GradientNorms.compute(model: bundle.model, windows: windows) { done, total in
             progress?("G: window \(done)/\(total)")
         }
-        let activations = try DenseActivations.compute(model: bundle.model, calibration: windows.tokens, seqlen: seqlen) { done, total in
+        let activations = !needsX ? [:] : try DenseActivations.compute(model: bundle.model, calibration: windows.tokens, seqlen: seqlen) { done, total in
             progress?("X: block \(done)/\(total)")
         }
         var data = bundle.data
