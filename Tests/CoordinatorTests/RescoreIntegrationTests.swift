@@ -84,6 +84,19 @@ struct RescoreIntegrationTests {
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("rescore.md").path))
     }
 
+    @Test func validationWindowsThatCannotBeCutAreClearErrors() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("novalidation-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let base = ["calibrate", "--model", Self.sharded.path, "--data", Self.sharded.appendingPathComponent("calib.bin").path,
+                    "--nsamples", "8", "--seqlen", "64", "--seed", "0", "--eval-data", Self.sharded.appendingPathComponent("eval.bin").path,
+                    "--test-data", Self.sharded.appendingPathComponent("eval.bin").path, "--validation-windows", "8", "--out", out]
+        let unbounded = try BuiltBinary.run("prunerzero-worker", base)
+        #expect(unbounded.status != 0 && unbounded.stderr.contains("needs --test-windows"), "\(unbounded.stderr)")
+        let full = try BuiltBinary.run("prunerzero-worker", base + ["--test-windows", "16"])
+        #expect(full.status != 0 && full.stderr.contains("none is left after the first 16"), "\(full.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func aBundleWithoutValidationWindowsLoadsAndTheReportSaysItFellBack() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fallback-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
