@@ -141,7 +141,7 @@ package struct SearchReport: Codable, Sendable {
         lines += ["", String(format: "Verdict rule: one calibration seed, so a gap counts only beyond %.1f%% "
                              + "(rounding alone moves X-based results by up to 1.5%%, fixture README); gaps against "
                              + "seed-to-seed noise: `prunerzero-coordinator rescore RUN --seeds K`.", expm1(noiseFloor) * 100),
-                  "", "Answer (`best_metric.json`, the reference's tree format): `\(chosen.formula)`"]
+                  "", "Best metric (the answer; `best_metric.json`, the reference's tree format): `\(chosen.formula)`"]
         return lines
     }
 
