@@ -36,7 +36,7 @@ import Shared
         let report = SearchReport(state: state, now: state.startedAt + 10)
         #expect(report.finalRanking == "validation")
         #expect(report.chosen?.individual == chosen)
-        #expect(report.referenceLines.map(\.name) == ["paper", "wanda"])
+        #expect(report.plotLines.map(\.name) == ["paper", "wanda"])
         #expect(report.comparisons.count == 2 && report.comparisons.allSatisfy { $0.testRatio != nil })
         #expect(report.markdown.contains("Chosen on the validation windows"))
     }

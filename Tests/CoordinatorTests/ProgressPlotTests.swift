@@ -18,7 +18,7 @@ import Shared
         journal[index] = .result(worst)
         let history = try SearchHistory(events: journal)
         let best = history.rows.compactMap(\.best)
-        let references = [ReferenceLine(name: "paper", perplexity: 30.5), ReferenceLine(name: "wanda", perplexity: 29.0)]
+        let references = [PlotReference(name: "paper", perplexity: 30.5), PlotReference(name: "wanda", perplexity: 29.0)]
         let svg = ProgressPlot.svg(history, title: "t", references: references)
         #expect(svg.components(separatedBy: "class=\"reference\"").count - 1 == 2)
         #expect(svg.contains(">paper 30.5<") && svg.contains(">wanda 29<"))

@@ -43,6 +43,23 @@ import Testing
         #expect(setup.config.searchID == "s7")          // default: the run directory's name
     }
 
+    @Test func layerSparsityFromFlagOrFile() throws {
+        let flagged = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b", "--layer-sparsity", "owl:7,0.1"])
+        #expect(try flagged.settings(file: Self.file(#"{"layerSparsity": "uniform"}"#)).config.layerSparsity
+                == .owl(m: 7, lambda: 0.1))
+        let plain = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
+        #expect(try plain.settings(file: Self.file(#"{"layerSparsity": "owl", "sparsegptReference": true}"#)).config
+                .layerSparsity == .owlDefault)
+        #expect(try plain.settings(file: SearchFile()).config.layerSparsity == nil)
+        #expect {
+            _ = try plain.settings(file: Self.file(#"{"layerSparsity": "owl:5,0.7"}"#))
+        } throws: { "\($0)".contains("OWL's λ must be in [0, 0.5]") }
+        // A resumed run keeps the journal's allocation: another one on the command line is refused.
+        #expect(throws: (any Error).self) {
+            _ = try SearchCommand.parse(["--resume", "--run-dir", "/tmp/runs/s7", "--layer-sparsity", "uniform"])
+        }
+    }
+
     @Test func badModeInTheFileIsNamed() throws {
         let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
         let file = try Self.file(#"{"mode": "sometimes"}"#)

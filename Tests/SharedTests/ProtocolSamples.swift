@@ -39,6 +39,14 @@ enum ProtocolSamples {
         .goodbye(Goodbye(workerID: "w1", reason: "done")),
         .ack,
         .finished(Finished(summary: "budget of 100 evaluations reached")),
+        // Version 3: OWL's allocation, and a reference baseline (its metric text is only a label).
+        .job(Job(jobID: 19, metricText: "mul(W, sqrt(X))",
+                 request: FitnessRequest(sparsity: .unstructured(ratio: 0.7), windows: .full,
+                                         layerSparsity: .owl(m: 5, lambda: 0.08)),
+                 leaseSeconds: 600)),
+        .job(Job(jobID: 20, metricText: "sparsegpt",
+                 request: FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .test, method: .sparsegpt),
+                 leaseSeconds: 600)),
     ]
 }
 

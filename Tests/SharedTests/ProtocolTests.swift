@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 2 && bytes[5] == 0)  // version 2, little-endian
+        #expect(bytes[4] == 3 && bytes[5] == 0)  // version 3, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 1  // a version-1 peer (its hello lacks the fitness bound)
+        bad = good; bad[4] = 2  // a version-2 peer (its fitness request lacks the layer sparsity and method)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 1, supported: 2)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 3)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -132,8 +132,9 @@ import Testing
                       leaseSeconds: 1)
         guard case .job(let decoded) = try Envelope.decode(Envelope.encode(.job(job))) else { return }
         #expect(throws: MetricError.self) { try decoded.metric() }
-        #expect(try ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
-            .map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "W"])
+        let jobs: [Job] = ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
+        let firstTwo = jobs.filter { $0.request.method == .metric && $0.request.layerSparsity == .uniform }
+        #expect(try firstTwo.map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "W"])
     }
 
     /// The hello's fitness bound (version 2) is a width: a negative one is refused at its offset, not trusted.

@@ -33,6 +33,10 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("x-mode"),
             help: "X during fitness: sequential (the reference's, exact) or static (the bundle's dense X, faster).")
     var xMode: String?
+    @Option(help: ArgumentHelp(
+        "Sparsity per decoder block: uniform (default), owl (M 5, λ 0.08) or owl:M,LAMBDA (unstructured only).",
+        discussion: "OWL (Yin et al. 2024) gives blocks with more outlier Wanda scores less sparsity, the mean kept at the target."))
+    var layerSparsity: String?
     @Option(help: "Generations after the initial one (generational mode).") var generations: Int?
     @Option(help: "Stop dispatching after this many seconds.") var wallSeconds: Double?
     @Option(help: ArgumentHelp(
@@ -52,7 +56,7 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         if resume {
             // --bundle is allowed: it says where the journal's bundle is now (its identity is checked).
-            let extra = [budget.map(String.init), seed.map(String.init), config].compactMap { $0 }
+            let extra = [budget.map(String.init), seed.map(String.init), config, layerSparsity].compactMap { $0 }
             guard extra.isEmpty else { throw ValidationError("--resume takes its configuration from the journal") }
         } else if bundle == nil && config == nil {
             throw ValidationError("give --bundle DIR (or --config FILE), or --resume")

@@ -56,6 +56,12 @@ struct SearchSetting {
                 }
                 setup.config.xMode = parsed
             },
+            SearchSetting("layerSparsity", flag: \.layerSparsity) { text, setup in
+                do { setup.config.layerSparsity = try LayerSparsity(argument: text) } catch {
+                    if case LayerSparsityError.unknown = error { throw ValidationError("\(error)") }  // names the flag
+                    throw ValidationError("--layer-sparsity (config key layerSparsity) \(text): \(error)")
+                }
+            },
             SearchSetting("generations", flag: \.generations) { $1.config.budgetGenerations = $0 },
             SearchSetting("wallSeconds", flag: \.wallSeconds) { $1.config.budgetWallSeconds = $0 },
             SearchSetting("listen", flag: \.listen) { $1.config.listen = $0 },
@@ -67,6 +73,7 @@ struct SearchSetting {
             SearchSetting(fileOnly: "heartbeatSeconds", Int.self) { $1.config.heartbeatSeconds = $0 },
             SearchSetting(fileOnly: "promoteTopFraction", Double.self) { $1.config.promoteTopFraction = $0 },
             SearchSetting(fileOnly: "seedBaselines", Bool.self) { $1.config.seedBaselines = $0 },
+            SearchSetting(fileOnly: "sparsegptReference", Bool.self) { $1.config.sparsegptReference = $0 },
             SearchSetting(fileOnly: "searchID", String.self) { $1.config.searchID = $0 },
         ]
     }

@@ -1,10 +1,9 @@
 import Foundation
 import Shared
 
-/// A horizontal line the progress plot draws and the report lists: a method measured once on the fitness
-/// windows, to read the search's curve against (the seeded baselines; any reference method a search measures can
-/// add one, e.g. SparseGPT).
-package struct ReferenceLine: Codable, Sendable, Hashable {
+/// A horizontal line the progress plot draws: a method measured on the fitness windows, to read the search's
+/// curve against (the seeded baselines and the reference methods, `ReferenceLine`, e.g. SparseGPT).
+package struct PlotReference: Codable, Sendable, Hashable {
     package var name: String
     /// Full-window (fitness) perplexity: the scale of the curve.
     package var perplexity: Double

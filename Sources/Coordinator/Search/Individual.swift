@@ -59,6 +59,8 @@ package struct JobRecord: Sendable {
     package let individual: Int
     package let windows: WindowSet
     package let metricText: String
+    /// `.metric` for an individual's job; a reference baseline's (then `individual` is -1 and `metricText` its name).
+    package var method: FitnessMethod = .metric
     package internal(set) var state: State
     /// Dispatches so far (1 on the first).
     package internal(set) var attempts: Int

@@ -11,6 +11,8 @@ struct JobBook: Sendable {
     private(set) var leasedJobs: Set<UInt64> = []
     /// Held-out jobs (validation and test), made after evolution.
     private(set) var testJobs: [UInt64] = []
+    /// Reference baselines' jobs (`SearchConfig.references`), on any window set.
+    private(set) var referenceJobs: [UInt64] = []
 
     subscript(id: UInt64) -> JobRecord? { jobs[id] }
 
@@ -23,6 +25,13 @@ struct JobBook: Sendable {
         if front { queue.insert(id, at: 0) } else { queue.append(id) }
         if windows.isHeldOut { testJobs.append(id) }
         return id
+    }
+
+    /// A queued job for a reference baseline (no individual).
+    mutating func makeReference(_ method: FitnessMethod, windows: WindowSet) {
+        let id = make(individual: -1, windows: windows, metricText: method.description)
+        jobs[id]?.method = method
+        referenceJobs.append(id)
     }
 
     /// Leases a known job to `worker`; returns the worker that held its previous lease, if another one did.
@@ -78,10 +87,17 @@ struct JobBook: Sendable {
         evolutionOnly ? leasedJobs.count { jobs[$0]?.windows.isHeldOut == false } : leasedJobs.count
     }
 
-    /// Whether every held-out job made for these individuals on `windows` is done.
+    /// Whether every held-out job of an individual (reference jobs aside) on `windows` is done.
     func heldOutDone(_ windows: WindowSet) -> Bool {
-        testJobs.allSatisfy { jobs[$0]?.windows != windows || jobs[$0]?.state == .done }
+        testJobs.allSatisfy { id in
+            guard let job = jobs[id], job.windows == windows, job.individual >= 0 else { return true }
+            return job.state == .done
+        }
     }
 
-    var testJobsDone: Bool { testJobs.allSatisfy { jobs[$0]?.state == .done } }
+    /// The test jobs are done, and no reference job is still to come (one cancelled unstarted never will).
+    var testJobsDone: Bool {
+        testJobs.allSatisfy { jobs[$0]?.state == .done }
+            && referenceJobs.allSatisfy { jobs[$0]?.state == .done || jobs[$0]?.state == .cancelled }
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `progress.svg`: best and median full-window perplexity of the population against evaluations, every full
-/// evaluation as a dot, and the run's baselines (`ReferenceLine`s) as dashed horizontal lines. Plain SVG, so any
+/// evaluation as a dot, and the run's baselines (`PlotReference`s) as dashed horizontal lines. Plain SVG, so any
 /// browser or the file viewer shows it without a plotting library.
 ///
 /// The y-range is the interesting one, not the whole spread: from 5% below the lowest best-so-far value (or
@@ -16,7 +16,7 @@ enum ProgressPlot {
         var logarithmic: Bool
     }
 
-    static func svg(_ history: SearchHistory, title: String, references: [ReferenceLine] = []) -> String {
+    static func svg(_ history: SearchHistory, title: String, references: [PlotReference] = []) -> String {
         let width = 760.0, height = 420.0, left = 70.0, right = 170.0, top = 40.0, bottom = 50.0
         let rows = history.rows
         let refs = references.filter { $0.perplexity.isFinite && $0.perplexity > 0 }

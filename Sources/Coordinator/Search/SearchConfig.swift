@@ -25,6 +25,12 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package var budgetWallSeconds: Double? = nil
     package var sparsity: SparsitySpec = .unstructured(ratio: 0.5)
     package var xMode: XMode = .sequential
+    /// The target's spread over decoder blocks (`--layer-sparsity`); nil: uniform (and journals written before
+    /// the setting existed). Masks under different allocations differ, so it is part of every fitness.
+    package var layerSparsity: LayerSparsity? = nil
+    /// Also measure SparseGPT at the same sparsity and windows as a reference line (file key `sparsegptReference`);
+    /// nil: no (journals before it existed).
+    package var sparsegptReference: Bool? = nil
     /// Screen every child on the cheap windows first and promote only promising ones to the full windows.
     package var multiFidelity: Bool = true
     /// A child is promoted when its cheap score is no worse than the worst cheap score among the population's best
@@ -55,8 +61,18 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package init() {}
 
     package func request(_ windows: WindowSet) -> FitnessRequest {
-        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows)
+        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform)
     }
+
+    /// The request for a reference baseline: the search's sparsity, allocation and windows; X sequential (SparseGPT's
+    /// Hessians come from the pruned model's activations, whatever the metrics' X mode).
+    package func referenceRequest(_ method: FitnessMethod, _ windows: WindowSet) -> FitnessRequest {
+        FitnessRequest(sparsity: sparsity, xMode: .sequential, windows: windows,
+                       layerSparsity: layerSparsity ?? .uniform, method: method)
+    }
+
+    /// The reference baselines this search measures beside its population.
+    package var references: [FitnessMethod] { sparsegptReference == true ? [.sparsegpt] : [] }
 
     /// The baselines expressible in the metric language (magnitude |W| alone is, trivially; the paper's and
     /// Wanda's are the ones worth seeding), by name; seeded as individuals 0, 1, … in this order.
@@ -87,6 +103,12 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         if testTopK < 0 { out.append("testTopK must be ≥ 0") }
         if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }
+        if let layers = layerSparsity {
+            do { try layers.validate() } catch { out.append("\(error)") }
+            if case .owl = layers, case .nOfM = sparsity {
+                out.append("\(LayerSparsityError.needsUnstructured(sparsity.description))")
+            }
+        }
         return out
     }
 }

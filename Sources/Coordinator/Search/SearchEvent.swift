@@ -133,6 +133,9 @@ package enum SearchEvent: Sendable, Hashable {
         package var failure: String?
         package var fingerprint: UInt64
         package var seconds: Double?
+        /// Fraction pruned per linear, model order: journaled for the first successful result of a search with a
+        /// non-uniform layer sparsity (the report shows the allocation once); absent otherwise.
+        package var layerSparsity: [Double]? = nil
     }
 
     package struct JobEvent: Sendable, Hashable, Codable {

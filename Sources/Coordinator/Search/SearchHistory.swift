@@ -21,7 +21,8 @@ struct SearchHistory: Sendable {
         var state = SearchState()
         for event in events {
             try state.apply(event)
-            guard case .result(let r) = event else { continue }
+            // Reference baselines' results are not evaluations of the search (the report lists them).
+            guard case .result(let r) = event, state.jobs[r.job]?.method == .metric else { continue }
             let fitnesses = state.population.compactMap(state.fullFitness).sorted()
             rows.append(Row(evaluations: state.evaluations, seconds: r.time - state.startedAt, job: r.job,
                             windows: r.windows, perplexity: r.perplexity,

@@ -18,7 +18,8 @@ enum SearchLog {
         case .failed(let reason): outcome = "failed (\(Shortening.shorten(reason, to: reasonLimit)))"
         }
         let took = seconds.map { String(format: " in %.1f s", $0) } ?? ""
-        var parts = ["[\(done)/\(config.budgetEvaluations)] job \(job.id) \(job.windows) \(outcome) from "
+        let reference = job.method == .metric ? "" : " \(job.method) (reference)"
+        var parts = ["[\(done)/\(config.budgetEvaluations)] job \(job.id)\(reference) \(job.windows) \(outcome) from "
                      + "\(result.workerID)\(took)"]
         if let best = state.best, let fitness = state.fullFitness(best) {
             parts.append("best \(format(fitness)) \(state.individuals[best].formula)")

@@ -16,13 +16,24 @@ extension SearchMachine {
         case .failed(let reason): (perplexity, failure) = (nil, reason)
         }
         let seconds = result.stageTimes.isEmpty ? nil : result.stageTimes.reduce(0) { $0 + $1.seconds }
-        let recorded = result.maskFingerprint == 0 ? nil : state.fingerprints[result.maskFingerprint]?[job.windows]
+        // A reference baseline's masks are no metric's (SparseGPT changes the kept weights): never compared.
+        let recorded = result.maskFingerprint == 0 || job.method != .metric ? nil
+            : state.fingerprints[result.maskFingerprint]?[job.windows]
         if let note = state.equivalence.disagreement(job: job.id, worker: result.workerID, measured: perplexity,
                                                      recorded: recorded) { pending.log.append(note) }
         record(.result(.init(time: now, job: result.jobID, worker: result.workerID, windows: job.windows.description,
                              perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
-                             seconds: seconds)))
+                             seconds: seconds, layerSparsity: allocationToJournal(result, job: job))))
         pending.log.append(SearchLog.resultLine(state: state, job: job, result: result, seconds: seconds, now: now))
+    }
+
+    /// The per-linear sparsities of the first successful metric result under a non-uniform layer sparsity (the
+    /// allocation, shown once in the report); nil for every other result. Not a reference's: SparseGPT prunes
+    /// ⌊n·ratio⌋ + 1 and ties per 128-column block, a little more than the allocation.
+    private func allocationToJournal(_ result: JobResult, job: JobRecord) -> [Double]? {
+        guard let layers = state.config.layerSparsity, layers != .uniform, state.allocation == nil,
+              job.method == .metric, result.status == .ok, !result.layerSparsity.isEmpty else { return nil }
+        return result.layerSparsity
     }
 
     private func isLeased(_ job: JobRecord) -> Bool {

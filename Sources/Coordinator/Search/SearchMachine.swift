@@ -40,7 +40,9 @@ package struct SearchMachine: Sendable {
                                         operator: op, stream: UInt64(index), generation: 0)))
         }
         machine.pending.log.append("search \(config.searchID): \(config.mode.rawValue), population \(config.population), "
-            + "budget \(config.budgetEvaluations) evaluations, \(config.sparsity), seed \(config.seed)")
+            + "budget \(config.budgetEvaluations) evaluations, \(config.sparsity), seed \(config.seed)"
+            + (config.layerSparsity.map { ", layer sparsity \($0)" } ?? "")
+            + (config.references.isEmpty ? "" : ", references \(config.references.map(\.description).joined(separator: ", "))"))
         let output = machine.drain(now: now)
         return (machine, output)
     }
@@ -58,7 +60,8 @@ package struct SearchMachine: Sendable {
         if machine.state.phase != .finished { machine.record(.resumed(.init(time: now, launch: launch))) }
         machine.pending.log.append("resumed \(machine.state.config.searchID) from \(journal.count) events: "
             + "\(machine.state.evaluations) evaluations done, \(inFlight) in-flight jobs re-queued, "
-            + "\(machine.state.workers.count) workers known")
+            + "\(machine.state.workers.count) workers known"
+            + (machine.state.config.layerSparsity.map { "; layer sparsity \($0) (as journaled)" } ?? ""))
         let output = machine.drain(now: now)
         return (machine, output)
     }
@@ -188,8 +191,10 @@ package struct SearchMachine: Sendable {
     }
 
     private func wireJob(_ job: JobRecord) -> Job {
-        Job(jobID: job.id, metricText: job.metricText, request: state.config.request(job.windows),
-            leaseSeconds: UInt32(state.config.leaseSeconds))
+        let request = job.method == .metric ? state.config.request(job.windows)
+            : state.config.referenceRequest(job.method, job.windows)
+        return Job(jobID: job.id, metricText: job.metricText, request: request,
+                   leaseSeconds: UInt32(state.config.leaseSeconds))
     }
 
     func canDispatchEvolution(now: Double) -> Bool {

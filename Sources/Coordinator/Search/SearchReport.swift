@@ -41,11 +41,15 @@ package struct SearchReport: Codable, Sendable {
     /// The search's answer (best_metric.json) and the seeded baselines.
     package var chosen: Entry?
     package var baselines: [Entry]
-    /// Drawn in progress.svg: the baselines' fitness (append other reference methods here).
-    package var referenceLines: [ReferenceLine]
+    /// Drawn in progress.svg: the baselines' and the reference methods' (e.g. SparseGPT) fitness.
+    package var plotLines: [PlotReference]
     package var comparisons: [BaselineComparison]
     /// |Δ ln ppl| within which one run calls two results equal (`NoiseVerdict.floor`).
     package var noiseFloor: Double
+    /// `--layer-sparsity` when not uniform, and each block's sparsity as pruned (`ReportReferences.swift`).
+    package var layerSparsity: String?
+    package var blockSparsity: [Double]?
+    package var references: [Reference] = []
 
     package init(state: SearchState, now: Double, topK: Int = 10) {
         let config = state.config
@@ -82,13 +86,17 @@ package struct SearchReport: Codable, Sendable {
         self.chosen = chosen
         self.baselines = baselines
         noiseFloor = floor
-        referenceLines = baselines.compactMap { b in b.fullPerplexity.map { ReferenceLine(name: b.baseline ?? b.formula, perplexity: $0) } }
         comparisons = chosen.map { chosen in
             baselines.filter { $0.individual != chosen.individual }.map {
                 BaselineComparison(baseline: $0.baseline ?? $0.formula, formula: $0.formula, chosen: chosen, reference: $0,
                                    floor: floor)
             }
         } ?? []
+        layerSparsity = config.layerSparsity.flatMap { $0 == .uniform ? nil : $0.description }
+        blockSparsity = state.allocation.map(Self.perBlock)
+        references = state.references.map(Reference.init)
+        plotLines = baselines.compactMap { b in b.fullPerplexity.map { PlotReference(name: b.baseline ?? b.formula, perplexity: $0) } }
+            + references.compactMap { r in r.fullPerplexity.map { PlotReference(name: r.method, perplexity: $0) } }
     }
 
     package var markdown: String {
@@ -102,7 +110,8 @@ package struct SearchReport: Codable, Sendable {
             "- evaluations saved by caches: " + (cacheHits.isEmpty ? "0" : cacheHits.sorted { $0.key < $1.key }
                 .map { "\($0.value) \($0.key)" }.joined(separator: ", ")),
             "- individuals born: \(individuals); leases lapsed: \(leaseExpiries)",
-            String(format: "- wall time: %.0f s", wallSeconds), "",
+            String(format: "- wall time: %.0f s", wallSeconds),
+        ] + layerLines + [""] + referenceLines + [
             "| rank | metric | nodes | depth | cheap ppl | full ppl | test ppl |",
             "|---:|---|---:|---:|---:|---:|---:|",
         ]
@@ -152,7 +161,7 @@ package struct SearchReport: Codable, Sendable {
         var markdown = self.markdown
         if let events, let history = try? SearchHistory(events: events) {
             try Data(history.csv.utf8).write(to: directory.appendingPathComponent("history.csv"), options: .atomic)
-            try Data(ProgressPlot.svg(history, title: "Search \(searchID): \(sparsity)", references: referenceLines).utf8)
+            try Data(ProgressPlot.svg(history, title: "Search \(searchID): \(sparsity)", references: plotLines).utf8)
                 .write(to: directory.appendingPathComponent("progress.svg"), options: .atomic)
             markdown += "\n![best and median perplexity against evaluations](progress.svg)\n\nPer-result history: `history.csv`.\n"
         }

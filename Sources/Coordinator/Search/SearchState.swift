@@ -28,6 +28,10 @@ package struct SearchState: Sendable {
     /// The search's answer: the searched finalist ranked best on validation (on test for a bundle without
     /// validation windows; by fitness in journals from before either); nil until known.
     package private(set) var chosen: Int?
+    /// Reference baselines' results, in `config.references` order.
+    package private(set) var references: [ReferenceLine] = []
+    /// With a non-uniform layer sparsity: the fraction pruned per linear (model order), from the first metric result.
+    package private(set) var allocation: [Double]?
     package private(set) var eventCount = 0
 
     package init() {}
@@ -42,6 +46,9 @@ package struct SearchState: Sendable {
             equivalence = FitnessEquivalence(fixedWidth: e.config.tieWidth)
             startedAt = e.time
             launch = e.launch
+            // Reference jobs first in the queue: their result is there whenever the report is written.
+            references = e.config.references.map(ReferenceLine.init)
+            for method in e.config.references { book.makeReference(method, windows: .full) }
         case .resumed(let e):
             launch = launch.updated(by: e.launch)
             for id in book.leasedJobs.sorted().reversed() { requeue(id) }
@@ -119,6 +126,15 @@ package struct SearchState: Sendable {
         if let holder = book.complete(e.job) { registry.release(e.job, from: holder) }
         registry.release(e.job, from: e.worker)
         registry.countResult(of: e.worker)
+        if allocation == nil, let layers = e.layerSparsity { allocation = layers }
+        if job.method != .metric {
+            // A reference line: no individual, no budget, no mask record.
+            let score: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
+            if let index = references.firstIndex(where: { $0.method == job.method }) {
+                references[index].record(score, on: job.windows, seconds: e.seconds)
+            }
+            return
+        }
 
         let measured: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
         // Masks already measured on these windows: one record, the first (a re-measurement within the bound).
@@ -194,6 +210,10 @@ package struct SearchState: Sendable {
     private mutating func startTestPhase() {
         phase = .testing
         book.cancelQueued()
+        // Reference methods (SparseGPT) are reference lines: measured on test whatever ranks the finalists.
+        if config.testTopK > 0 {
+            for method in config.references { book.makeReference(method, windows: .test) }
+        }
         guard let ranking = config.finalRanking else {
             // Journals from before validation windows: the best by fitness, and the top few tested.
             for id in rankedPopulation().prefix(config.testTopK) where fullFitness(id) != nil {

@@ -16,8 +16,9 @@ import Foundation
 /// the body is decoded.
 package enum Envelope {
     package static let magic: [UInt8] = Array("PZRO".utf8)
-    /// 2: the hello carries the worker's fitness bound. Versions are not mixed: a body's layout is its version's.
-    package static let version: UInt16 = 2
+    /// 2: the hello carries the worker's fitness bound. 3: the fitness request carries the layer sparsity and the
+    /// method (metric or a reference baseline). Versions are not mixed: a body's layout is its version's.
+    package static let version: UInt16 = 3
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.

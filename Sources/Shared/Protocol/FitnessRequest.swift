@@ -4,11 +4,19 @@ package struct FitnessRequest: Sendable, Hashable, Codable {
     package var sparsity: SparsitySpec
     package var xMode: XMode
     package var windows: WindowSet
+    /// How the target is spread over decoder blocks (OWL needs unstructured sparsity). Since protocol version 3.
+    package var layerSparsity: LayerSparsity
+    /// What prunes: the job's metric, or a reference baseline named here (its metric text is then only a label).
+    /// Since protocol version 3.
+    package var method: FitnessMethod
 
-    package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet) {
+    package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet,
+                 layerSparsity: LayerSparsity = .uniform, method: FitnessMethod = .metric) {
         self.sparsity = sparsity
         self.xMode = xMode
         self.windows = windows
+        self.layerSparsity = layerSparsity
+        self.method = method
     }
 
     /// The same request on another window set (multi-fidelity promotion, final test).
@@ -58,6 +66,20 @@ package enum XMode: UInt8, Sendable, Hashable, Codable, CaseIterable {
     case `static` = 1
 }
 
+/// Whether a job prunes with its metric (every search individual) or runs a reference baseline that is not a
+/// metric of the language: SparseGPT updates the weights it keeps, so it is a reference line, never bred.
+package enum FitnessMethod: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case metric = 0
+    case sparsegpt = 1
+
+    package var description: String {
+        switch self {
+        case .metric: "metric"
+        case .sparsegpt: "sparsegpt"
+        }
+    }
+}
+
 /// Evaluation windows: a cheap subset for screening, the full set every population member is ranked on, the
 /// validation set the search's finalists are ranked on (never searched on), and the held-out test set the chosen
 /// metric and the baselines are measured on once at the end.
@@ -89,6 +111,8 @@ extension FitnessRequest {
         }
         w.u8(xMode.rawValue)
         w.u8(windows.rawValue)
+        layerSparsity.encode(into: &w)
+        w.u8(method.rawValue)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -119,5 +143,20 @@ extension FitnessRequest {
         }
         xMode = x
         self.windows = windows
+        let layersAt = r.offset
+        layerSparsity = try LayerSparsity(from: &r)
+        if case .owl = layerSparsity, case .nOfM = sparsity {
+            throw ProtocolError(offset: layersAt, .badValue(
+                field: "layer sparsity", detail: "\(LayerSparsityError.needsUnstructured(sparsity.description))"))
+        }
+        let methodAt = r.offset
+        guard let method = FitnessMethod(rawValue: try r.u8("method")) else {
+            throw ProtocolError(offset: methodAt, .badValue(field: "method", detail: "unknown tag"))
+        }
+        // SparseGPT's Hessians come from each block's inputs through the pruned earlier blocks (the official code).
+        if method == .sparsegpt && x != .sequential {
+            throw ProtocolError(offset: methodAt, .badValue(field: "method", detail: "sparsegpt needs sequential X"))
+        }
+        self.method = method
     }
 }

@@ -20,8 +20,14 @@ final class BundleFitnessFunction: FitnessFunction {
         fitnessBound = try DeterminismBound.fitness(bundle.model, seqlen: bundle.manifest.seqlen)
     }
 
-    func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws -> FitnessOutcome {
-        var pruning = PruningRequest(method: .metric(metric), pattern: request.sparsity, activationMode: request.xMode)
+    func evaluate(_ request: FitnessRequest, method: JobMethod, progress: FitnessProgress) throws -> FitnessOutcome {
+        let pruningMethod: PruningMethod
+        switch method {
+        case .metric(let metric): pruningMethod = .metric(metric)
+        case .sparsegpt: pruningMethod = .sparsegpt
+        }
+        var pruning = PruningRequest(method: pruningMethod, pattern: request.sparsity, activationMode: request.xMode,
+                                     layerSparsity: request.layerSparsity)
         switch request.windows {
         case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
         case .full: break
@@ -32,15 +38,21 @@ final class BundleFitnessFunction: FitnessFunction {
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
         defer { evaluator.shouldStop = nil }
         // The pre-flight rejects degenerate metrics before any forward pass; when its masks are exact (no X, or
-        // static X) the coordinator learns their fingerprint at once and the evaluation reuses them.
+        // static X) the coordinator learns their fingerprint at once and the evaluation reuses them. SparseGPT has
+        // none: its masks come from Hessians of the pruned model's activations, and its kept weights change, so no
+        // other evaluation's perplexity may stand for its masks.
         var fingerprint: UInt64?
-        let preflight = try evaluator.preflight(pruning)
-        if preflight.exact {
-            fingerprint = preflight.fingerprint
-            progress.masksReady(fingerprint: preflight.fingerprint)
+        var preflight: Preflight?
+        if case .metric = method {
+            let found = try evaluator.preflight(pruning)
+            preflight = found
+            if found.exact {
+                fingerprint = found.fingerprint
+                progress.masksReady(fingerprint: found.fingerprint)
+            }
         }
         do {
-            let outcome = try evaluator.evaluate(pruning, masks: preflight.exact ? preflight : nil)
+            let outcome = try evaluator.evaluate(pruning, masks: preflight?.exact == true ? preflight : nil)
             let layers = (0..<bundle.model.config.layers).flatMap { layer in
                 PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
             }

@@ -11,10 +11,24 @@ package protocol FitnessFunction: AnyObject {
     /// The bound on |Δ ln perplexity| between two correct workers on this bundle, whatever their CPUs
     /// (`DeterminismBound.fitness`): sent in the hello so the coordinator ties fitnesses within it.
     var fitnessBound: Double { get }
-    /// Evaluates `metric` as `request` says. Throws to report a failed evaluation (the message becomes the
+    /// Evaluates `method` as `request` says. Throws to report a failed evaluation (the message becomes the
     /// failure reason); throws `FitnessCancelled` when `progress.shouldStop` asked it to stop.
-    func evaluate(_ request: FitnessRequest, metric: MetricExpression, progress: FitnessProgress) throws
+    func evaluate(_ request: FitnessRequest, method: JobMethod, progress: FitnessProgress) throws
         -> FitnessOutcome
+}
+
+/// What a job prunes with: its parsed metric, or the reference baseline its request names (`FitnessMethod`).
+package enum JobMethod: Equatable {
+    case metric(MetricExpression)
+    case sparsegpt
+
+    /// The job's method: a baseline from its request's tag, else its metric text parsed with `limits`.
+    package init(_ job: Job, limits: MetricLimits) throws(MetricError) {
+        switch job.request.method {
+        case .metric: self = .metric(try job.metric(limits: limits))
+        case .sparsegpt: self = .sparsegpt
+        }
+    }
 }
 
 /// A successful evaluation.

@@ -95,14 +95,14 @@ package final class ServeLoop {
                 } catch {
                     actions += machine.handle(.transportFailed("\(error)"))
                 }
-            case .evaluate(let job, let metric):
-                actions += machine.handle(evaluate(job, metric))
+            case .evaluate(let job, let method):
+                actions += machine.handle(evaluate(job, method))
             }
         }
     }
 
     /// Runs one evaluation with a heartbeat thread beside it.
-    private func evaluate(_ job: Job, _ metric: MetricExpression) -> ServeMachine.Input {
+    private func evaluate(_ job: Job, _ method: JobMethod) -> ServeMachine.Input {
         let progress = FitnessProgress()
         let workerID = machine.workerID
         let heartbeat = HeartbeatThread(link: link, workerID: workerID, jobID: job.jobID,
@@ -112,7 +112,7 @@ package final class ServeLoop {
         heartbeat.start()
         defer { heartbeat.stop() }
         do {
-            let outcome = try fitness.evaluate(job.request, metric: metric, progress: progress)
+            let outcome = try fitness.evaluate(job.request, method: method, progress: progress)
             return .evaluated(JobResult(jobID: job.jobID, workerID: machine.workerID, status: .ok,
                                         perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint,
                                         layerSparsity: outcome.layerSparsity, stageTimes: outcome.stageTimes))

@@ -33,7 +33,7 @@ package struct ServeMachine {
 
     package enum Action: Equatable {
         case send(WireMessage)
-        case evaluate(Job, MetricExpression)
+        case evaluate(Job, JobMethod)
         case sleep(milliseconds: UInt32)
         case log(String)
         case exit(Int32)
@@ -103,9 +103,9 @@ package struct ServeMachine {
         case (.job(let job), .asking), (.job(let job), .delivering):
             if terminating { return leave(abandoning: job.jobID) }
             do {
-                let metric = try job.metric(limits: limits)
+                let method = try JobMethod(job, limits: limits)
                 state = .evaluating(job)
-                return [.evaluate(job, metric)]
+                return [.evaluate(job, method)]
             } catch {
                 // A bad or hostile expression is a failed result, never a crash.
                 return [.log("job \(job.jobID): invalid metric: \(error)")] + deliver(JobResult(

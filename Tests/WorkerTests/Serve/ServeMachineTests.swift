@@ -20,7 +20,7 @@ final class ServeMachineTests: XCTestCase {
         XCTAssertEqual(m.start(), [.send(.hello(hello))])
         XCTAssertEqual(m.handle(.reply(welcome())).last, .send(.jobRequest(JobRequest(workerID: "w1"))))
         let actions = m.handle(.reply(.job(job(1))))
-        XCTAssertEqual(actions, [.evaluate(job(1), try MetricExpression(parsing: "mul(W, sqrt(X))"))])
+        XCTAssertEqual(actions, [.evaluate(job(1), .metric(try MetricExpression(parsing: "mul(W, sqrt(X))")))])
         let result = JobResult(jobID: 1, workerID: "w1", status: .ok, perplexity: 12, maskFingerprint: 5)
         XCTAssertEqual(m.handle(.evaluated(result)), [.send(.result(result))])
         XCTAssertEqual(m.handle(.reply(.wait(Wait(retryMilliseconds: 100, reason: "")))),

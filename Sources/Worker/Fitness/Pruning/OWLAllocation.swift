@@ -12,6 +12,7 @@
 // (fp16 on its GPUs); ours are float32. Deviation: when every block has the same outlier ratio the official divides
 // by zero (NaN sparsities, then an error); here the allocation is uniform.
 import Foundation
+import Shared
 import Model
 
 package struct OWLAllocation: Equatable, Codable {
