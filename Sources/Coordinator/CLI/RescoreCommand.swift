@@ -49,6 +49,7 @@ struct RescoreCommand: ParsableCommand {
         case .unstructured(let ratio): arguments += ["--type", "unstructured", "--sparsity", "\(ratio)"]
         case .nOfM(let n, let m): arguments += ["--type", "\(n):\(m)"]
         }
+        if let layers = config.layerSparsity, layers != .uniform { arguments += ["--layer-sparsity", layers.description] }
         for metric in metrics { arguments += ["--metric", metric] }
         if let baselines { arguments += ["--baselines", baselines] }
         if let windows { arguments += ["--windows", "\(windows)"] }

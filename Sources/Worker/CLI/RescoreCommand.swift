@@ -36,6 +36,8 @@ struct RescoreCommand: ParsableCommand {
     @Option(help: "Fraction of each row to prune (unstructured).") var sparsity = 0.5
     @Option(help: "unstructured, or N:M such as 2:4.") var type = "unstructured"
     @Option(name: .customLong("x-mode"), help: "sequential (the reference's) or static.") var xMode = "sequential"
+    @Option(name: .customLong("layer-sparsity"), help: "uniform, or owl[:M,LAMBDA] (unstructured only).")
+    var layerSparsity = "uniform"
     @Option(help: "Held-out windows to measure on: test or validation.") var on = "test"
     @Option(help: "Use the first K held-out windows only (default: all).") var windows: Int?
     @Option(help: "The bundle's calibration corpus, when it is not where the manifest says.") var data: String?
@@ -55,6 +57,9 @@ struct RescoreCommand: ParsableCommand {
         guard let mode = XMode.allCases.first(where: { "\($0)" == xMode }) else {
             throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
         }
+        let layers: LayerSparsity
+        do { layers = try LayerSparsity(argument: layerSparsity) } catch { throw ValidationError("\(error)") }
+        if layers != .uniform, case .nOfM = pattern { throw ValidationError(LayerSparsityError.needsUnstructured(type).description) }
         var methods: [RescoreSummary.Method] = []
         for name in baselines.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let method = PruningMethod.baseline(named: name) else {
@@ -83,7 +88,7 @@ struct RescoreCommand: ParsableCommand {
             let tag = "seed \(seed) (\(k + 1)/\(seedList.count))"
             let start = Date()
             let data = try Recalibration.data(bundle: opened, corpusPath: corpus, seed: seed,
-                                              needsG: chosen.contains { $0.readsG }, needsX: chosen.contains { $0.readsX || $0.readsHessian }) {
+                                              needsG: chosen.contains { $0.readsG }, needsX: layers != .uniform || chosen.contains { $0.readsX || $0.readsHessian }) {
                 ProgressLine.show("\(tag): \($0)")
             }
             ProgressLine.show(String(format: "%@: calibrated in %.0f s", tag, Date().timeIntervalSince(start)), done: true)
@@ -92,6 +97,7 @@ struct RescoreCommand: ParsableCommand {
                 let began = Date()
                 var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
                 request.split = split
+                request.layerSparsity = layers
                 let outcome = try evaluator.evaluate(request) { done, total in
                     ProgressLine.show("\(tag): \(methods[i].name): block \(done)/\(total)")
                 }
@@ -102,7 +108,8 @@ struct RescoreCommand: ParsableCommand {
             }
         }
         for i in methods.indices { methods[i].perplexities = values[i] }
-        let summary = RescoreSummary(bundle: bundle, pattern: pattern.description, xMode: "\(mode)", heldOut: on,
+        let summary = RescoreSummary(bundle: bundle, pattern: pattern.description + (layers == .uniform ? "" : ", \(layers)"),
+                                     xMode: "\(mode)", heldOut: on,
                                      windows: heldOutWindows, seeds: seedList, methods: methods,
                                      floor: log1p(roundingFloor))
         print(json ? summary.json : summary.table)
