@@ -17,6 +17,8 @@ enum PrunerZeroBench {
         let metrics = [
             "W", "mul(W, sqrt(X))", "mul(abs(mul(W, W)), mms(G))", "div(add(W, G), X)",
             "zsn(mul(log(G), tanh(W)))", "mms(sub(sqr(G), mul(exp(W), sqrt(X))))",
+            // RIA (a per-row and a per-column normalisation of W), and coln of a computed value (a second phase).
+            "rown(W)", "coln(W)", "mul(add(coln(W), rown(W)), sqrt(sqrt(X)))", "coln(mul(W, sqrt(X)))",
         ].map { try! MetricExpression(parsing: $0) }
 
         // Reference loop: read two matrices, write one (what a binary metric must at least do).

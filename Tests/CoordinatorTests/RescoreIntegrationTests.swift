@@ -52,7 +52,10 @@ struct RescoreIntegrationTests {
         let markdown = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(markdown.contains("Chosen on the validation windows"))
         let svg = try String(contentsOf: run.appendingPathComponent("progress.svg"), encoding: .utf8)
-        #expect(svg.components(separatedBy: "class=\"reference\"").count - 1 == 2, "paper and wanda as reference lines")
+        let baselines = try #require(report["baselines"] as? [[String: Any]])
+        #expect(baselines.count >= 2, "paper and wanda (and ria) seeded")
+        #expect(svg.components(separatedBy: "class=\"reference\"").count - 1 == baselines.count, "each baseline a reference line")
+        #expect(svg.contains(">wanda ") && svg.contains(">paper "))
 
         let rescore = try BuiltBinary.run("prunerzero-coordinator", [
             "rescore", run.path, "--seeds", "2", "--top", "1", "--baselines", "magnitude,wanda,paper", "--json"])

@@ -70,6 +70,37 @@ import Testing
         }
     }
 
+    /// The comparison group and the operator set: flag or file; the group reaches every fitness request, and a
+    /// journal written before either existed reads as per row with the paper's operators.
+    @Test func groupAndOperatorsLandInTheConfig() throws {
+        let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b", "--group", "layer"])
+        let setup = try command.settings(file: try Self.file(#"{"operators": "paper", "group": "row"}"#))
+        #expect(setup.config.comparisonGroup == .layer)                      // flag
+        #expect(setup.config.evolution.operatorSet == .paper)                // file
+        #expect(setup.config.request(.full).group == .layer)
+        #expect(SearchConfig().comparisonGroup == .row && SearchConfig().evolution.operatorSet == .all)
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SearchConfig())) as! [String: Any]
+        old["group"] = nil
+        var evolution = old["evolution"] as! [String: Any]
+        evolution["operators"] = nil
+        old["evolution"] = evolution
+        let decoded = try JSONDecoder().decode(SearchConfig.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(decoded.comparisonGroup == .row && decoded.evolution.operatorSet == .paper)
+        var nm = SearchConfig()
+        nm.bundleIdentity = "b"
+        nm.sparsity = .nOfM(n: 2, m: 4)
+        nm.group = .layer
+        #expect(nm.problems().contains { $0.contains("comparison group must be row") })
+        // RIA is seeded only when the operators can express it.
+        #expect(SearchConfig().seededBaselines.last == SearchConfig.ria)
+        #expect(!decoded.seededBaselines.contains(SearchConfig.ria) && decoded.seededBaselines.count == 2)
+        for (json, message) in [(#"{"group": "column"}"#, "--group must be row or layer, not 'column'"),
+                                (#"{"operators": "some"}"#, "--operators must be all or paper, not 'some'")] {
+            let plain = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
+            #expect { _ = try plain.settings(file: try Self.file(json)) } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func wrongTypeInTheFileIsADecodingErrorNamingTheKey() {
         #expect {
             _ = try Self.file(#"{"population": "many"}"#)

@@ -13,7 +13,7 @@ import Testing
         ProcessInfo.processInfo.environment["PRUNERZERO_FUZZ_INPUTS"].flatMap(Int.init) ?? 50_000
     }
 
-    static let pieces: [String] = ["(", ")", ",", " ", "W", "G", "X", "mul", "add", "abs", "mms", "sqrt", "log",
+    static let pieces: [String] = ["(", ")", ",", " ", "W", "G", "X", "mul", "add", "abs", "mms", "sqrt", "log", "rown", "coln",
                                    "((((((((", "))))", "\u{0}", "é", "9", "-", "\n", "mul(W,", "abs("]
 
     /// One campaign, shared by the tests below (each checks one property of it).

@@ -153,6 +153,28 @@ import Testing
         #expect(error.description == "wire message, byte 4: protocol version 2 is not supported (this build speaks 1)")
     }
 
+    /// The comparison group ends a fitness request; a per-layer group with N:M is refused at its byte.
+    @Test func comparisonGroupCrossesTheWire() throws {
+        for group in ComparisonGroup.allCases {
+            let request = FitnessRequest(sparsity: .unstructured(ratio: 0.6), windows: .full, group: group)
+            var w = WireWriter()
+            request.encode(into: &w)
+            var r = WireReader(w.bytes)
+            #expect(try FitnessRequest(from: &r) == request)
+        }
+        var w = WireWriter()
+        FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full, group: .layer).encode(into: &w)
+        var r = WireReader(w.bytes)
+        let error = try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }
+        #expect(error.offset == 5)
+        w = WireWriter()
+        FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full).encode(into: &w)
+        var bytes = w.bytes
+        bytes[bytes.count - 1] = 9
+        r = WireReader(bytes)
+        #expect(try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }.offset == 5)
+    }
+
     @Test func sparsityFromTheCommandLine() throws {
         #expect(try SparsitySpec(type: "unstructured", ratio: 0.5) == .unstructured(ratio: 0.5))
         #expect(try SparsitySpec(type: "2:4", ratio: 0.5) == .nOfM(n: 2, m: 4))

@@ -30,6 +30,25 @@ struct RandomLayer {
                          X: X.map(Double.init)).evaluate(e)
     }
 
+    /// Whether a normalisation in `e` (mms, zsn) sees an operand whose spread is below 1e-5 of its magnitude here.
+    /// Such an operand is constant but for rounding: Float32 rounds it at ≈ 6e-8 relative, the normalisation divides
+    /// by the spread, so its output is rounding noise amplified by magnitude/spread (> 1e5 × 6e-8 ≈ 6e-3), and the
+    /// Float32 program and the Float64 twin legitimately disagree (e.g. zsn(coln(div(X, W))), whose coln is 1/rows
+    /// everywhere in exact arithmetic). Twin comparisons skip those trees.
+    func isIllConditioned(_ e: MetricExpression) -> Bool {
+        switch e {
+        case .terminal: return false
+        case .binary(_, let a, let b): return isIllConditioned(a) || isIllConditioned(b)
+        case .unary(let op, let x):
+            if isIllConditioned(x) { return true }
+            guard op == .mms || op == .zsn else { return false }
+            let values = evaluate64(x).filter(\.isFinite)
+            guard let low = values.min(), let high = values.max() else { return false }
+            let magnitude = Swift.max(Swift.abs(low), Swift.abs(high))
+            return magnitude > 0 && high - low <= 1e-5 * magnitude
+        }
+    }
+
     /// The unstructured 50% mask by the reference's rule: per row, stable ascending order, NaN last.
     func mask(_ metric: [Float], sparsity: Double = 0.5) -> [Bool] {
         var mask = [Bool](repeating: false, count: rows * cols)

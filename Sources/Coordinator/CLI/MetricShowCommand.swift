@@ -41,6 +41,8 @@ struct MetricReport {
     let simplified: MetricExpression
     let rules: [Simplifier.Rule]
     let rankCanonical: MetricExpression
+    /// The same when the whole layer is thresholded at once (a per-row factor is visible there).
+    let layerRankCanonical: MetricExpression
 
     init(_ expression: MetricExpression, level: Simplifier.Level) {
         var rules: [Simplifier.Rule] = []
@@ -48,6 +50,7 @@ struct MetricReport {
         simplified = Simplifier(level: level).simplify(expression, trace: &rules)
         self.rules = rules
         rankCanonical = expression.rankCanonical
+        layerRankCanonical = expression.rankCanonical(for: .layer)
     }
 
     var text: String {
@@ -56,7 +59,7 @@ struct MetricReport {
         return """
             formula         \(expression)
             simplified      \(simplified)\(fired)
-            rank-canonical  \(rankCanonical)
+            rank-canonical  \(rankCanonical)   (per row; per layer: \(layerRankCanonical))
             hash            \(expression.structuralHash)
             depth / nodes   \(expression.depth) / \(expression.nodeCount)
             shape           \(expression.shape == .row ? "row (1, in), broadcast to (out, in)" : "matrix (out, in)")
@@ -70,6 +73,7 @@ struct MetricReport {
             "simplified": simplified.description,
             "rules": rules.map(\.rawValue),
             "rank_canonical": rankCanonical.description,
+            "rank_canonical_layer": layerRankCanonical.description,
             "hash": expression.structuralHash,
             "depth": expression.depth,
             "nodes": expression.nodeCount,

@@ -17,7 +17,7 @@ struct RescoreCommand: ParsableCommand {
     @Option(help: "Searched metrics to rescore: the chosen one, then the best by held-out (else fitness) rank.") var top = 3
     @Option(help: "The run's bundle, when it is not where the journal says (its identity must be the journal's).")
     var bundle: String?
-    @Option(help: "Comma-separated baselines (default: the worker's list: magnitude, wanda, paper, sparsegpt).")
+    @Option(help: "Comma-separated baselines (default: the worker's list: magnitude, wanda, paper, ria, sparsegpt).")
     var baselines: String?
     @Option(help: "Use the first K held-out windows only (default: all).") var windows: Int?
     @Option(name: .customLong("first-seed"), help: "The first calibration seed tried (the bundle's own is skipped).") var firstSeed = 1
@@ -50,6 +50,7 @@ struct RescoreCommand: ParsableCommand {
         case .nOfM(let n, let m): arguments += ["--type", "\(n):\(m)"]
         }
         if let layers = config.layerSparsity, layers != .uniform { arguments += ["--layer-sparsity", layers.description] }
+        if let group = config.group { arguments += ["--group", group.description] }
         for metric in metrics { arguments += ["--metric", metric] }
         if let baselines { arguments += ["--baselines", baselines] }
         if let windows { arguments += ["--windows", "\(windows)"] }

@@ -43,6 +43,10 @@ struct SearchCommand: ParsableCommand {
         "|Δ ln perplexity| within which two fitnesses are one result (default: the workers' fitness bound).",
         discussion: "Ties are ranked by canonical formula. Below the bound, a mixed cluster's ranking may depend on which worker measured what."))
     var tieWidth: Double?
+    @Option(help: "Masks compare values per output row (default) or per layer (the whole matrix; unstructured only).")
+    var group: String?
+    @Option(help: "Operators of random trees and mutations: all (default: the paper's plus rown, coln) or paper.")
+    var operators: String?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
     // A flag with a row in `SearchSetting.all` (SearchSettings.swift) is also a config-file key; the rest are
     // about this process only (run directory, workers, security).

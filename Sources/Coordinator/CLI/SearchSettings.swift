@@ -66,6 +66,18 @@ struct SearchSetting {
             SearchSetting("wallSeconds", flag: \.wallSeconds) { $1.config.budgetWallSeconds = $0 },
             SearchSetting("listen", flag: \.listen) { $1.config.listen = $0 },
             SearchSetting("tieWidth", flag: \.tieWidth) { $1.config.tieWidth = $0 },
+            SearchSetting("group", flag: \.group) { g, setup in
+                guard let parsed = ComparisonGroup(argument: g) else {
+                    throw ValidationError("--group must be row or layer, not '\(g)'")
+                }
+                setup.config.group = parsed
+            },
+            SearchSetting("operators", flag: \.operators) { o, setup in
+                guard let parsed = OperatorSet(rawValue: o) else {
+                    throw ValidationError("--operators must be all or paper, not '\(o)'")
+                }
+                setup.config.evolution.operators = parsed
+            },
             // File only: tuning a person rarely changes from the command line.
             SearchSetting(fileOnly: "multiFidelity", Bool.self) { $1.config.multiFidelity = $0 },
             SearchSetting(fileOnly: "testTopK", Int.self) { $1.config.testTopK = $0 },

@@ -6,7 +6,7 @@ enum Breeding {
     /// Individual `index` of the initial population: a baseline while any are left, else a ramped
     /// half-and-half tree (depths ramp with the index, grow and full alternate), canonicalised.
     static func initial(index: Int, config: SearchConfig) -> (MetricExpression, operator: String) {
-        let baselines = config.seedBaselines ? SearchConfig.baselines : []
+        let baselines = config.seededBaselines
         if index < baselines.count, let tree = try? MetricExpression(parsing: baselines[index]) {
             return (tree.canonical, "seed")
         }
@@ -15,7 +15,7 @@ enum Breeding {
         let depths = Array(settings.minInitialDepth...max(settings.minInitialDepth, settings.maxInitialDepth))
         let maxDepth = depths[(index / 2) % depths.count]
         let tree = TreeGenerator.randomTree(grow: index % 2 == 0, minDepth: min(settings.minInitialDepth, maxDepth),
-                                            maxDepth: maxDepth, using: &rng)
+                                            maxDepth: maxDepth, operators: settings.operatorSet, using: &rng)
         return (tree.canonical, "initial")
     }
 

@@ -31,6 +31,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// Also measure SparseGPT at the same sparsity and windows as a reference line (file key `sparsegptReference`);
     /// nil: no (journals before it existed).
     package var sparsegptReference: Bool? = nil
+    /// Which metric values compete for a mask (`comparisonGroup`); nil in journals written before it existed.
+    package var group: ComparisonGroup? = nil
+    package var comparisonGroup: ComparisonGroup { group ?? .row }
     /// Screen every child on the cheap windows first and promote only promising ones to the full windows.
     package var multiFidelity: Bool = true
     /// A child is promoted when its cheap score is no worse than the worst cheap score among the population's best
@@ -61,7 +64,8 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package init() {}
 
     package func request(_ windows: WindowSet) -> FitnessRequest {
-        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform)
+        FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform,
+                       group: comparisonGroup)
     }
 
     /// The request for a reference baseline: the search's sparsity, allocation and windows; X sequential (SparseGPT's
@@ -81,10 +85,23 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         ("wanda", "mul(W, sqrt(X))"),
     ]
     package static var baselines: [String] { namedBaselines.map(\.formula) }
+    /// RIA's formula, seeded after them when the operators include rown/coln (not under `--operators paper`, nor in
+    /// a journal from before the set existed, whose initial population must stay what it was).
+    package static let ria = "mul(add(coln(W), rown(W)), sqrt(sqrt(X)))"
+
+    /// The baselines the initial population starts with, by name, in birth order.
+    package var seededNamedBaselines: [(name: String, formula: String)] {
+        guard seedBaselines else { return [] }
+        return Self.namedBaselines + (evolution.operatorSet == .all ? [("ria", Self.ria)] : [])
+    }
+
+    /// The formulas the initial population starts with.
+    package var seededBaselines: [String] { seededNamedBaselines.map(\.formula) }
 
     /// The name of the baseline individual `id` was seeded as, or nil.
     package func baselineName(individual id: Int) -> String? {
-        seedBaselines && id < Self.namedBaselines.count ? Self.namedBaselines[id].name : nil
+        let seeded = seededNamedBaselines
+        return id < seeded.count ? seeded[id].name : nil
     }
 
     /// The held-out window set finalists are ranked on.
@@ -108,6 +125,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
             if case .owl = layers, case .nOfM = sparsity {
                 out.append("\(LayerSparsityError.needsUnstructured(sparsity.description))")
             }
+        }
+        if comparisonGroup == .layer, case .nOfM = sparsity {
+            out.append("an N:M pattern compares within its groups of M: the comparison group must be row")
         }
         return out
     }

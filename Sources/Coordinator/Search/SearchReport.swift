@@ -56,7 +56,7 @@ package struct SearchReport: Codable, Sendable {
         searchID = config.searchID
         mode = config.mode.rawValue
         seed = config.seed
-        sparsity = config.sparsity.description
+        sparsity = config.sparsity.description + (config.comparisonGroup == .layer ? ", compared per layer" : "")
         evaluations = state.evaluations
         cheapEvaluations = state.cheapEvaluations
         fullEvaluations = state.fullEvaluations

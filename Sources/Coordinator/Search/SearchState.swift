@@ -94,7 +94,8 @@ package struct SearchState: Sendable {
         do { expression = try MetricExpression(parsing: e.formula) } catch {
             throw fault("birth formula '\(e.formula)': \(error)")
         }
-        let rankKey = expression.rankCanonical.description
+        // Masks compare within the run's group: a per-row factor merges two metrics per row, not per layer.
+        let rankKey = expression.rankCanonical(for: config.comparisonGroup).description
         var individual = Individual(
             id: e.individual, expression: expression, formula: e.formula, rankKey: rankKey, parents: e.parents,
             operatorName: e.operator, stream: e.stream, generation: e.generation, stage: .rated)

@@ -15,6 +15,10 @@ package struct EvolutionSettings: Sendable, Hashable, Codable {
     package var mutationSubtreeDepth = 2
     /// Attempts an operator makes to produce a child within `limits` before giving up.
     package var attempts = 8
+    /// The operators drawn; nil in a configuration written before the set existed, which drew the paper's.
+    package var operators: OperatorSet? = .all
+
+    package var operatorSet: OperatorSet { operators ?? .paper }
 
     package init() {}
 }

@@ -24,7 +24,7 @@ package enum GeneticOperators {
                                        using rng: inout SeededRandom) -> MetricExpression {
         for _ in 0..<settings.attempts {
             let graft = TreeGenerator.randomTree(grow: true, minDepth: 0, maxDepth: settings.mutationSubtreeDepth,
-                                                 using: &rng)
+                                                 operators: settings.operatorSet, using: &rng)
             let child = parent.replacing(at: rng.below(parent.nodeCount), with: graft)
             if fits(child, settings) { return child }
         }
@@ -40,9 +40,9 @@ package enum GeneticOperators {
         case .terminal(let t):
             replaced = .terminal(rng.pick(Terminal.allCases.filter { $0 != t }))
         case .unary(let op, let x):
-            replaced = .unary(rng.pick(UnaryOperator.allCases.filter { $0 != op }), x)
+            replaced = .unary(rng.pick(settings.operatorSet.unary.filter { $0 != op }), x)
         case .binary(let op, let a, let b):
-            replaced = .binary(rng.pick(BinaryOperator.allCases.filter { $0 != op }), a, b)
+            replaced = .binary(rng.pick(settings.operatorSet.binary.filter { $0 != op }), a, b)
         }
         return parent.replacing(at: index, with: replaced)
     }

@@ -3,7 +3,8 @@
 ///
 /// Compilation (1) lists the tree's operations in post-order, one value each; (2) cuts the matrix-shaped
 /// operations into *phases*: a phase ends where an operation needs a whole-tensor statistic (`mms`/`zsn` of its
-/// operand, the norm of `div`'s divisor) of a value computed in that same phase; (3) allocates registers by
+/// operand, the norm of `div`'s divisor, the column sums of `coln`'s operand) of a value computed in that same
+/// phase (`rown` needs none: a tile holds whole rows, so its kernel sums each row itself); (3) allocates registers by
 /// liveness. A value used only inside its own phase lives in a small *tile register* (a few rows, cache-resident);
 /// a value that crosses a phase needs a *full register* (rows × cols). Row-shaped values (X-only subtrees) are
 /// computed whole, before any matrix work. The paper's metric `mul(abs(mul(W, W)), mms(G))` runs as one phase with

@@ -29,7 +29,7 @@ struct Float64Evaluator {
         case .terminal(.X): return Value(data: X, isRow: true)
         case .unary(let op, let x):
             var v = value(x)
-            v.data = op.row.twin(v.data)
+            v.data = op.row.twin(v.data, cols)
             return v
         case .binary(let op, let a, let b):
             var x = value(a), y = value(b)

@@ -16,13 +16,16 @@ enum Kernels {
         case moments(mean: Float, std: Float)
         /// div: x / scale.
         case scale(Float)
+        /// coln: each column's Σ |x| (LineNormalisation.swift).
+        case columnSums([Float])
         /// A degenerate mms/zsn (constant operand, or NaN in it): every element is NaN.
         case undefined
     }
 
+    /// `y = op(x)` over `count` elements, whole rows of `cols`.
     static func unary(_ op: UnaryOperator, _ statistic: Statistic,
-                      _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
-        op.row.kernel(statistic, x, y, n)
+                      _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int, cols: Int) {
+        op.row.kernel(statistic, x, y, n, cols)
     }
 
     /// `y = op(a, b)` over a (rows, cols) destination; a row operand is broadcast down the rows.

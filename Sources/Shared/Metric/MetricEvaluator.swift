@@ -7,6 +7,7 @@ import Foundation
 /// - `mms` of an operand whose max equals its min, and `zsn` of an operand whose standard deviation is 0, give NaN in
 ///   every element (torch gives 0/0 = NaN for mms; for zsn its float mean can leave rounding noise, we make it NaN).
 /// - Any NaN in the operand of `mms` or `zsn` makes every element NaN (torch's min/max/mean propagate NaN).
+/// - `rown`/`coln` of an all-zero row/column give 0 there (torch: 0/0 = NaN); otherwise IEEE (LineNormalisation.swift).
 /// Reductions (min/max exactly; mean, variance and norms accumulated in Float64) yield Float scalars, then the
 /// elementwise step runs in Float as torch's does. Norms accumulated in Float64 do not overflow for entries up to
 /// Float's maximum, unlike torch's Float32 sum. The pruning pre-flight rejects metrics with non-finite values.
@@ -95,7 +96,7 @@ package final class MetricEvaluator {
         switch operation {
         case .unary(let op, let x):
             guard let statistic = op.row.statistic else { return .none }
-            return statistic(pointer(x), isRow(x) ? cols : rows * cols)
+            return statistic(pointer(x), isRow(x) ? 1 : rows, cols)
         case .binary(let op, _, let y):
             guard let statistic = op.row.divisorStatistic else { return .none }
             return statistic(pointer(y), isRow(y) ? 1 : rows, rows, cols)
@@ -108,7 +109,8 @@ package final class MetricEvaluator {
         let y = pointer(instruction.destination)
         switch instruction.operation {
         case .unary(let op, let x):
-            Kernels.unary(op, statistic, pointer(x), y, count: rows * cols)
+            // A row operand under a matrix destination cannot occur: a unary step keeps its operand's shape.
+            Kernels.unary(op, statistic, pointer(x), y, count: rows * cols, cols: cols)
         case .binary(let op, let a, let b):
             Kernels.binary(op, statistic, pointer(a), isRow(a), pointer(b), isRow(b), y, rows: rows, cols: cols)
         }

@@ -9,8 +9,9 @@ import Foundation
 // so the compiler refuses an operator without one. The simplifier's rewrites stay pattern matches in
 // Simplification.swift: each is a fact about a *pair* of operators (sqrt of sqr, neg of sub), not about one row.
 
-/// Whole-tensor statistics a step needs before any element can be produced; see `Kernels.Statistic`.
-typealias UnaryStatistic = @Sendable (_ x: UnsafePointer<Float>, _ count: Int) -> Kernels.Statistic
+/// Whole-tensor statistics a step needs before any element can be produced; see `Kernels.Statistic`. The operand
+/// is (rows, cols), rows = 1 for a row value.
+typealias UnaryStatistic = @Sendable (_ x: UnsafePointer<Float>, _ rows: Int, _ cols: Int) -> Kernels.Statistic
 /// The divisor statistic of a binary step: `y` has `operandRows` rows (1 for a row broadcast to `rows`).
 typealias BinaryStatistic = @Sendable (_ y: UnsafePointer<Float>, _ operandRows: Int, _ rows: Int, _ cols: Int)
     -> Kernels.Statistic
@@ -22,6 +23,8 @@ enum ScaleBehaviour: Sendable {
     case homogeneous
     /// f(c·x) = f(x), and f(a·x + b) = f(x) for a > 0 (mms, zsn): a scale below is absorbed.
     case normalises
+    /// f(c·x) = f(x) for c > 0, but not f(x + b) (rown, coln: x / an L1 norm): a scale below is absorbed.
+    case absorbsScale
     /// div: x / ‖y‖ is a positive constant times x, so the node itself is a scale of its first operand.
     case scalesFirstOperand
     /// Anything else (log, exp, tanh, add, sub): a scale below changes more than a factor.
@@ -33,6 +36,9 @@ enum ScaleBehaviour: Sendable {
 enum RankAtRoot: Sendable {
     /// A positive affine map of the first operand (skp, mms, zsn, div): the root can be removed.
     case preserved
+    /// A positive factor per output row (rown): the root can be removed when masks compare within rows only
+    /// (`ComparisonGroup.row`), not when the whole layer is thresholded at once.
+    case preservedWithinRows
     /// Strictly increasing in |x| (sqrt, sqr, pow, log): the root becomes `abs(x)`.
     case byMagnitude
     /// Neither (or not safely: exp is flat above its clamp, tanh saturates, neg reverses, abs folds signs).
@@ -42,11 +48,12 @@ enum RankAtRoot: Sendable {
 struct UnaryRow: Sendable {
     /// The whole-operand statistic the kernel needs, computed before it runs (nil: purely elementwise).
     let statistic: UnaryStatistic?
-    /// y = op(x) over `count` elements in Float32, given `statistic`'s result (`.none` when it has none).
+    /// y = op(x) over `count` elements in Float32 — whole rows of `cols`, from the operand's first column — given
+    /// `statistic`'s result (`.none` when it has none).
     let kernel: @Sendable (_ statistic: Kernels.Statistic, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                           _ count: Int) -> Void
-    /// The same in Float64 over the whole operand (the plain twin).
-    let twin: @Sendable ([Double]) -> [Double]
+                           _ count: Int, _ cols: Int) -> Void
+    /// The same in Float64 over the whole operand, rows of `cols` (the plain twin).
+    let twin: @Sendable (_ x: [Double], _ cols: Int) -> [Double]
     /// The sign of the result from the operand's.
     let sign: @Sendable (Sign) -> Sign
     let scale: ScaleBehaviour
@@ -74,43 +81,43 @@ extension UnaryOperator {
     var row: UnaryRow {
         switch self {
         case .sqr, .pow:  // x² (pow is the reference's second spelling of it)
-            UnaryRow(statistic: nil, kernel: { _, x, y, n in for i in 0..<n { y[i] = x[i] * x[i] } },
-                     twin: { $0.map { $0 * $0 } }, sign: { _ in .nonNegative },
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = x[i] * x[i] } },
+                     twin: { x, _ in x.map { $0 * $0 } }, sign: { _ in .nonNegative },
                      scale: .homogeneous, rankAtRoot: .byMagnitude)
         case .neg:
-            UnaryRow(statistic: nil, kernel: { _, x, y, n in for i in 0..<n { y[i] = -x[i] } },
-                     twin: { $0.map { -$0 } }, sign: { $0.negated }, scale: .homogeneous, rankAtRoot: .changed)
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = -x[i] } },
+                     twin: { x, _ in x.map { -$0 } }, sign: { $0.negated }, scale: .homogeneous, rankAtRoot: .changed)
         case .abs:
-            UnaryRow(statistic: nil, kernel: { _, x, y, n in for i in 0..<n { y[i] = Swift.abs(x[i]) } },
-                     twin: { $0.map { Swift.abs($0) } }, sign: { _ in .nonNegative },
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = Swift.abs(x[i]) } },
+                     twin: { x, _ in x.map { Swift.abs($0) } }, sign: { _ in .nonNegative },
                      scale: .homogeneous, rankAtRoot: .changed)
         case .log:  // log(|x| + 0.001), the reference's safe log
             UnaryRow(statistic: nil,
-                     kernel: { _, x, y, n in for i in 0..<n { y[i] = Foundation.log(Swift.abs(x[i]) + 0.001) } },
-                     twin: { $0.map { Foundation.log(Swift.abs($0) + 0.001) } }, sign: { _ in .unknown },
+                     kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = Foundation.log(Swift.abs(x[i]) + 0.001) } },
+                     twin: { x, _ in x.map { Foundation.log(Swift.abs($0) + 0.001) } }, sign: { _ in .unknown },
                      scale: .breaks, rankAtRoot: .byMagnitude)
         case .exp:  // exp(min(x, 100)); torch.clamp(max: 100) passes NaN through, Swift.min(NaN, 100) would not
             UnaryRow(statistic: nil,
-                     kernel: { _, x, y, n in for i in 0..<n { y[i] = Foundation.exp(x[i] > 100 ? 100 : x[i]) } },
-                     twin: { $0.map { Foundation.exp($0 > 100 ? 100 : $0) } }, sign: { _ in .nonNegative },
+                     kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = Foundation.exp(x[i] > 100 ? 100 : x[i]) } },
+                     twin: { x, _ in x.map { Foundation.exp($0 > 100 ? 100 : $0) } }, sign: { _ in .nonNegative },
                      scale: .breaks, rankAtRoot: .changed)
         case .sqrt:  // √|x|
-            UnaryRow(statistic: nil, kernel: { _, x, y, n in for i in 0..<n { y[i] = Swift.abs(x[i]).squareRoot() } },
-                     twin: { $0.map { Swift.abs($0).squareRoot() } }, sign: { _ in .nonNegative },
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = Swift.abs(x[i]).squareRoot() } },
+                     twin: { x, _ in x.map { Swift.abs($0).squareRoot() } }, sign: { _ in .nonNegative },
                      scale: .homogeneous, rankAtRoot: .byMagnitude)
         case .tanh:
-            UnaryRow(statistic: nil, kernel: { _, x, y, n in for i in 0..<n { y[i] = Foundation.tanh(x[i]) } },
-                     twin: { $0.map { Foundation.tanh($0) } }, sign: { $0 }, scale: .breaks, rankAtRoot: .changed)
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, _ in for i in 0..<n { y[i] = Foundation.tanh(x[i]) } },
+                     twin: { x, _ in x.map { Foundation.tanh($0) } }, sign: { $0 }, scale: .breaks, rankAtRoot: .changed)
         case .skp:  // identity
-            UnaryRow(statistic: nil, kernel: { _, x, y, n in if UnsafePointer(y) != x { y.update(from: x, count: n) } },
-                     twin: { $0 }, sign: { $0 }, scale: .homogeneous, rankAtRoot: .preserved)
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, _ in if UnsafePointer(y) != x { y.update(from: x, count: n) } },
+                     twin: { x, _ in x }, sign: { $0 }, scale: .homogeneous, rankAtRoot: .preserved)
         case .mms:  // (x − min) / (max − min) over the whole operand
-            UnaryRow(statistic: { Kernels.minMax($0, count: $1) },
-                     kernel: { statistic, x, y, n in
+            UnaryRow(statistic: { Kernels.minMax($0, count: $1 * $2) },
+                     kernel: { statistic, x, y, n, _ in
                          guard case .minMax(let low, let range) = statistic else { return y.update(repeating: .nan, count: n) }
                          for i in 0..<n { y[i] = (x[i] - low) / range }
                      },
-                     twin: { x in
+                     twin: { x, _ in
                          guard !x.contains(where: \.isNaN), let low = x.min(), let high = x.max(), high != low else {
                              return x.map { _ in .nan }
                          }
@@ -118,12 +125,12 @@ extension UnaryOperator {
                      },
                      sign: { _ in .nonNegative }, scale: .normalises, rankAtRoot: .preserved)
         case .zsn:  // (x − mean) / std over the whole operand, std with N − 1 (torch's default)
-            UnaryRow(statistic: { Kernels.moments($0, count: $1) },
-                     kernel: { statistic, x, y, n in
+            UnaryRow(statistic: { Kernels.moments($0, count: $1 * $2) },
+                     kernel: { statistic, x, y, n, _ in
                          guard case .moments(let mean, let std) = statistic else { return y.update(repeating: .nan, count: n) }
                          for i in 0..<n { y[i] = (x[i] - mean) / std }
                      },
-                     twin: { x in
+                     twin: { x, _ in
                          let n = Double(x.count)
                          let mean = x.reduce(0, +) / n
                          let std = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
@@ -131,6 +138,18 @@ extension UnaryOperator {
                          return x.map { ($0 - mean) / std }
                      },
                      sign: { _ in .unknown }, scale: .normalises, rankAtRoot: .preserved)
+        case .rown:  // x / Σ_row |x| (0/0 = 0); a tile holds whole rows, so the sums need no earlier pass
+            UnaryRow(statistic: nil, kernel: { _, x, y, n, cols in Kernels.rowNormalise(x, y, count: n, cols: cols) },
+                     twin: { x, cols in Kernels.normaliseTwin(x, cols: cols, alongRows: true) },
+                     sign: { $0 }, scale: .absorbsScale, rankAtRoot: .preservedWithinRows)
+        case .coln:  // x / Σ_column |x| (0/0 = 0); the column sums need the whole operand first
+            UnaryRow(statistic: { Kernels.columnAbsSums($0, rows: $1, cols: $2) },
+                     kernel: { statistic, x, y, n, cols in
+                         guard case .columnSums(let sums) = statistic else { preconditionFailure("coln without its sums") }
+                         Kernels.columnNormalise(x, y, count: n, sums: sums)
+                     },
+                     twin: { x, cols in Kernels.normaliseTwin(x, cols: cols, alongRows: false) },
+                     sign: { $0 }, scale: .absorbsScale, rankAtRoot: .changed)
         }
     }
 }

@@ -1,5 +1,6 @@
 /// The alphabet of the metric language: three terminals and fifteen operators, named as in the reference's
-/// `lib/gptree.py` so that its JSON trees load unchanged. Adding an operator is one case here, one row in
+/// `lib/gptree.py` so that its JSON trees load unchanged, plus two of ours (`rown`, `coln`: per-row and per-column
+/// normalisation, which the reference lacks; trees using them are our extension of its JSON format). Adding an operator is one case here, one row in
 /// OperatorTable.swift (its evaluation, statistic, sign and rewrite facts; the compiler asks for it), and one test.
 
 /// A leaf: one of the per-layer tensors a metric is computed from.
@@ -25,9 +26,15 @@ package enum UnaryOperator: String, CaseIterable, Sendable, Hashable, Codable {
     case skp    // identity
     case mms    // (x − min) / (max − min) over the whole operand
     case zsn    // (x − mean) / std over the whole operand, std with N − 1 (torch's default)
+    case rown   // x / Σ_row |x|: each row divided by its L1 norm (0 where the row is all zero); ours, not the paper's
+    case coln   // x / Σ_column |x|: each column divided by its L1 norm (0 where it is all zero); ours
 
-    /// True when the operator needs a reduction over its whole operand before any element can be produced.
-    package var isGlobal: Bool { row.statistic != nil }
+    /// The reference's eleven unary operators (the paper's search space).
+    package static let paperSet: [UnaryOperator] = allCases.filter { $0 != .rown && $0 != .coln }
+
+    /// True when the operator is a positive affine map of its whole operand (mms, zsn): such a map absorbs any
+    /// other one below it.
+    package var isGlobal: Bool { row.scale == .normalises }
 }
 
 /// Operators of two arguments; a (1, in) row vector broadcasts against an (out, in) matrix.

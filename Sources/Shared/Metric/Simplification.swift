@@ -33,11 +33,12 @@ package struct Simplifier: Sendable {
         case addNegationIsSubtraction  // add(x, neg(y)) → sub(x, y); add(neg(x), y) → sub(y, x); sub(x, neg(y)) → add(x, y)
         case negatedDifference         // neg(sub(a, b)) → sub(b, a)
         case negationsCancelInProduct  // mul(neg(a), neg(b)) → mul(a, b)
-        case liftNegation              // mul(neg(a), b), div(neg(a), y), tanh(neg(x)), zsn(neg(x)) → neg(…)
+        case liftNegation              // mul(neg(a), b), div(neg(a), y), tanh(neg(x)), zsn/rown/coln(neg(x)) → neg(…)
         case sqrtOfSquare              // sqrt(sqr(x)) → abs(x)
         case squareOfSqrt              // sqr(sqrt(x)) → abs(x)
         case normalisationIsIdempotent // mms/zsn of mms/zsn(x) → outer(x): both are invariant to positive affine maps
-        case normalisationDropsScale   // mms/zsn(… div(x, y) …) → mms/zsn(… x …) along positively homogeneous paths
+        case normalisationDropsScale   // mms/zsn/rown/coln(… div(x, y) …) → …(… x …) along positively homogeneous paths
+        case lineNormIsIdempotent      // rown(rown(x)) → rown(x), coln(coln(x)) → coln(x): a line of L1 norm 1 stays
         case expOfLog                  // exp(log(x)) → abs(x)  (true value |x| + 0.001)
         case logOfExp                  // log(exp(x)) → x       (true value log(e^min(x,100) + 0.001))
 
@@ -49,7 +50,8 @@ package struct Simplifier: Sendable {
                 return .bitExact
             // sqrt(x²) differs from |x| only where x² overflows or underflows; normalisation rules differ in the
             // last bits, and dropping div(·, y) differs only where ‖y‖ = 0 (an all-zero y).
-            case .sqrtOfSquare, .squareOfSqrt, .normalisationIsIdempotent, .normalisationDropsScale:
+            case .sqrtOfSquare, .squareOfSqrt, .normalisationIsIdempotent, .normalisationDropsScale,
+                 .lineNormIsIdempotent:
                 return .realExact
             case .expOfLog, .logOfExp:
                 return .approximate
@@ -112,14 +114,17 @@ package struct Simplifier: Sendable {
              (.sqrt, .unary(.abs, let inner)), (.sqrt, .unary(.neg, let inner)),
              (.log, .unary(.abs, let inner)), (.log, .unary(.neg, let inner)):
             return (.evenFunctionDropsSign, .unary(op, inner))
-        case (.tanh, .unary(.neg, let inner)), (.zsn, .unary(.neg, let inner)):
+        case (.tanh, .unary(.neg, let inner)), (.zsn, .unary(.neg, let inner)),
+             (.rown, .unary(.neg, let inner)), (.coln, .unary(.neg, let inner)):
             return (.liftNegation, .unary(.neg, .unary(op, inner)))
         case (.sqrt, .unary(.sqr, let inner)): return (.sqrtOfSquare, .unary(.abs, inner))
         case (.sqr, .unary(.sqrt, let inner)): return (.squareOfSqrt, .unary(.abs, inner))
         case (.mms, .unary(let innerOp, let inner)) where innerOp.isGlobal,
              (.zsn, .unary(let innerOp, let inner)) where innerOp.isGlobal:
             return (.normalisationIsIdempotent, .unary(op, inner))
-        case (.mms, _), (.zsn, _):
+        case (.rown, .unary(.rown, _)), (.coln, .unary(.coln, _)):
+            return (.lineNormIsIdempotent, x)
+        case (.mms, _), (.zsn, _), (.rown, _), (.coln, _):
             let unscaled = x.droppingPositiveScales()
             guard unscaled != x, unscaled.shape == x.shape else { return nil }
             return (.normalisationDropsScale, .unary(op, unscaled))
@@ -148,7 +153,7 @@ package struct Simplifier: Sendable {
 
 extension MetricExpression {
     /// The expression with every division by a norm removed along positively homogeneous paths from the root
-    /// (through `mul`, a `div` numerator, `neg`, `abs`, `sqr`, `pow`, `sqrt`, `skp`, and into `mms`/`zsn`: each
+    /// (through `mul`, a `div` numerator, `neg`, `abs`, `sqr`, `pow`, `sqrt`, `skp`, and into `mms`/`zsn`/`rown`/`coln`: each
     /// operator's `scale` in OperatorTable.swift).
     ///
     /// Such a division scales its subtree by a positive constant, and along those paths a positive constant only
@@ -162,13 +167,13 @@ extension MetricExpression {
             switch op.row.scale {
             case .scalesFirstOperand: return a.droppingPositiveScales()
             case .homogeneous: return .binary(op, a.droppingPositiveScales(), b.droppingPositiveScales())
-            case .normalises, .breaks: return self
+            case .normalises, .absorbsScale, .breaks: return self
             }
         case .unary(let op, let x):
             switch op.row.scale {
             case .homogeneous: return .unary(op, x.droppingPositiveScales())
             // The normalisation absorbs the scale whatever the operand's shape below it.
-            case .normalises:
+            case .normalises, .absorbsScale:
                 let inner = x.droppingPositiveScales()
                 return inner.shape == x.shape ? .unary(op, inner) : self
             case .scalesFirstOperand, .breaks: return self

@@ -9,14 +9,18 @@ package struct FitnessRequest: Sendable, Hashable, Codable {
     /// What prunes: the job's metric, or a reference baseline named here (its metric text is then only a label).
     /// Since protocol version 3.
     package var method: FitnessMethod
+    /// Which metric values compete for a mask: each output row, or the whole layer (unstructured only). Since
+    /// protocol version 3.
+    package var group: ComparisonGroup
 
     package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet,
-                 layerSparsity: LayerSparsity = .uniform, method: FitnessMethod = .metric) {
+                 layerSparsity: LayerSparsity = .uniform, method: FitnessMethod = .metric, group: ComparisonGroup = .row) {
         self.sparsity = sparsity
         self.xMode = xMode
         self.windows = windows
         self.layerSparsity = layerSparsity
         self.method = method
+        self.group = group
     }
 
     /// The same request on another window set (multi-fidelity promotion, final test).
@@ -113,6 +117,7 @@ extension FitnessRequest {
         w.u8(windows.rawValue)
         layerSparsity.encode(into: &w)
         w.u8(method.rawValue)
+        w.u8(group.rawValue)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -158,5 +163,13 @@ extension FitnessRequest {
             throw ProtocolError(offset: methodAt, .badValue(field: "method", detail: "sparsegpt needs sequential X"))
         }
         self.method = method
+        let gAt = r.offset
+        guard let group = ComparisonGroup(rawValue: try r.u8("comparison group")) else {
+            throw ProtocolError(offset: gAt, .badValue(field: "comparison group", detail: "unknown tag"))
+        }
+        if group == .layer, case .nOfM = sparsity {
+            throw ProtocolError(offset: gAt, .badValue(field: "comparison group", detail: "N:M patterns compare within their groups"))
+        }
+        self.group = group
     }
 }

@@ -13,7 +13,8 @@ struct BaselinesCommand: ParsableCommand {
         commandName: "baselines", abstract: "Perplexity of several metrics at several sparsities on one bundle.")
 
     @Option(help: "Calibrated bundle directory (from `calibrate`).") var bundle: String
-    @Option(help: "Comma-separated metrics: magnitude, wanda, paper, sparsegpt, or formulas.") var metrics = "magnitude,wanda,paper"
+    @Option(help: "Comma-separated metrics: magnitude, wanda, paper, ria, sparsegpt, or formulas (ria and magnitude compare per layer, the rest per row).")
+    var metrics = "magnitude,wanda,paper,ria"
     @Option(name: .customLong("layer-sparsity"), help: "uniform, or owl[:M,LAMBDA] for the unstructured sparsities (N:M stay uniform).")
     var layerSparsity = "uniform"
     @Option(help: "Comma-separated unstructured sparsities.") var sparsities = "0.5,0.6,0.7"
@@ -24,6 +25,10 @@ struct BaselinesCommand: ParsableCommand {
 
     func run() throws {
         let methods = try metrics.split(separator: ",").map { (String($0), try PruneCommand.method(String($0))) }
+        // Each named baseline with its formula, so a table says what was measured.
+        for (name, method) in methods where PruningMethod.baseline(named: name) != nil {
+            ProgressLine.show("\(name) = \(method)", done: true)
+        }
         var specs: [SparsitySpec] = try sparsities.split(separator: ",").map {
             guard let r = Double($0) else { throw ValidationError("--sparsities: \($0) is not a number") }
             return try SparsitySpec(type: "unstructured", ratio: r)
@@ -49,6 +54,7 @@ struct BaselinesCommand: ParsableCommand {
                 var request = PruningRequest(method: method, pattern: spec, activationMode: .sequential, evaluationWindows: windows)
                 request.split = split
                 if case .unstructured = spec { request.layerSparsity = layers }
+                request.group = try PruneCommand.group(nil, metric: name, pattern: spec)
                 let start = Date()
                 let outcome = try evaluator.evaluate(request)
                 ProgressLine.show(String(format: "%@ %@: %.4f (%.0f s)", "\(spec)", name, outcome.perplexity,

@@ -19,8 +19,12 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Model directory, when it is not where the bundle's manifest says.")
     var model: String?
 
-    @Option(help: "A formula, a reference JSON tree file, or a baseline: magnitude, wanda, paper, sparsegpt (updates weights).")
+    @Option(help: "A formula, a reference JSON tree file, or a baseline: magnitude, wanda, paper, ria, sparsegpt (updates weights).")
     var metric: String
+
+    @Option(help: ArgumentHelp("Which values compete for the mask: row (each output row) or layer (the whole matrix).",
+                               discussion: "Default: layer for magnitude and ria (their official rules), else row. N:M refuses layer."))
+    var group: String?
 
     @Option(help: "Fraction of each row to prune (unstructured).")
     var sparsity = 0.5
@@ -67,6 +71,7 @@ struct PruneCommand: ParsableCommand {
             throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
         }
         let method = try Self.method(metric)
+        let comparison = try Self.group(group, metric: metric, pattern: pattern)
         let layers: LayerSparsity
         do { layers = try LayerSparsity(argument: layerSparsity) } catch { throw ValidationError("\(error)") }
         if layers != .uniform, case .nOfM = pattern { throw ValidationError(LayerSparsityError.needsUnstructured(type).description) }
@@ -82,6 +87,7 @@ struct PruneCommand: ParsableCommand {
         var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
         request.split = test || testData != nil ? .test : .fitness
         request.layerSparsity = layers
+        request.group = comparison
 
         let start = Date()
         let dense = try evaluator.densePerplexity(windows: windows, split: request.split)
@@ -100,12 +106,32 @@ struct PruneCommand: ParsableCommand {
         }
         if let save, let saver { try saver.write(to: URL(fileURLWithPath: save)) }
         if let saveGGUF, let ggufSaver { try ggufSaver.write(to: URL(fileURLWithPath: saveGGUF)) }
-        let report = PruneReport(method: method.description, pattern: pattern, layers: layers, mode: mode, dense: dense.perplexity,
+        // A named baseline prints its formula too (`ria = mul(add(coln(W), rown(W)), sqrt(sqrt(X)))`).
+        let label = PruningMethod.baseline(named: metric) != nil && method.description != metric
+            ? "\(metric) = \(method)" : method.description
+        let report = PruneReport(method: label, pattern: pattern, layers: layers, mode: mode,
+                                 group: request.comparisonGroup, dense: dense.perplexity,
                                  outcome: outcome, config: opened.model.config, seconds: Date().timeIntervalSince(start))
         print(json ? report.json : report.text)
     }
 
-    /// `magnitude`, `wanda`, `paper`, or a metric argument (a formula, or a file with a formula or a JSON tree).
+    /// The comparison group: `--group` if given (row or layer; N:M refuses layer), else the baseline's official one
+    /// for unstructured patterns (layer for magnitude and ria), else row.
+    static func group(_ argument: String?, metric: String, pattern: SparsitySpec) throws -> ComparisonGroup {
+        guard let argument else {
+            if case .unstructured = pattern { return PruningMethod.officialGroup(named: metric) }
+            return .row
+        }
+        guard let group = ComparisonGroup(argument: argument) else {
+            throw ValidationError("--group must be row or layer, not '\(argument)'")
+        }
+        if group == .layer, case .nOfM = pattern {
+            throw ValidationError(PruningError.layerGroupNeedsUnstructured("\(pattern)").description)
+        }
+        return group
+    }
+
+    /// `magnitude`, `wanda`, `paper`, `ria`, or a metric argument (a formula, or a file with a formula or a JSON tree).
     static func method(_ text: String) throws -> PruningMethod {
         if let baseline = PruningMethod.baseline(named: text) { return baseline }
         do { return .metric(try MetricArgument.read(text)) } catch {
@@ -120,6 +146,7 @@ struct PruneReport {
     let pattern: SparsitySpec
     let layers: LayerSparsity
     let mode: XMode
+    let group: ComparisonGroup
     let dense: Double
     let outcome: PruningOutcome
     let config: LlamaConfig
@@ -133,7 +160,7 @@ struct PruneReport {
     var text: String {
         var lines = [
             "method      \(method)",
-            "pattern     \(pattern), X \(mode), layer sparsity \(layers)",
+            "pattern     \(pattern), X \(mode), layer sparsity \(layers), compared per \(group)",
             String(format: "perplexity  dense %.4f → pruned %.4f over %d windows", dense, outcome.perplexity, outcome.windows),
             String(format: "sparsity    %.6f overall; mask fingerprint %016llx", outcome.overallSparsity, outcome.maskFingerprint),
         ]
@@ -153,7 +180,7 @@ struct PruneReport {
 
     var json: String {
         var object: [String: Any] = [
-            "method": method, "pattern": pattern.description, "x_mode": "\(mode)", "layer_sparsity_mode": layers.description,
+            "method": method, "pattern": pattern.description, "x_mode": "\(mode)", "group": group.description, "layer_sparsity_mode": layers.description,
             "dense_perplexity": dense, "perplexity": outcome.perplexity, "windows": outcome.windows,
             "overall_sparsity": outcome.overallSparsity, "layer_sparsity": outcome.layerSparsity,
             "mask_fingerprint": String(format: "%016llx", outcome.maskFingerprint),

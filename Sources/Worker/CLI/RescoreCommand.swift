@@ -23,6 +23,7 @@ struct RescoreCommand: ParsableCommand {
         "magnitude",
         "wanda",
         "paper",
+        "ria",
         "sparsegpt",
     ]
 
@@ -38,6 +39,8 @@ struct RescoreCommand: ParsableCommand {
     @Option(name: .customLong("x-mode"), help: "sequential (the reference's) or static.") var xMode = "sequential"
     @Option(name: .customLong("layer-sparsity"), help: "uniform, or owl[:M,LAMBDA] (unstructured only).")
     var layerSparsity = "uniform"
+    @Option(help: "Comparison group of the --metric formulas: row or layer (default row; baselines keep their official one).")
+    var group: String?
     @Option(help: "Held-out windows to measure on: test or validation.") var on = "test"
     @Option(help: "Use the first K held-out windows only (default: all).") var windows: Int?
     @Option(help: "The bundle's calibration corpus, when it is not where the manifest says.") var data: String?
@@ -69,11 +72,15 @@ struct RescoreCommand: ParsableCommand {
             methods.append(.init(name: name, formula: method.description, role: "baseline"))
         }
         var chosen: [PruningMethod] = methods.map { PruningMethod.baseline(named: $0.name)! }
+        // Baselines compare as their official code does (magnitude and ria per layer), metrics in --group.
+        var groups = try methods.map { try PruneCommand.group(nil, metric: $0.name, pattern: pattern) }
+        let metricGroup = try PruneCommand.group(group ?? "row", metric: "", pattern: pattern)
         for text in metrics {
             let method = try PruneCommand.method(text)
             guard !methods.contains(where: { $0.formula == method.description }) else { continue }  // a baseline already
             methods.append(.init(name: method.description, formula: method.description, role: "metric"))
             chosen.append(method)
+            groups.append(metricGroup)
         }
         guard !methods.isEmpty else { throw ValidationError("nothing to rescore: give --metric or --baselines") }
 
@@ -98,6 +105,7 @@ struct RescoreCommand: ParsableCommand {
                 var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
                 request.split = split
                 request.layerSparsity = layers
+                request.group = groups[i]
                 let outcome = try evaluator.evaluate(request) { done, total in
                     ProgressLine.show("\(tag): \(methods[i].name): block \(done)/\(total)")
                 }
@@ -108,7 +116,8 @@ struct RescoreCommand: ParsableCommand {
             }
         }
         for i in methods.indices { methods[i].perplexities = values[i] }
-        let summary = RescoreSummary(bundle: bundle, pattern: pattern.description + (layers == .uniform ? "" : ", \(layers)"),
+        let summary = RescoreSummary(bundle: bundle, pattern: pattern.description + (layers == .uniform ? "" : ", \(layers)")
+                                         + (metricGroup == .row ? "" : ", metrics per \(metricGroup)"),
                                      xMode: "\(mode)", heldOut: on,
                                      windows: heldOutWindows, seeds: seedList, methods: methods,
                                      floor: log1p(roundingFloor))

@@ -28,6 +28,7 @@ final class BundleFitnessFunction: FitnessFunction {
         }
         var pruning = PruningRequest(method: pruningMethod, pattern: request.sparsity, activationMode: request.xMode,
                                      layerSparsity: request.layerSparsity)
+        pruning.group = request.group
         switch request.windows {
         case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
         case .full: break

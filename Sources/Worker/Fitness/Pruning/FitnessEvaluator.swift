@@ -21,6 +21,15 @@ package struct PruningRequest {
     package var rejectDegenerate = true
     /// The target's spread over blocks: uniform, or OWL's allocation (unstructured only).
     package var layerSparsity: LayerSparsity = .uniform
+    /// Which values compete for a mask; nil: the method's own (`PruningMethod.defaultGroup`) when unstructured,
+    /// rows under N:M (whose groups of M lie in a row; `layer` is refused there).
+    package var group: ComparisonGroup? = nil
+
+    package var comparisonGroup: ComparisonGroup {
+        if let group { return group }
+        if case .unstructured = pattern { return method.defaultGroup }
+        return .row
+    }
 
     /// Memberwise, for the other worker modules (Swift's implicit one is internal).
     package init(method: PruningMethod, pattern: SparsitySpec, activationMode: XMode = .sequential, evaluationWindows: Int? = nil, split: Split = .fitness, rejectDegenerate: Bool = true, layerSparsity: LayerSparsity = .uniform) {

@@ -4,7 +4,8 @@ import Shared
 /// - unstructured: per output row, the ⌊in·ratio⌋ entries first in a stable ascending sort (NaN last);
 /// - N:M: in every group of M consecutive inputs of a row, the N lowest (ties: lower column first, NaN largest —
 ///   the reference's torch.topk leaves exact ties unspecified; this is the documented choice);
-/// - magnitude: one threshold per matrix, t = sorted(|W|)[⌊numel·ratio⌋], prune every |W| ≤ t.
+/// - magnitude, and any metric with `ComparisonGroup.layer`: one threshold per matrix, t = sorted(values)
+///   [⌊numel·ratio⌋], prune every value ≤ t (RIA's official unstructured rule is this one, `W_metric <= thresh`).
 /// Selection is linear-time per row (quickselect over `SortKey`s), not a sort.
 enum MaskSelection {
     /// The mask a metric (rows, cols, row-major) induces under `pattern`.
@@ -40,17 +41,27 @@ enum MaskSelection {
     /// The reference's magnitude pruning of one matrix: prune every |w| ≤ the ⌊numel·ratio⌋-th smallest |w|
     /// (so ⌊numel·ratio⌋ + 1 entries plus ties: 50% of a 128×128 matrix prunes 8193).
     static func magnitudeMask(weights: UnsafeBufferPointer<Float>, rows: Int, cols: Int, ratio: Double) -> PruningMask {
+        layerMask(rows: rows, cols: cols, ratio: ratio) { Swift.abs(weights[$0]) }
+    }
+
+    /// A metric thresholded over the whole matrix, by the same rule as magnitude: prune every value ≤ the
+    /// ⌊numel·ratio⌋-th smallest (torch.sort order: NaN largest, so a NaN is pruned only if the threshold is NaN).
+    static func layerMask(metric: UnsafeBufferPointer<Float>, rows: Int, cols: Int, ratio: Double) -> PruningMask {
+        layerMask(rows: rows, cols: cols, ratio: ratio) { metric[$0] }
+    }
+
+    private static func layerMask(rows: Int, cols: Int, ratio: Double, value: (Int) -> Float) -> PruningMask {
         var mask = PruningMask(rows: rows, cols: cols)
         let count = rows * cols
         let index = Int(Double(count) * ratio)
         guard index < count else { return mask }
         let keys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: count)
         defer { keys.deallocate() }
-        for i in 0..<count { keys[i] = UInt64(SortKey.key(Swift.abs(weights[i]))) }
+        for i in 0..<count { keys[i] = UInt64(SortKey.key(value(i))) }
         Selection.partitionSmallest(keys, count: index + 1)
         let threshold = keys.prefix(index + 1).max()!
         for r in 0..<rows {
-            for c in 0..<cols where UInt64(SortKey.key(Swift.abs(weights[r * cols + c]))) <= threshold {
+            for c in 0..<cols where UInt64(SortKey.key(value(r * cols + c))) <= threshold {
                 mask[r, c] = true
             }
         }

@@ -19,6 +19,8 @@ struct MaskSelector {
             throw PruningError.shapeMismatch(layer: name + " G", expected: [rows, cols], found: [g.count])
         }
         if let x, x.count != cols { throw PruningError.shapeMismatch(layer: name + " X", expected: [cols], found: [x.count]) }
+        let group = request.comparisonGroup
+        if group == .layer, case .nOfM = request.pattern { throw PruningError.layerGroupNeedsUnstructured("\(request.pattern)") }
         switch request.method {
         case .sparsegpt:
             // Its masks come with its weight updates (SparseGPTBlock), from calibration inputs a pre-flight lacks.
@@ -27,9 +29,9 @@ struct MaskSelector {
             return clock.time("masks") {
                 weights.withUnsafeBufferPointer { w in
                     switch request.pattern {
-                    case .unstructured(let ratio):
+                    case .unstructured(let ratio) where group == .layer:
                         return MaskSelection.magnitudeMask(weights: w, rows: rows, cols: cols, ratio: ratio)
-                    case .nOfM:
+                    case .unstructured, .nOfM:
                         let magnitudes = w.map { Swift.abs($0) }
                         return magnitudes.withUnsafeBufferPointer {
                             MaskSelection.mask(metric: $0, rows: rows, cols: cols, pattern: request.pattern)
@@ -68,13 +70,21 @@ struct MaskSelector {
                 switch verdict {
                 case .usable: break
                 case .nonFinite(let n): throw FitnessFailure.nonFiniteMetric(linear: name, count: n)
-                case .rowConstant: throw FitnessFailure.rowConstantMetric(linear: name)
+                // Per layer, rows that differ from each other still rank (whole rows go first); only a metric
+                // constant over the whole matrix leaves the mask to index order.
+                case .rowConstant where group == .row || metric[0..<count].allSatisfy({ $0 == metric[0] }):
+                    throw FitnessFailure.rowConstantMetric(linear: name)
+                case .rowConstant: break
                 }
             }
             return clock.time("masks") {
                 metric.withUnsafeBufferPointer { m in
                     let values = UnsafeBufferPointer(rebasing: m[0..<count])
-                    let mask = MaskSelection.mask(metric: values, rows: rows, cols: cols, pattern: request.pattern)
+                    let mask = if case .unstructured(let ratio) = request.pattern, group == .layer {
+                        MaskSelection.layerMask(metric: values, rows: rows, cols: cols, ratio: ratio)
+                    } else {
+                        MaskSelection.mask(metric: values, rows: rows, cols: cols, pattern: request.pattern)
+                    }
                     inspector?(name, xRow, values, mask)
                     return mask
                 }

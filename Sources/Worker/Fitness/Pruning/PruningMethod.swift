@@ -16,15 +16,39 @@ package enum PruningMethod: CustomStringConvertible {
     package static let paper = PruningMethod.metric(.binary(.mul, .unary(.abs, .binary(.mul, .terminal(.W), .terminal(.W))),
                                                     .unary(.mms, .terminal(.G))))
 
-    /// The baseline called `name` (`magnitude`, `wanda`, `paper` or `pruner-zero`, `sparsegpt`), or nil.
+    /// RIA (Zhang et al. 2024, "Plug-and-Play"), as its official code computes it (lib/prune.py, `prune_ria`):
+    /// (|W| / Σ_dim0 |W| + |W| / Σ_dim1 |W|) · sqrt(scaler_row)^a with a = 0.5 — relative importance over the
+    /// column and over the row, times scaler_row^¼. Its official unstructured default thresholds the whole layer
+    /// (`officialGroup(named: "ria")`); `--per_outneuron` is the per-row rule.
+    package static let ria = PruningMethod.metric(
+        .binary(.mul, .binary(.add, .unary(.coln, .terminal(.W)), .unary(.rown, .terminal(.W))),
+                .unary(.sqrt, .unary(.sqrt, .terminal(.X)))))
+
+    /// Every named baseline, in the order `baselines` and help texts list them.
+    package static let baselineNames = ["magnitude", "wanda", "paper", "ria", "sparsegpt"]
+
+    /// The baseline called `name` (`magnitude`, `wanda`, `paper` or `pruner-zero`, `ria`, `sparsegpt`), or nil.
     package static func baseline(named name: String) -> PruningMethod? {
         switch name {
         case "magnitude": .magnitude
         case "wanda": .wanda
+        case "ria": .ria
         case "paper", "pruner-zero": .paper
         case "sparsegpt": .sparsegpt
         default: nil
         }
+    }
+
+    /// The comparison group a named baseline's official code uses: the whole layer for magnitude (the reference's
+    /// rule 5) and RIA (its unstructured default); per row for the others and for any formula.
+    package static func officialGroup(named name: String) -> ComparisonGroup {
+        name == "magnitude" || name == "ria" ? .layer : .row
+    }
+
+    /// The group a request without one uses: magnitude's per-layer threshold, else per row.
+    package var defaultGroup: ComparisonGroup {
+        if case .magnitude = self { return .layer }
+        return .row
     }
 
     /// A baseline's name, or a formula.

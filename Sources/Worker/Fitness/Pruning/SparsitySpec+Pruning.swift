@@ -13,14 +13,18 @@ extension SparsitySpec {
 }
 
 /// What can go wrong when pruning a layer.
-enum PruningError: Error, Equatable, CustomStringConvertible {
+package enum PruningError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(layer: String, expected: [Int], found: [Int])
     case groupDoesNotDivide(layer: String, cols: Int, m: Int)
+    /// A per-layer comparison group asked of an N:M pattern (whose group is M inputs of a row).
+    case layerGroupNeedsUnstructured(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .shapeMismatch(let layer, let expected, let found): "\(layer): expected shape \(expected), found \(found)"
         case .groupDoesNotDivide(let layer, let cols, let m): "\(layer): \(cols) inputs are not a multiple of M = \(m)"
+        case .layerGroupNeedsUnstructured(let pattern):
+            "the comparison group 'layer' needs unstructured sparsity: \(pattern) compares within its groups of M inputs"
         }
     }
 }
