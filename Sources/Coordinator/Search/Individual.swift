@@ -40,6 +40,7 @@ package struct Individual: Sendable {
     package internal(set) var cheap: Score?
     package internal(set) var full: Score?
     package internal(set) var test: Score?
+    package internal(set) var validation: Score?
 }
 
 /// One evaluation to be done: an individual on a window set. A job keeps its id across re-dispatches (lapsed
@@ -90,7 +91,7 @@ package enum CacheHit: String, Sendable, Hashable, CaseIterable, Codable {
 /// Phases of a search.
 package enum SearchPhase: String, Sendable, Hashable {
     case evolving
-    /// Re-evaluating the best metrics on the held-out test windows.
+    /// Re-evaluating the finalists on the held-out validation and test windows.
     case testing
     case finished
 }

@@ -17,8 +17,8 @@ import Foundation
 package enum Envelope {
     package static let magic: [UInt8] = Array("PZRO".utf8)
     /// 2: the hello carries the worker's fitness bound. 3: the fitness request carries the layer sparsity, the
-    /// method (metric or a reference baseline) and the comparison group. Versions are not mixed: a body's layout is
-    /// its version's.
+    /// method (metric or a reference baseline) and the comparison group, and its window set may be validation
+    /// (tag 3). Versions are not mixed: a body's layout is its version's.
     package static let version: UInt16 = 3
     static let headerBytes = 12
 
