@@ -43,6 +43,7 @@ done
 echo "default bundle: calibrating $model into $out (G over 128 windows × 256 tokens, dense X)" >&2
 "$bin/prunerzero-worker" calibrate --model "$model" --data "$data/calibration.txt" --nsamples 128 --seqlen 256 \
     --seed 0 --eval-data "$data/validation.txt" --eval-windows 32 --test-data "$data/test.txt" --test-windows 256 \
+    --validation-windows 256 \
     --out "$out" --force >&2
 echo "$stamp" > "$out/.model-sha256"
 echo "$out"

@@ -6,7 +6,7 @@
 #
 # Bundle: G and X over 32 × 256-token calibration windows (the docs' calibration split, offsets drawn as the
 # reference draws them, seed 0); fitness: the first 32 windows of the validation split; held-out test: the first 64
-# windows of the test split. WIKITEXT=FILE adds WikiText-2 (its first 32 windows) as a second held-out test.
+# windows of the test split; validation (the search ranks its finalists there): the next 64. WIKITEXT=FILE adds WikiText-2 (its first 32 windows) as a second held-out test.
 #   deploy/smollm2.sh                                   40 evaluations at 50% unstructured
 #   BUDGET=100 SPARSITY=0.6 WIKITEXT=../shared/data/wikitext2/wikitext2-test.txt deploy/smollm2.sh
 set -euo pipefail
@@ -33,6 +33,7 @@ else
     echo "smollm2: calibrating $model into $bundle (G and X over 32 windows × 256 tokens; a few minutes)" >&2
     "$bin/prunerzero-worker" calibrate --model "$model" --data "$data/calibration.txt" --nsamples 32 --seqlen 256 \
         --seed 0 --eval-data "$data/validation.txt" --eval-windows 32 --test-data "$data/test.txt" --test-windows 64 \
+        --validation-windows 64 \
         --out "$bundle" --force >&2
     echo "$stamp" > "$bundle/.model-sha256"
 fi

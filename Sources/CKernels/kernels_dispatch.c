@@ -13,8 +13,9 @@
     void pz_rms_norm_##suffix(float *out, const float *x, const float *w, size_t rows, size_t c, float eps);
 
 #define PZ_DECLARE_ATTENTION(suffix)                                                                 \
-    void pz_attention_head_##suffix(float *out, const float *q, const float *k, const float *v, size_t t, size_t d, \
-                                    size_t q_stride, size_t kv_stride, float scale, float *scratch);
+    void pz_attention_head_tiled_##suffix(float *out, const float *q, const float *k, const float *v, size_t t, \
+                                          size_t d, size_t q_stride, size_t kv_stride, float scale, float *scratch, \
+                                          size_t qb, size_t kb);
 
 PZ_DECLARE(baseline)
 #if defined(__x86_64__)
@@ -33,7 +34,7 @@ typedef struct {
     void (*rms_norm)(float *, const float *, const float *, size_t, size_t, float);
     // NULL where the instruction set has no FMA (the baseline): attention then stays on sgemm.
     void (*attention_head)(float *, const float *, const float *, const float *, size_t, size_t, size_t, size_t, float,
-                           float *);
+                           float *, size_t, size_t);
 } pz_kernel_table;
 
 #define PZ_TABLE(suffix, attention) \
@@ -42,8 +43,8 @@ typedef struct {
 static const pz_kernel_table tables[] = {
     PZ_TABLE(baseline, 0),
 #if defined(__x86_64__)
-    PZ_TABLE(avx2, pz_attention_head_avx2),
-    PZ_TABLE(avx512, pz_attention_head_avx512),
+    PZ_TABLE(avx2, pz_attention_head_tiled_avx2),
+    PZ_TABLE(avx512, pz_attention_head_tiled_avx512),
 #endif
 };
 
@@ -125,9 +126,26 @@ int pz_attention_supported(size_t d) {
     return table()->attention_head != 0 && d % 16 == 0 && d >= 16 && d <= 128;
 }
 
-size_t pz_attention_scratch(size_t t, size_t d) { return (d + 4) * ((t + 15) / 16 * 16); }
+size_t pz_attention_scratch_tiled(size_t t, size_t d, size_t query_block, size_t key_block) {
+    return (t + key_block - 1) / key_block * key_block * d + 4 * key_block + 2 * query_block;
+}
+
+size_t pz_attention_scratch(size_t t, size_t d) {
+    return pz_attention_scratch_tiled(t, d, PZ_ATTENTION_QUERY_BLOCK, PZ_ATTENTION_KEY_BLOCK);
+}
+
+int pz_attention_tiles_valid(size_t query_block, size_t key_block) {
+    return query_block >= 1 && key_block >= 16 && key_block % 16 == 0;
+}
+
+void pz_attention_head_tiled(float *out, const float *q, const float *k, const float *v, size_t t, size_t d,
+                             size_t q_stride, size_t kv_stride, float scale, float *scratch, size_t query_block,
+                             size_t key_block) {
+    table()->attention_head(out, q, k, v, t, d, q_stride, kv_stride, scale, scratch, query_block, key_block);
+}
 
 void pz_attention_head(float *out, const float *q, const float *k, const float *v, size_t t, size_t d, size_t q_stride,
                        size_t kv_stride, float scale, float *scratch) {
-    table()->attention_head(out, q, k, v, t, d, q_stride, kv_stride, scale, scratch);
+    pz_attention_head_tiled(out, q, k, v, t, d, q_stride, kv_stride, scale, scratch, PZ_ATTENTION_QUERY_BLOCK,
+                            PZ_ATTENTION_KEY_BLOCK);
 }

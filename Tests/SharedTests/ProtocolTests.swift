@@ -108,7 +108,7 @@ import Testing
         #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag] = 7 }) }
         #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 8] = 0x7F; $0[tag + 7] = 0xF8 }) }  // NaN ratio
         #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 9] = 9 }) }   // X mode
-        #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 10] = 3 }) }  // window set
+        #expect(throws: ProtocolError.self) { try Envelope.decode(job { $0[tag + 10] = 4 }) }  // window set (3: validation)
         // An ok result with a NaN perplexity is a worker bug, refused.
         let okNaN = JobResult(jobID: 1, workerID: "w", status: .ok, perplexity: .nan, maskFingerprint: 0)
         let error = try #require(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(okNaN))) }
@@ -135,7 +135,7 @@ import Testing
         let jobs: [Job] = ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
         let firstTwo = jobs.filter { $0.request.method == .metric && $0.request.layerSparsity == .uniform
             && $0.abortThresholds.isEmpty }
-        #expect(try firstTwo.map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"])
+        #expect(try firstTwo.map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "W"])
     }
 
     /// The hello's fitness bound (version 2) is a width: a negative one is refused at its offset, not trusted.

@@ -108,7 +108,7 @@ struct BackwardKernelTwinTests {
         let q = Self.random(n * hd, seed: 17, scale: 2), k = Self.random(n * kd, seed: 18, scale: 2)
         let v = Self.random(n * kd, seed: 19), dout = Self.random(n * hd, seed: 20)
         var dq = [Float](repeating: 0, count: n * hd), dk = [Float](repeating: 0, count: n * kd), dv = dk
-        var scratch = [Float](repeating: 0, count: 3 * 2 * t * t)
+        var scratch = [Float](repeating: 0, count: 3 * Attention.backwardScratchFloats(seqlen: t, headDim: d))
         Attention.backward(&dq, &dk, &dv, dout: dout, q: q, k: k, v: v, scratch: &scratch, scratchBuffers: 3,
                            windows: windows, seqlen: t, heads: heads, kvHeads: kvHeads, headDim: d)
         var pdq = [Double](repeating: 0, count: n * hd), pdk = [Double](repeating: 0, count: n * kd), pdv = pdk

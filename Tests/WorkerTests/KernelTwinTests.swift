@@ -75,21 +75,30 @@ struct KernelTwinTests {
     }
 
     /// Causal GQA attention from its definition, one (window, head, query) at a time. Head dimensions that are
-    /// multiples of 16 run the fused C kernel (on CPUs with FMA); the test runs each case a second time with the
+    /// multiples of 16 run the fused C kernel (on CPUs with FMA), with its own tiles (64 queries × 64 keys) and with
+    /// 10 × 16 tiles, so that every window here spans several query blocks and key tiles (10 is not a multiple of
+    /// the kernel's 4-row groups: each block ends in single rows); the test runs each case a second time with the
     /// baseline kernels, which send every head dimension down the sgemm path.
+    /// Tolerance 1e-4 relative: float32 products of length ≤ max(D, T) ≤ 150 and a softmax with Cephes exp (2 ulp),
+    /// rescaled once per key tile, are within ~(D + T + tiles)·u ≈ 2e-5 of the Double reference for these unit-scale
+    /// inputs; 1e-4 leaves a factor 5 and fails on any mask or tile-edge error (those are O(1)).
     @Test(arguments: [(2, 7, 6, 2, 6), (1, 33, 4, 4, 8), (3, 5, 3, 1, 2), (2, 150, 4, 2, 4),   // 150 > 2 query blocks
-                      (2, 37, 4, 2, 16), (1, 150, 2, 1, 32), (2, 70, 2, 2, 64), (1, 41, 2, 1, 80), (1, 23, 2, 1, 128)])
+                      (2, 37, 4, 2, 16), (1, 150, 2, 1, 32), (2, 70, 2, 2, 64), (1, 41, 2, 1, 80), (1, 23, 2, 1, 128),
+                      (1, 150, 2, 1, 64), (1, 131, 2, 2, 128)])
     func attention(windows: Int, seqlen t: Int, heads: Int, kvHeads: Int, headDim d: Int) {
         let n = windows * t, hd = heads * d, kd = kvHeads * d
         let q = Self.random(n * hd, seed: 7), k = Self.random(n * kd, seed: 8), v = Self.random(n * kd, seed: 9)
         // One score buffer: the pairs run on this thread, under the variant chosen for it.
-        let paths = KernelVariantTests.underEachVariant { () -> [Float] in
-            var out = [Float](repeating: 0, count: n * hd)
-            var scores = [Float](repeating: 0, count: Attention.scoreFloats(seqlen: t, headDim: d))
-            Attention.forward(&out, q: q, k: k, v: v, scores: &scores, scoreBuffers: 1, windows: windows, seqlen: t,
-                              heads: heads, kvHeads: kvHeads, headDim: d)
-            return out
+        func run(_ tiles: Attention.Tiles?) -> [(String, [Float])] {
+            KernelVariantTests.underEachVariant { () -> [Float] in
+                var out = [Float](repeating: 0, count: n * hd)
+                var scores = [Float](repeating: 0, count: Attention.scoreFloats(seqlen: t, headDim: d, tiles: tiles))
+                Attention.forward(&out, q: q, k: k, v: v, scores: &scores, scoreBuffers: 1, windows: windows, seqlen: t,
+                                  heads: heads, kvHeads: kvHeads, headDim: d, tiles: tiles)
+                return out
+            }
         }
+        let paths = run(nil), smallTiles = run(Attention.Tiles(queries: 10, keys: 16))
         var plain = paths[0].1
         let scale = 1 / Double(d).squareRoot()
         for b in 0..<windows {
@@ -112,10 +121,15 @@ struct KernelTwinTests {
         for (variant, fast) in paths {
             #expect(Self.maxRelative(fast, plain) < 1e-4, "kernels \(variant)")
         }
-        // Every variant with the fused kernel computes the same bits (FMA in key order).
-        let fused = paths.filter { $0.0 != "baseline" }
-        for (variant, out) in fused.dropFirst() {
-            #expect(out.map(\.bitPattern) == fused[0].1.map(\.bitPattern), "kernels \(variant) differ from \(fused[0].0)")
+        for (variant, fast) in smallTiles {
+            #expect(Self.maxRelative(fast, plain) < 1e-4, "kernels \(variant), 10 × 16 tiles")
+        }
+        // Every variant with the fused kernel computes the same bits (FMA in key order), at either tile size.
+        for (label, outputs) in [("own tiles", paths), ("10 × 16 tiles", smallTiles)] {
+            let fused = outputs.filter { $0.0 != "baseline" }
+            for (variant, out) in fused.dropFirst() {
+                #expect(out.map(\.bitPattern) == fused[0].1.map(\.bitPattern), "\(label): kernels \(variant) differ from \(fused[0].0)")
+            }
         }
     }
 }

@@ -38,13 +38,25 @@ void pz_rms_norm(float *out, const float *x, const float *weight, size_t rows, s
 
 /// Whether `pz_attention_head` handles head dimension d here: a multiple of 16 up to 128, on a variant with FMA.
 int pz_attention_supported(size_t d);
-/// Floats of scratch `pz_attention_head` needs for t tokens and head dimension d.
+/// The tile sizes `pz_attention_head` uses: query rows per block and keys per tile (a multiple of 16). They fix
+/// the rounding (the online softmax rescales at tile edges), so they are constants, the same on every node.
+#define PZ_ATTENTION_QUERY_BLOCK 64
+#define PZ_ATTENTION_KEY_BLOCK 64
+/// Floats of scratch `pz_attention_head` needs for t tokens and head dimension d: O(t·d), never t².
 size_t pz_attention_scratch(size_t t, size_t d);
 /// Causal attention of one (window, head): out[i] = Σ_{j ≤ i} softmax_j(scale · q[i]·k[j]) · v[j] for i < t, rows of
 /// q and out `q_stride` floats apart, of k and v `kv_stride` apart (one head inside (T, H·D) buffers). Only where
-/// pz_attention_supported(d). Products are fused multiply-adds in key order: the same bits in every variant.
+/// pz_attention_supported(d). Tiled over queries and keys with an online softmax; products are fused multiply-adds
+/// in key order: the same bits in every variant.
 void pz_attention_head(float *out, const float *q, const float *k, const float *v, size_t t, size_t d, size_t q_stride,
                        size_t kv_stride, float scale, float *scratch);
+/// pz_attention_head with other tile sizes (tests: tiles small enough that short windows span several), valid where
+/// pz_attention_tiles_valid; scratch of pz_attention_scratch_tiled floats.
+void pz_attention_head_tiled(float *out, const float *q, const float *k, const float *v, size_t t, size_t d,
+                             size_t q_stride, size_t kv_stride, float scale, float *scratch, size_t query_block,
+                             size_t key_block);
+int pz_attention_tiles_valid(size_t query_block, size_t key_block);
+size_t pz_attention_scratch_tiled(size_t t, size_t d, size_t query_block, size_t key_block);
 
 /// The CPUs this process may run on (its affinity mask on Linux; the online CPUs elsewhere), at least 1.
 int pz_usable_cpus(void);

@@ -192,6 +192,9 @@ struct SearchCommand: ParsableCommand {
         var setup = try settings(file: config.map { try SearchFile.read(path: $0) } ?? SearchFile())
         guard let bundleDir = setup.bundleDir else { throw ValidationError("no bundle given") }
         setup.config.bundleIdentity = try BundleIdentity.of(directory: URL(fileURLWithPath: bundleDir))
+        // Finalists are ranked on windows the search never scored: validation when the bundle has them.
+        let sets = try BundleWindowSets.of(directory: URL(fileURLWithPath: bundleDir))
+        setup.config.finalRanking = sets.contains(.validation) ? .validation : .test
         setup.config.sparsity = try SparsitySpec(type: setup.sparsityType, ratio: setup.sparsityRatio)
         return (setup.config, bundleDir)
     }

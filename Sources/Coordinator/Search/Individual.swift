@@ -44,6 +44,7 @@ package struct Individual: Sendable {
     package internal(set) var cheapDivergence: [Double]?
     /// Set when the cheap screen was stopped by depth (then `cheap` stays nil: nothing was measured).
     package internal(set) var depthAbort: DepthAbortRecord?
+    package internal(set) var validation: Score?
 }
 
 /// One evaluation to be done: an individual on a window set. A job keeps its id across re-dispatches (lapsed
@@ -94,7 +95,7 @@ package enum CacheHit: String, Sendable, Hashable, CaseIterable, Codable {
 /// Phases of a search.
 package enum SearchPhase: String, Sendable, Hashable {
     case evolving
-    /// Re-evaluating the best metrics on the held-out test windows.
+    /// Re-evaluating the finalists on the held-out validation and test windows.
     case testing
     case finished
 }

@@ -9,6 +9,7 @@ struct JobBook: Sendable {
     private(set) var queue: [UInt64] = []
     /// Jobs currently leased (kept alongside `jobs` so that per-message questions stay O(1)).
     private(set) var leasedJobs: Set<UInt64> = []
+    /// Held-out jobs (validation and test), made after evolution.
     private(set) var testJobs: [UInt64] = []
     /// Reference baselines' jobs (`SearchConfig.references`), on any window set.
     private(set) var referenceJobs: [UInt64] = []
@@ -22,7 +23,7 @@ struct JobBook: Sendable {
         jobs[id] = JobRecord(id: id, individual: individual, windows: windows, metricText: metricText,
                              state: .queued, attempts: 0)
         if front { queue.insert(id, at: 0) } else { queue.append(id) }
-        if windows == .test { testJobs.append(id) }
+        if windows.isHeldOut { testJobs.append(id) }
         return id
     }
 
@@ -81,9 +82,17 @@ struct JobBook: Sendable {
         queue.removeAll()
     }
 
-    /// Jobs currently leased, excluding test jobs when `evolutionOnly`.
+    /// Jobs currently leased, excluding held-out jobs when `evolutionOnly`.
     func leasedCount(evolutionOnly: Bool) -> Int {
-        evolutionOnly ? leasedJobs.count { jobs[$0]?.windows != .test } : leasedJobs.count
+        evolutionOnly ? leasedJobs.count { jobs[$0]?.windows.isHeldOut == false } : leasedJobs.count
+    }
+
+    /// Whether every held-out job of an individual (reference jobs aside) on `windows` is done.
+    func heldOutDone(_ windows: WindowSet) -> Bool {
+        testJobs.allSatisfy { id in
+            guard let job = jobs[id], job.windows == windows, job.individual >= 0 else { return true }
+            return job.state == .done
+        }
     }
 
     /// The test jobs are done, and no reference job is still to come (one cancelled unstarted never will).

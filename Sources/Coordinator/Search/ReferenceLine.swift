@@ -17,6 +17,7 @@ package struct ReferenceLine: Sendable, Hashable {
         switch windows {
         case .test: test = score
         case .full, .cheap: full = score
+        case .validation: break  // never made: a reference line is not a finalist
         }
         seconds[windows] = value
     }

@@ -41,8 +41,13 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package var promoteTopFraction: Double = 0.25
     /// Seed the initial population with the paper's metric and Wanda's.
     package var seedBaselines: Bool = true
-    /// Metrics re-evaluated on the held-out test windows at the end.
+    /// Finalists at the end: the best `testTopK` searched metrics by fitness (baselines are finalists anyway).
     package var testTopK: Int = 5
+    /// Where the finalists are ranked: on the bundle's validation windows (then only the chosen metric and the
+    /// baselines see the test windows), or, for a bundle without them, on the test windows (selection on test:
+    /// the report says so). nil in journals from before validation windows existed: the top `testTopK` by fitness
+    /// are tested and the best by fitness is the answer, as then.
+    package var finalRanking: FinalRanking? = nil
     package var leaseSeconds: Int = 600
     package var heartbeatSeconds: Int = 10
     /// |Δ ln perplexity| within which two fitnesses are one result (`FitnessEquivalence`); nil: the workers'
@@ -76,16 +81,34 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package var references: [FitnessMethod] { sparsegptReference == true ? [.sparsegpt] : [] }
 
     /// The baselines expressible in the metric language (magnitude |W| alone is, trivially; the paper's and
-    /// Wanda's are the ones worth seeding).
-    package static let baselines = ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))"]
+    /// Wanda's are the ones worth seeding), by name; seeded as individuals 0, 1, … in this order.
+    package static let namedBaselines: [(name: String, formula: String)] = [
+        ("paper", "mul(abs(mul(W, W)), mms(G))"),
+        ("wanda", "mul(W, sqrt(X))"),
+    ]
+    package static var baselines: [String] { namedBaselines.map(\.formula) }
     /// RIA's formula, seeded after them when the operators include rown/coln (not under `--operators paper`, nor in
     /// a journal from before the set existed, whose initial population must stay what it was).
     package static let ria = "mul(add(coln(W), rown(W)), sqrt(sqrt(X)))"
 
-    /// The formulas the initial population starts with.
-    package var seededBaselines: [String] {
+    /// The baselines the initial population starts with, by name, in birth order.
+    package var seededNamedBaselines: [(name: String, formula: String)] {
         guard seedBaselines else { return [] }
-        return Self.baselines + (evolution.operatorSet == .all ? [Self.ria] : [])
+        return Self.namedBaselines + (evolution.operatorSet == .all ? [("ria", Self.ria)] : [])
+    }
+
+    /// The formulas the initial population starts with.
+    package var seededBaselines: [String] { seededNamedBaselines.map(\.formula) }
+
+    /// The name of the baseline individual `id` was seeded as, or nil.
+    package func baselineName(individual id: Int) -> String? {
+        let seeded = seededNamedBaselines
+        return id < seeded.count ? seeded[id].name : nil
+    }
+
+    /// The held-out window set finalists are ranked on.
+    package enum FinalRanking: String, Sendable, Hashable, Codable {
+        case validation, test
     }
 
     /// Problems that make the configuration unusable, in words.

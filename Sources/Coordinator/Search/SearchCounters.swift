@@ -1,7 +1,7 @@
 /// What the search has spent and saved, for the log, the report and the budget.
 struct SearchCounters: Sendable, Hashable {
     /// Cheap and full evaluations (the budget's unit; test evaluations are extra).
-    var evaluations = 0, cheapEvaluations = 0, fullEvaluations = 0, testEvaluations = 0
+    var evaluations = 0, cheapEvaluations = 0, fullEvaluations = 0, testEvaluations = 0, validationEvaluations = 0
     /// Children screened out on the cheap windows: full evaluations saved by multi-fidelity.
     var savedFullEvaluations = 0
     var cacheHits: [CacheHit: Int] = [:]

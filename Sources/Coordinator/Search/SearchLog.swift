@@ -51,10 +51,17 @@ enum SearchLog {
     }
 
     static func finishLine(state: SearchState) -> String {
-        guard let best = state.best else { return "search finished: no metric was evaluated successfully" }
-        let test = state.individuals[best].test?.value.map { ", test \(format($0))" } ?? ""
-        return "search finished after \(state.evaluations) evaluations: best \(state.individuals[best].formula) "
-            + "(full \(format(state.fullFitness(best) ?? .nan))\(test))"
+        guard let best = state.chosen ?? state.best else { return "search finished: no metric was evaluated successfully" }
+        let individual = state.individuals[best]
+        let validation = individual.validation?.value.map { ", validation \(format($0))" } ?? ""
+        let test = individual.test?.value.map { ", test \(format($0))" } ?? ""
+        let how = switch state.config.finalRanking {
+        case .validation: "chosen on validation"
+        case .test: "chosen on test (the bundle has no validation windows)"
+        case nil: "best by fitness"
+        }
+        return "search finished after \(state.evaluations) evaluations: \(how) \(individual.formula) "
+            + "(full \(format(state.fullFitness(best) ?? .nan))\(validation)\(test))"
     }
 
     static func format(_ value: Double) -> String { String(format: "%.3f", value) }

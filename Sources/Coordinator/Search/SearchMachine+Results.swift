@@ -58,7 +58,7 @@ extension SearchMachine {
         switch job.state {
         case .leased(heartbeat.workerID, _):
             state.extendLease(job.id, until: until)
-        case .queued where state.phase == .testing || job.windows != .test:
+        case .queued where state.phase == .testing || !job.windows.isHeldOut:
             record(.dispatch(.init(time: now, job: job.id, worker: heartbeat.workerID, attempt: job.attempts + 1,
                                    leaseUntil: until)))
             pending.log.append("job \(job.id) reclaimed by \(heartbeat.workerID), which is still computing it")
@@ -81,7 +81,7 @@ extension SearchMachine {
             case .testing:
                 guard state.testJobsDone else { return }
                 record(.finished(.init(time: now, reason: "\(state.evaluations) evaluations, "
-                                       + "\(state.testEvaluations) test evaluations")))
+                                       + "\(state.validationEvaluations) validation and \(state.testEvaluations) test evaluations")))
                 pending.finished = true
                 pending.log.append(SearchLog.finishLine(state: state))
             case .evolving where state.config.mode == .steadyState:
@@ -107,8 +107,9 @@ extension SearchMachine {
 
     private mutating func enterTestPhase(now: Double) {
         record(.testPhase(.init(time: now, reason: "budget reached after \(state.evaluations) evaluations")))
-        pending.log.append("evolution over after \(state.evaluations) evaluations; testing the best "
-                           + "\(state.testJobs.count) metrics on the held-out windows")
+        let on = state.config.finalRanking == .validation ? "validation" : "test"
+        pending.log.append("evolution over after \(state.evaluations) evaluations; ranking \(state.finalists.count) "
+                           + "finalists on the \(on) windows")
     }
 
     /// Generational mode: `population` children of the survivors, all bred before any is evaluated.

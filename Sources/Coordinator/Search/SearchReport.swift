@@ -13,8 +13,11 @@ package struct SearchReport: Codable, Sendable {
         package var cheapPerplexity: Double?
         package var fullPerplexity: Double?
         package var testPerplexity: Double?
+        package var validationPerplexity: Double?
         package var operatorName: String
         package var parents: [Int]
+        /// The baseline's name for a seeded baseline.
+        package var baseline: String?
     }
 
     package var searchID: String
@@ -34,6 +37,18 @@ package struct SearchReport: Codable, Sendable {
     package var individuals: Int
     package var wallSeconds: Double
     package var top: [Entry]
+    /// Where the finalists were ranked: "validation", "test" (no validation windows), nil (older journals).
+    package var finalRanking: String?
+    package var finalists: Int
+    package var validationEvaluations: Int
+    /// The search's answer (best_metric.json) and the seeded baselines.
+    package var chosen: Entry?
+    package var baselines: [Entry]
+    /// Drawn in progress.svg: the baselines' and the reference methods' (e.g. SparseGPT) fitness.
+    package var plotLines: [PlotReference]
+    package var comparisons: [BaselineComparison]
+    /// |Δ ln ppl| within which one run calls two results equal (`NoiseVerdict.floor`).
+    package var noiseFloor: Double
     /// `--layer-sparsity` when not uniform, and each block's sparsity as pruned (`ReportReferences.swift`).
     package var layerSparsity: String?
     package var blockSparsity: [Double]?
@@ -57,17 +72,37 @@ package struct SearchReport: Codable, Sendable {
         }
         individuals = state.individuals.count
         wallSeconds = now - state.startedAt
-        top = state.rankedPopulation().prefix(topK).enumerated().map { rank, id in
-            let individual = state.individuals[id]
-            return Entry(rank: rank + 1, individual: id, formula: individual.formula,
+        func entry(_ id: Int, rank: Int) -> Entry {
+            let individual = state.individuals[state.original(id)]
+            return Entry(rank: rank, individual: individual.id, formula: individual.formula,
                          nodes: individual.expression.nodeCount, depth: individual.expression.depth,
                          cheapPerplexity: individual.cheap?.value, fullPerplexity: individual.full?.value,
-                         testPerplexity: individual.test?.value, operatorName: individual.operatorName,
-                         parents: individual.parents)
+                         testPerplexity: individual.test?.value, validationPerplexity: individual.validation?.value,
+                         operatorName: individual.operatorName, parents: individual.parents,
+                         baseline: config.baselineName(individual: individual.id))
         }
+        let ranked = state.rankedPopulation()
+        top = ranked.prefix(topK).enumerated().map { entry($1, rank: $0 + 1) }
+        finalRanking = config.finalRanking?.rawValue
+        finalists = state.finalists.count
+        validationEvaluations = state.validationEvaluations
+        let chosen = state.chosen.map { id in entry(id, rank: (ranked.firstIndex(of: id) ?? -1) + 1) }
+        let baselines = state.baselineIndividuals.map { id in entry(id, rank: (ranked.firstIndex(of: id) ?? -1) + 1) }
+        let floor = NoiseVerdict.floor(bound: state.equivalence.bound)
+        self.chosen = chosen
+        self.baselines = baselines
+        noiseFloor = floor
+        comparisons = chosen.map { chosen in
+            baselines.filter { $0.individual != chosen.individual }.map {
+                BaselineComparison(baseline: $0.baseline ?? $0.formula, formula: $0.formula, chosen: chosen, reference: $0,
+                                   floor: floor)
+            }
+        } ?? []
         layerSparsity = config.layerSparsity.flatMap { $0 == .uniform ? nil : $0.description }
         blockSparsity = state.allocation.map(Self.perBlock)
         references = state.references.map(Reference.init)
+        plotLines = baselines.compactMap { b in b.fullPerplexity.map { PlotReference(name: b.baseline ?? b.formula, perplexity: $0) } }
+            + references.compactMap { r in r.fullPerplexity.map { PlotReference(name: r.method, perplexity: $0) } }
     }
 
     package var markdown: String {
@@ -75,7 +110,8 @@ package struct SearchReport: Codable, Sendable {
         var lines = [
             "# Search \(searchID)", "",
             "- mode: \(mode), seed \(seed), sparsity \(sparsity)",
-            "- evaluations: \(evaluations) (\(cheapEvaluations) cheap, \(fullEvaluations) full) + \(testEvaluations) test",
+            "- evaluations: \(evaluations) (\(cheapEvaluations) cheap, \(fullEvaluations) full) + "
+                + "\(validationEvaluations) validation + \(testEvaluations) test",
             "- full evaluations saved by screening on the cheap windows: \(savedFullEvaluations)",
             "- evaluations saved by caches: " + (cacheHits.isEmpty ? "0" : cacheHits.sorted { $0.key < $1.key }
                 .map { "\($0.value) \($0.key)" }.joined(separator: ", ")),
@@ -92,13 +128,42 @@ package struct SearchReport: Codable, Sendable {
             "|---:|---|---:|---:|---:|---:|---:|",
         ]
         for e in top {
-            lines.append("| \(e.rank) | `\(e.formula)` | \(e.nodes) | \(e.depth) | \(f(e.cheapPerplexity)) | "
-                         + "\(f(e.fullPerplexity)) | \(f(e.testPerplexity)) |")
+            lines.append("| \(e.rank) | `\(e.formula)`\(e.baseline.map { " (\($0))" } ?? "") | \(e.nodes) | \(e.depth) | "
+                         + "\(f(e.cheapPerplexity)) | \(f(e.fullPerplexity)) | \(f(e.testPerplexity)) |")
         }
-        if let best = top.first {
-            lines += ["", "Best metric (`best_metric.json`, the reference's tree format): `\(best.formula)`"]
-        }
+        lines += finalMarkdown
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The answer, how it was chosen, and the answer against each baseline.
+    private var finalMarkdown: [String] {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        guard let chosen else { return top.first.map { ["", "Best metric by fitness: `\($0.formula)` (no answer chosen yet)"] } ?? [] }
+        let itself = chosen.baseline.map { " The answer is the baseline \($0) itself: the search found nothing better by fitness." } ?? ""
+        var lines = ["", "## The answer", "", selectionNote + itself, "",
+                     "| | metric | full ppl | validation ppl | test ppl |", "|---|---|---:|---:|---:|",
+                     "| chosen | `\(chosen.formula)` | \(f(chosen.fullPerplexity)) | \(f(chosen.validationPerplexity)) | \(f(chosen.testPerplexity)) |"]
+        for b in baselines {
+            lines.append("| \(b.baseline ?? "baseline") | `\(b.formula)` | \(f(b.fullPerplexity)) | \(f(b.validationPerplexity)) | \(f(b.testPerplexity)) |")
+        }
+        if !comparisons.isEmpty {
+            lines += ["", "Against each baseline (ratio chosen / baseline; difference chosen − baseline; lower is better):", ""]
+            for c in comparisons {
+                let full = c.fullRatio.map { String(format: "full %.4f× (%+.3f)", $0, c.fullDifference ?? .nan) } ?? "full –"
+                let test = c.testRatio.map { String(format: "test %.4f× (%+.3f)", $0, c.testDifference ?? .nan) } ?? "test –"
+                lines.append("- \(c.baseline): \(full), \(test). **\(c.statement)**")
+            }
+        }
+        if finalRanking == "validation", let v = chosen.validationPerplexity,
+           let ahead = baselines.filter({ ($0.validationPerplexity ?? .infinity) < v }).min(by: { $0.validationPerplexity! < $1.validationPerplexity! }) {
+            lines += ["", String(format: "On validation the baseline %@ (%.3f) is ahead of every searched finalist (best %.3f).",
+                                 ahead.baseline ?? ahead.formula, ahead.validationPerplexity!, v)]
+        }
+        lines += ["", String(format: "Verdict rule: one calibration seed, so a gap counts only beyond %.1f%% "
+                             + "(rounding alone moves X-based results by up to 1.5%%, fixture README); gaps against "
+                             + "seed-to-seed noise: `prunerzero-coordinator rescore RUN --seeds K`.", expm1(noiseFloor) * 100),
+                  "", "Best metric (the answer; `best_metric.json`, the reference's tree format): `\(chosen.formula)`"]
+        return lines
     }
 
     /// Writes report.md, report.json and best_metric.json into `directory`.
@@ -108,7 +173,7 @@ package struct SearchReport: Codable, Sendable {
         var markdown = self.markdown
         if let events, let history = try? SearchHistory(events: events) {
             try Data(history.csv.utf8).write(to: directory.appendingPathComponent("history.csv"), options: .atomic)
-            try Data(ProgressPlot.svg(history, title: "Search \(searchID): \(sparsity)").utf8)
+            try Data(ProgressPlot.svg(history, title: "Search \(searchID): \(sparsity)", references: plotLines).utf8)
                 .write(to: directory.appendingPathComponent("progress.svg"), options: .atomic)
             markdown += "\n![best and median perplexity against evaluations](progress.svg)\n\nPer-result history: `history.csv`.\n"
         }
@@ -116,7 +181,7 @@ package struct SearchReport: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(self).write(to: directory.appendingPathComponent("report.json"), options: .atomic)
-        if let best = top.first, let tree = try? MetricExpression(parsing: best.formula) {
+        if let best = chosen ?? top.first, let tree = try? MetricExpression(parsing: best.formula) {
             try tree.referenceJSON().write(to: directory.appendingPathComponent("best_metric.json"), options: .atomic)
         }
     }

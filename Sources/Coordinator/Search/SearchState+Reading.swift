@@ -46,6 +46,7 @@ extension SearchState {
     package var cheapEvaluations: Int { counters.cheapEvaluations }
     package var fullEvaluations: Int { counters.fullEvaluations }
     package var testEvaluations: Int { counters.testEvaluations }
+    package var validationEvaluations: Int { counters.validationEvaluations }
     /// Children screened out on the cheap windows: full evaluations saved by multi-fidelity.
     package var savedFullEvaluations: Int { counters.savedFullEvaluations }
     package var cacheHits: [CacheHit: Int] { counters.cacheHits }

@@ -23,6 +23,11 @@ package struct SearchState: Sendable {
     /// Which perplexities are one result: widened by each joining worker's bound (see `FitnessEquivalence`).
     package private(set) var equivalence = FitnessEquivalence()
     package private(set) var finishReason: String?
+    /// After evolution: the individuals ranked on held-out windows (the best searched metrics, then the baselines).
+    package private(set) var finalists: [Int] = []
+    /// The search's answer: the searched finalist ranked best on validation (on test for a bundle without
+    /// validation windows; by fitness in journals from before either); nil until known.
+    package private(set) var chosen: Int?
     /// Reference baselines' results, in `config.references` order.
     package private(set) var references: [ReferenceLine] = []
     /// With a non-uniform layer sparsity: the fraction pruned per linear (model order), from the first metric result.
@@ -154,6 +159,11 @@ package struct SearchState: Sendable {
         case .test:
             counters.testEvaluations += 1
             lineage.individuals[id].test = score
+            if config.finalRanking == .test, book.heldOutDone(.test) { chosen = choose(on: .test) }
+        case .validation:
+            counters.validationEvaluations += 1
+            lineage.individuals[id].validation = score
+            if book.heldOutDone(.validation) { testChosenAndBaselines() }
         case .cheap:
             counters.evaluations += 1
             counters.cheapEvaluations += 1
@@ -209,13 +219,53 @@ package struct SearchState: Sendable {
     private mutating func startTestPhase() {
         phase = .testing
         book.cancelQueued()
-        for id in rankedPopulation().prefix(config.testTopK) where fullFitness(id) != nil {
-            _ = book.make(individual: id, windows: .test, metricText: individuals[id].formula)
-        }
+        // Reference methods (SparseGPT) are reference lines: measured on test whatever ranks the finalists.
         if config.testTopK > 0 {
             for method in config.references { book.makeReference(method, windows: .test) }
         }
+        guard let ranking = config.finalRanking else {
+            // Journals from before validation windows: the best by fitness, and the top few tested.
+            for id in rankedPopulation().prefix(config.testTopK) where fullFitness(id) != nil {
+                _ = book.make(individual: id, windows: .test, metricText: individuals[id].formula)
+            }
+            chosen = best
+            return
+        }
+        let searched = rankedPopulation().filter { fullFitness($0) != nil && !isBaseline($0) }.prefix(config.testTopK)
+        finalists = Array(searched) + baselineIndividuals
+        for id in finalists {
+            _ = book.make(individual: id, windows: ranking == .validation ? .validation : .test,
+                          metricText: individuals[id].formula)
+        }
     }
+
+    /// Validation done: the chosen metric and the baselines (only they) go to the test windows.
+    private mutating func testChosenAndBaselines() {
+        chosen = choose(on: .validation)
+        let tested = (chosen.map { [$0] } ?? []) + baselineIndividuals
+        for id in tested {
+            _ = book.make(individual: id, windows: .test, metricText: individuals[id].formula)
+        }
+    }
+
+    /// The searched finalist best on `windows` (ties within the bound by canonical formula, as every ranking);
+    /// the best by fitness when none has a value there (every held-out evaluation failed).
+    private func choose(on windows: WindowSet) -> Int? {
+        let searched = finalists.filter { !isBaseline($0) }
+        let value: (Int) -> Double? = { windows == .validation ? self.individuals[$0].validation?.value
+                                                               : self.individuals[$0].test?.value }
+        let ranked = equivalence.ranked(searched, fitness: value, key: { individuals[$0].formula })
+        if let first = ranked.first, value(first) != nil { return first }
+        return searched.first
+    }
+
+    /// Seeded baselines that were measured (their originals; a failed baseline has nothing to compare).
+    package var baselineIndividuals: [Int] {
+        individuals.filter { config.baselineName(individual: $0.id) != nil && fullFitness($0.id) != nil }
+            .map { original($0.id) }
+    }
+
+    package func isBaseline(_ id: Int) -> Bool { baselineIndividuals.contains(original(id)) }
 
     /// Lease extension by a heartbeat (not journaled: see the type's comment).
     mutating func extendLease(_ id: UInt64, until: Double) { book.extendLease(id, until: until) }

@@ -19,3 +19,21 @@ package enum BundleIdentity {
     /// The identity of a manifest already read.
     package static func of(manifestBytes: Data) -> String { Digest.hex(Digest.sha256(manifestBytes)) }
 }
+
+/// Which held-out window sets a bundle holds, read from its manifest's keys (`test`, `validation`) without the
+/// worker's manifest type: the coordinator decides from it where a search ranks its finalists.
+package enum BundleWindowSets {
+    package static func of(directory: URL) throws -> Set<WindowSet> {
+        let manifest = directory.appendingPathComponent("manifest.json")
+        guard let bytes = FileManager.default.contents(atPath: manifest.path),
+              let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [
+                NSFilePathErrorKey: manifest.path,
+                NSLocalizedDescriptionKey: "\(manifest.path): missing or not a JSON object (is \(directory.path) a calibrated bundle?)"])
+        }
+        var sets: Set<WindowSet> = [.cheap, .full]
+        if object["test"] is [String: Any] { sets.insert(.test) }
+        if object["validation"] is [String: Any] { sets.insert(.validation) }
+        return sets
+    }
+}

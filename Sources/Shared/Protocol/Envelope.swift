@@ -17,9 +17,9 @@ import Foundation
 package enum Envelope {
     package static let magic: [UInt8] = Array("PZRO".utf8)
     /// 2: the hello carries the worker's fitness bound. 3: the fitness request carries the layer sparsity, the
-    /// method (metric or a reference baseline) and the comparison group; a job carries depth-abort thresholds, a
-    /// result its per-block divergences (and may be `aborted`). Versions are not mixed: a body's layout is its
-    /// version's.
+    /// method (metric or a reference baseline) and the comparison group, and its window set may be validation
+    /// (tag 3); a job carries depth-abort thresholds, a result its per-block divergences (and may be `aborted`).
+    /// Versions are not mixed: a body's layout is its version's.
     package static let version: UInt16 = 3
     static let headerBytes = 12
 

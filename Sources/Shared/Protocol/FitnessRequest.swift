@@ -84,20 +84,27 @@ package enum FitnessMethod: UInt8, Sendable, Hashable, Codable, CaseIterable, Cu
     }
 }
 
-/// Evaluation windows: a cheap subset for screening, the full set every population member is ranked on, and the
-/// held-out test set used once at the end.
+/// Evaluation windows: a cheap subset for screening, the full set every population member is ranked on, the
+/// validation set the search's finalists are ranked on (never searched on), and the held-out test set the chosen
+/// metric and the baselines are measured on once at the end.
 package enum WindowSet: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case cheap = 0
     case full = 1
     case test = 2
+    /// Since bundles made with `calibrate --validation-windows`; a worker on an older bundle fails such a job.
+    case validation = 3
 
     package var description: String {
         switch self {
         case .cheap: "cheap"
         case .full: "full"
         case .test: "test"
+        case .validation: "validation"
         }
     }
+
+    /// The held-out sets, evaluated only after evolution.
+    package var isHeldOut: Bool { self == .test || self == .validation }
 }
 
 extension FitnessRequest {

@@ -9,7 +9,8 @@
 //               in-memory plan's engine), then with blocks recomputed (the lean plan's engine);
 //   batched   — Backward.forward + backward(into:) over all 32 windows in one call (a training step's shape).
 // With `--model DIR` it also times G on that model's `calib.bin` at the given offsets (the sharded fixture's by
-// default).
+// default). With `--bundle B` instead: G on a calibrated bundle's model and calibration windows, with the stage
+// times (BenchBackwardBundle.swift), for comparing with Benchmarks/Reference/backward_bench.py.
 import ArgumentParser
 import COpenBLAS
 import Dataset
@@ -31,6 +32,9 @@ struct BenchBackwardCommand: ParsableCommand {
     @Option(help: "Also time G on this model directory's calib.bin (e.g. the sharded fixture).") var model: String?
     @Option(help: "Calibration offsets for --model.") var offsets = "1729,788,1552,1823,861,82,530,1977"
     @Option(help: "Calibration seqlen for --model.") var calibSeqlen = 64
+    @Option(help: "Time only G on this calibrated bundle's calibration windows (--model overrides its model).")
+    var bundle: String?
+    @Option(help: "With --bundle: only the first N calibration windows.") var calibWindows: Int?
 
     func run() throws {
         if let threads {
@@ -39,6 +43,7 @@ struct BenchBackwardCommand: ParsableCommand {
         }
         print("OpenBLAS core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) BLAS threads, "
               + "\(Parallel.workers) kernel workers")
+        if let bundle { return try benchBundle(URL(fileURLWithPath: bundle)) }
         try benchSmallModel()
         if let model { try benchModel(URL(fileURLWithPath: model)) }
     }

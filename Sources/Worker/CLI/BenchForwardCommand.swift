@@ -3,6 +3,7 @@
 // Two measurements: (1) one LLaMA-7B-shaped decoder block (C 4096, F 11008, 32 heads) over B × T tokens,
 // reported as GFLOP/s beside cblas_sgemm at the block's seven linear shapes timed in the same run; (2) a small
 // GQA model (6 blocks, C 256, H 8, K 4, F 688, V 1024) over 32 × 256 tokens, blocks plus lm_head NLL, in tokens/s.
+// With `--model M` instead: that model's forward at each of `--seqlens` (BenchForwardModel.swift).
 // It does not choose OpenBLAS kernels (OPENBLAS_CORETYPE is the caller's); `--threads` sets OpenBLAS's and the
 // kernels' thread counts.
 import ArgumentParser
@@ -26,6 +27,10 @@ struct BenchForwardCommand: ParsableCommand {
     @Option(help: "Timed repetitions (best is reported).") var repeats = 3
     @Flag(help: "Skip the 7B block.") var skipBig = false
     @Flag(help: "Skip the small model.") var skipSmall = false
+    @Option(help: "Time this model (directory or GGUF file) at each of --seqlens instead of the random models.")
+    var model: String?
+    @Option(help: "Window lengths for --model, comma-separated; the ratio is last over first.") var seqlens = "512,2048"
+    @Option(help: "Tokens per timed pass for --model (the same at every length).") var tokens = 4096
 
     func run() throws {
         if let threads {
@@ -34,6 +39,7 @@ struct BenchForwardCommand: ParsableCommand {
         }
         print("OpenBLAS core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) BLAS threads, "
               + "\(Parallel.workers) lanes, element-wise and attention kernels \(String(cString: pz_kernels_name(pz_kernels_active())))")
+        if let model { return try benchModel(model) }
         if !skipBig { benchBlock() }
         if !skipSmall { benchSmallModel() }
     }

@@ -46,6 +46,15 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .customLong("test-windows"), help: "Keep at most this many test windows.")
     var testWindows: Int?
 
+    @Option(name: .customLong("validation-windows"), help: ArgumentHelp(
+        "Held-out windows a search ranks its finalists on (default: none).",
+        discussion: "Cut from --validation-data when given (its first N windows), else from --test-data: the N "
+            + "consecutive windows after the test windows (so --test-windows is needed), disjoint from them."))
+    var validationWindows: Int?
+
+    @Option(name: .customLong("validation-data"), help: "A separate corpus for the validation windows (default: --test-data).")
+    var validationData: String?
+
     @Flag(name: .customLong("g-float16"), help: "Store G in float16, as the reference does (default float32).")
     var gFloat16 = false
 
@@ -61,6 +70,15 @@ struct CalibrateCommand: ParsableCommand {
         guard (seed == nil) != (calibOffsets == nil) else {
             throw ValidationError("give exactly one of --seed and --calib-offsets")
         }
+        if let validationWindows, validationWindows <= 0 { throw ValidationError("--validation-windows must be positive") }
+        if validationData != nil, validationWindows == nil { throw ValidationError("--validation-data needs --validation-windows") }
+        if validationWindows != nil, validationData == nil {
+            guard testData != nil else { throw ValidationError("--validation-windows needs --test-data or --validation-data") }
+            guard testWindows != nil else {
+                throw ValidationError("--validation-windows from the test corpus needs --test-windows (the validation "
+                    + "windows are the ones after the test windows), or give --validation-data")
+            }
+        }
     }
 
     func run() throws {
@@ -71,8 +89,23 @@ struct CalibrateCommand: ParsableCommand {
             Corpus.stream(data, model: modelPath, weights: weights), seqlen: seqlen, nsamples: nsamples, seed: seed, offsets: calibOffsets)
         let evaluation = try Corpus.stream(evalData, model: modelPath, weights: weights).evaluationWindows(seqlen: seqlen, limit: evalWindows)
         let test = try testData.map { try Corpus.stream($0, model: modelPath, weights: weights).evaluationWindows(seqlen: seqlen, limit: testWindows) }
+        let validation = try validationWindows.map { count -> (Windows, String) in
+            if let validationData {
+                return (try Corpus.stream(validationData, model: modelPath, weights: weights)
+                    .evaluationWindows(seqlen: seqlen, limit: count), validationData)
+            }
+            // The same held-out corpus as the test windows, the windows right after them: same distribution as
+            // test (so ranking on it predicts test), never the same tokens.
+            let source = testData!
+            let windows = try Corpus.stream(source, model: modelPath, weights: weights)
+                .evaluationWindows(seqlen: seqlen, after: test?.count ?? 0, limit: count)
+            return (windows, source)
+        }
+        if let validation, validation.0.count < validationWindows! {
+            log("validation: only \(validation.0.count) of \(validationWindows!) windows fit in \(validation.1)")
+        }
         log("calibration: \(calibration.count) windows × \(seqlen); fitness: \(evaluation.count) windows"
-            + (test.map { "; test: \($0.count) windows" } ?? ""))
+            + (test.map { "; test: \($0.count) windows" } ?? "") + (validation.map { "; validation: \($0.0.count) windows" } ?? ""))
 
         let start = Date()
         let gradients = try GradientNorms.compute(model: weights, windows: calibration) { done, total in
@@ -88,6 +121,7 @@ struct CalibrateCommand: ParsableCommand {
             calibration: .init(windows: calibration, corpusPath: data, seed: seed),
             evaluation: .init(windows: evaluation, corpusPath: evalData),
             test: test.map { .init(windows: $0, corpusPath: testData!) },
+            validation: validation.map { .init(windows: $0.0, corpusPath: $0.1) },
             gradients: gradients, activations: activations, gradientsAsFloat16: gFloat16)
         let outURL = URL(fileURLWithPath: out)
         try writer.write(to: outURL, replace: force)

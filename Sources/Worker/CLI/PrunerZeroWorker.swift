@@ -11,7 +11,7 @@ struct PrunerZeroWorker: ParsableCommand {
         version: prunerZeroVersion,
         subcommands: [
             CalibrateCommand.self, PruneCommand.self, EvalCommand.self, ServeCommand.self, TokenizeCommand.self,
-            BLASInfoCommand.self, BenchForwardCommand.self, BenchBackwardCommand.self, TrainCommand.self,
+            RescoreCommand.self, BLASInfoCommand.self, BenchForwardCommand.self, BenchBackwardCommand.self, TrainCommand.self,
             SplitCorpusCommand.self, BaselinesCommand.self, ConvertCommand.self, DeterminismCheckCommand.self,
         ])
 

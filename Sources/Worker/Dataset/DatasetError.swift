@@ -14,6 +14,8 @@ package enum DatasetError: Error, Equatable, CustomStringConvertible {
     case invalidWindowCount(count: Int)
     case offsetOutOfRange(stream: String, offset: Int, seqlen: Int, tokenCount: Int)
     case badOffsetList(text: String, reason: String)
+    /// A second held-out set from one stream found no window after the first set's.
+    case noWindowsLeft(stream: String, after: Int, seqlen: Int, tokenCount: Int)
 
     package var description: String {
         switch self {
@@ -35,6 +37,9 @@ package enum DatasetError: Error, Equatable, CustomStringConvertible {
             return "\(stream): seqlen \(seqlen) does not fit in a stream of \(tokenCount) tokens"
         case .invalidSeqlen(let seqlen):
             return "seqlen must be positive, got \(seqlen)"
+        case .noWindowsLeft(let stream, let after, let seqlen, let tokenCount):
+            return "\(stream): \(tokenCount) tokens hold \(tokenCount / seqlen) windows of \(seqlen); none is left after "
+                + "the first \(after) (give fewer test windows, or a separate corpus)"
         case .invalidWindowCount(let count):
             return "window count must be positive, got \(count)"
         case .offsetOutOfRange(let stream, let offset, let seqlen, let tokenCount):

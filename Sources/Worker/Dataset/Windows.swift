@@ -38,6 +38,19 @@ extension TokenStream {
         return Windows(stream: tokens, offsets: (0..<n).map { $0 * seqlen }, seqlen: seqlen)
     }
 
+    /// The consecutive windows that follow the first `skip` perplexity windows: a second held-out set from the same
+    /// stream, disjoint from `evaluationWindows(seqlen:limit: skip)` (a bundle's validation windows after its test
+    /// windows). At most `limit` of them; none left is an error naming the stream.
+    package func evaluationWindows(seqlen: Int, after skip: Int, limit: Int? = nil) throws -> Windows {
+        try checkSeqlen(seqlen)
+        if let limit, limit <= 0 { throw DatasetError.invalidWindowCount(count: limit) }
+        let n = min(count / seqlen - skip, limit ?? Int.max)
+        guard skip >= 0, n > 0 else {
+            throw DatasetError.noWindowsLeft(stream: name, after: skip, seqlen: seqlen, tokenCount: count)
+        }
+        return Windows(stream: tokens, offsets: (0..<n).map { ($0 + skip) * seqlen }, seqlen: seqlen)
+    }
+
     /// Calibration windows at the offsets the reference draws (rule 8): `random.seed(seed)` then `nsamples` times
     /// `random.randint(0, N − seqlen − 1)`.
     package func calibrationWindows(seqlen: Int, nsamples: Int, seed: Int) throws -> Windows {

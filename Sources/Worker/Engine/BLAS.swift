@@ -168,10 +168,11 @@ extension BLAS {
 extension BLAS {
     /// A weight gradient as `linearBackward`'s: dw (N, K) += dy (M, N)ᵀ · x (M, K), single-threaded, in fixed
     /// (`columnBlock`, `columnBlock`) blocks of dw spread over the cores outside a lane. Each entry sums its M rows
-    /// in one product whose shape depends only on M, N and K, so it does not depend on the core count.
+    /// in one product whose shape depends only on M, N and K, so it does not depend on the core count. Without
+    /// `accumulate`, dw = the product (no zeroing pass first; the same bits as adding it to zeros).
     package static func weightGradient(
         _ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-        rows m: Int, outputs n: Int, inputs k: Int
+        rows m: Int, outputs n: Int, inputs k: Int, accumulate: Bool = true
     ) {
         guard m > 0, n > 0, k > 0 else { return }
         let rowBlocks = (n + columnBlock - 1) / columnBlock, columnBlocks = (k + columnBlock - 1) / columnBlock
@@ -179,7 +180,7 @@ extension BLAS {
         let unit = { (u: Int) in
             let o0 = u / columnBlocks * columnBlock, i0 = u % columnBlocks * columnBlock
             gemm(m: min(columnBlock, n - o0), n: min(columnBlock, k - i0), k: m, a: dy + o0, lda: n, transA: true,
-                 b: x + i0, ldb: k, transB: false, c: dw + o0 * k + i0, ldc: k, beta: 1)
+                 b: x + i0, ldb: k, transB: false, c: dw + o0 * k + i0, ldc: k, beta: accumulate ? 1 : 0)
         }
         let workers = min(units, Parallel.available)
         singleThreaded {

@@ -84,9 +84,9 @@ package final class Backward {
         try embedForward(p)
         for layer in 0..<config.layers {
             if recomputeBlocks { blockInput(layer).update(from: ws.x, count: windows * seqlen * config.hidden) }
-            try p.withBlock(layer) { blockForward($0, tape(layer)) }
+            try p.withBlock(layer) { w in Self.timed(\.blockForward) { blockForward(w, tape(layer)) } }
         }
-        return headForward(p)
+        return Self.timed(\.headForward) { headForward(p) }
     }
 
     /// Gradients of the last forward's loss with respect to every parameter, added to `g` (which must have `p`'s
@@ -129,18 +129,20 @@ package final class Backward {
         precondition(windows > 0, "backward before forward")
         let targets = perWindow ? windows : 1
         while gradBlocks.count < targets { gradBlocks.append(BlockWeights(zeros: config)) }
-        headBackward(p, all: all, perWindow: perWindow)
+        Self.timed(\.headBackward) { headBackward(p, all: all, perWindow: perWindow) }
         for layer in (0..<config.layers).reversed() {
+            // The linears' gradients are written, not added, by their one product each (linearBackward); the norms'
+            // are sums, so only they are zeroed (8 windows' linears would be 113 MB of stores per block on SmolLM2).
             for j in 0..<targets {
-                for t in BlockTensor.allCases { gradBlocks[j].withMutableBuffer(t) { $0.update(repeating: 0) } }
+                for t in [BlockTensor.inputNorm, .postNorm] { gradBlocks[j].withMutableBuffer(t) { $0.update(repeating: 0) } }
             }
             try p.withBlock(layer) { w in
                 if recomputeBlocks {
                     // Rerun the block from its kept input to refill the tape (ws.x is free during the backward).
                     ws.x.update(from: blockInput(layer), count: windows * seqlen * config.hidden)
-                    blockForward(w, tape(layer))
+                    Self.timed(\.blockForward) { blockForward(w, tape(layer)) }
                 }
-                blockBackward(w, tape(layer), targets: targets)
+                Self.timed(\.elementwise) { blockBackward(w, tape(layer), targets: targets) }
             }
             for j in 0..<targets { onBlock(layer, perWindow ? j : nil, gradBlocks[j]) }
         }
@@ -177,8 +179,8 @@ package final class Backward {
     }
 
     /// The backward of `blockForward`, steps in reverse: ws.dx (R, C) holds ∂L/∂x2 and becomes ∂L/∂x0. Weight
-    /// gradients are added to gradBlocks[0] over all rows (`targets` 1), or to gradBlocks[b] over window b's rows
-    /// (`targets` B); input gradients always run over all rows at once.
+    /// gradients go to gradBlocks[0] over all rows (`targets` 1), or to gradBlocks[b] over window b's rows
+    /// (`targets` B), the linears' written, the norms' added; input gradients always run over all rows at once.
     private func blockBackward(_ w: BlockWeights, _ tp: BlockTape, targets: Int) {
         let c = config, r = windows * seqlen, hd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, f = c.intermediate
         let dx = ws.dx
@@ -198,9 +200,11 @@ package final class Backward {
         // x1 = x0 + att·Woᵀ: dWo += dxᵀ·att, datt = dx·Wo; the residual passes dx on to x0.
         linearBackward(.o, ws.datt, dx, tp.att, w, outputs: c.hidden, inputs: hd, targets: targets)
         // att = attention(q, k, v): dq, dk, dv.
-        Attention.backward(ws.dq, ws.dk, ws.dv, dout: ws.datt, q: tp.q, k: tp.k, v: tp.v,
-                           scratch: ws.attention, scratchBuffers: ws.attentionBuffers,
-                           windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+        Self.timedWithin(\.elementwise, \.attention) {
+            Attention.backward(ws.dq, ws.dk, ws.dv, dout: ws.datt, q: tp.q, k: tp.k, v: tp.v,
+                               scratch: ws.attention, scratchBuffers: ws.attentionBuffers,
+                               windows: windows, seqlen: seqlen, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim)
+        }
         // RoPE on q and k: rotate the gradients back.
         rope.applyBackward(ws.dq, rows: r, heads: c.heads)
         rope.applyBackward(ws.dk, rows: r, heads: c.kvHeads)
@@ -213,20 +217,24 @@ package final class Backward {
         rmsNormBackward(.inputNorm, dx, ws.dxn, tp.x0, w, targets: targets)
     }
 
-    /// BLAS.linearBackward for linear `t` of a block: dx (R, inputs) over all rows, then dW into each target
-    /// (all R rows, or window b's T rows each).
+    /// BLAS.linearBackward for linear `t` of a block: dx (R, inputs) over all rows, then dW written into each
+    /// target (all R rows, or window b's T rows each).
     private func linearBackward(
         _ t: BlockTensor, _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
         _ w: BlockWeights, outputs: Int, inputs: Int, targets: Int, accumulate: Bool = false
     ) {
         let r = windows * seqlen, rows = r / targets
         w[t].withUnsafeBufferPointer { wb in
-            BLAS.tokenLinearInputGradient(dx, dy, wb.baseAddress!, rows: r, seqlen: seqlen, outputs: outputs, inputs: inputs,
-                                          accumulate: accumulate)
-            for j in 0..<targets {
-                gradBlocks[j].withMutableBuffer(t) { g in
-                    BLAS.weightGradient(g.baseAddress!, dy + j * rows * outputs, x + j * rows * inputs,
-                                        rows: rows, outputs: outputs, inputs: inputs)
+            Self.timedWithin(\.elementwise, \.inputGradients) {
+                BLAS.tokenLinearInputGradient(dx, dy, wb.baseAddress!, rows: r, seqlen: seqlen, outputs: outputs, inputs: inputs,
+                                              accumulate: accumulate)
+            }
+            Self.timedWithin(\.elementwise, \.weightGradients) {
+                for j in 0..<targets {
+                    gradBlocks[j].withMutableBuffer(t) { g in
+                        BLAS.weightGradient(g.baseAddress!, dy + j * rows * outputs, x + j * rows * inputs,
+                                            rows: rows, outputs: outputs, inputs: inputs, accumulate: false)
+                    }
                 }
             }
         }

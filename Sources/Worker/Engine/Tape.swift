@@ -4,7 +4,7 @@ import Model
 // Saved per block, for R = B·T rows: the block input x0 and the residual after attention x1 (the two RMSNorms'
 // inputs), q and k after RoPE, v, the attention output, and the MLP's gate and up before the activation. Not saved,
 // recomputed in the backward because they are cheap: the normed inputs (from x0, x1), silu(gate)·up, and the
-// attention probabilities P (one (T, T) product per head). Per row and block that is
+// attention probabilities P (one (Tq, T) block at a time per head). Per row and block that is
 //   2C + 2·H·D + 2·K·D + 2F floats,
 // e.g. 7B (C = H·D = K·D = 4096, F = 11008): 46 592 floats = 186 KB per token per block, 12.2 GB for one window of
 // 2048 tokens over 32 blocks; the sharded fixture (C 128, F 352, 3 blocks): 6 KB per token per block.
@@ -61,7 +61,7 @@ package final class BackwardWorkspace {
     package let rowLoss: UnsafeMutablePointer<Float>  // (R) per-row NLL
     package let logits: UnsafeMutablePointer<Float>   // (logitRows, V) one chunk of logits, then of ∂L/∂logits
     package let logitRows: Int
-    package let attention: UnsafeMutablePointer<Float>   // (attentionBuffers, 2, T, T): P and dP per worker
+    package let attention: UnsafeMutablePointer<Float>   // (attentionBuffers, 2, Tq, T): P and dP per worker
     package let attentionBuffers: Int
     private var all: [UnsafeMutablePointer<Float>] = []
 
@@ -79,7 +79,7 @@ package final class BackwardWorkspace {
         logitRows = max(min(t, BLAS.rowBlock), min(r, logitsBytes / (4 * c.vocab)))   // ≥ one row block
         logits = make(logitRows * c.vocab)
         attentionBuffers = Parallel.workers
-        attention = make(attentionBuffers * 2 * Attention.scoreFloats(seqlen: t, headDim: c.headDim))
+        attention = make(attentionBuffers * Attention.backwardScratchFloats(seqlen: t, headDim: c.headDim))
         all = [x, dx, xn, dxn, dq, dk, dv, datt, h, dh, dgate, dup, xL, xf, dxf, rowLoss, logits, attention]
     }
 

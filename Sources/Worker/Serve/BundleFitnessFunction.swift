@@ -46,6 +46,7 @@ final class BundleFitnessFunction: FitnessFunction {
         switch request.windows {
         case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
         case .full: break
+        case .validation: pruning.split = .validation
         case .test: pruning.split = .test
         }
         // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.

@@ -43,6 +43,10 @@ package struct BundleManifest: Codable, Equatable {
     package var calibration: WindowRecord
     package var evaluation: WindowRecord
     package var test: WindowRecord?
+    /// Held-out windows the search ranks its finalists on, disjoint from the fitness and test windows (see
+    /// `calibrate --validation-windows`). Absent from bundles made before it existed: nil keeps their manifests,
+    /// and so their identities, byte for byte (an absent optional is not encoded).
+    package var validation: WindowRecord?
     /// How G was made: G = sqrt(Σ_windows (scale·∂L/∂W)²) over the calibration windows, stored as `gradientDType`.
     package var gradientScale: Double = 100
     package var gradientDType: String = "F32"

@@ -27,6 +27,7 @@ package struct BundleWriter {
     package var calibration: Source
     package var evaluation: Source
     package var test: Source?
+    package var validation: Source?
     /// G and dense X per linear (`PrunableLinear.name(layer:)`).
     package var gradients: [String: [Float]]
     package var activations: [String: [Float]]
@@ -68,6 +69,7 @@ package struct BundleWriter {
         let calibrationSet = try windowSet(calibration, file: "calibration.bin")
         let evaluationSet = try windowSet(evaluation, file: "evaluation.bin")
         let testSet = try test.map { try windowSet($0, file: "test.bin") }
+        let validationSet = try validation.map { try windowSet($0, file: "validation.bin") }
 
         var files: [String: BundleManifest.FileDigest] = [:]
         for name in try fm.contentsOfDirectory(atPath: partial.path) {
@@ -75,7 +77,7 @@ package struct BundleWriter {
         }
         let manifest = BundleManifest(
             modelDirectory: modelDirectoryAsGiven, modelFiles: try Self.modelFiles(model), seqlen: seqlen,
-            calibration: calibrationSet, evaluation: evaluationSet, test: testSet,
+            calibration: calibrationSet, evaluation: evaluationSet, test: testSet, validation: validationSet,
             gradientDType: gradientsAsFloat16 ? "F16" : "F32", files: files)
         try manifest.encoded().write(to: partial.appendingPathComponent("manifest.json"))
 
@@ -102,7 +104,7 @@ package struct BundleWriter {
     }
 
     /// Memberwise, for the other worker modules (Swift's implicit one is internal).
-    package init(model: ModelPath, modelDirectoryAsGiven: String, config: LlamaConfig, seqlen: Int, calibration: Source, evaluation: Source, test: Source? = nil, gradients: [String: [Float]], activations: [String: [Float]], gradientsAsFloat16: Bool = false) {
+    package init(model: ModelPath, modelDirectoryAsGiven: String, config: LlamaConfig, seqlen: Int, calibration: Source, evaluation: Source, test: Source? = nil, validation: Source? = nil, gradients: [String: [Float]], activations: [String: [Float]], gradientsAsFloat16: Bool = false) {
         self.model = model
         self.modelDirectoryAsGiven = modelDirectoryAsGiven
         self.config = config
@@ -110,6 +112,7 @@ package struct BundleWriter {
         self.calibration = calibration
         self.evaluation = evaluation
         self.test = test
+        self.validation = validation
         self.gradients = gradients
         self.activations = activations
         self.gradientsAsFloat16 = gradientsAsFloat16

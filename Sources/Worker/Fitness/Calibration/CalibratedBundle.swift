@@ -14,6 +14,7 @@ import Shared
 ///     calibration.bin            calibration windows, (nsamples, seqlen) uint32 little-endian
 ///     evaluation.bin             fitness windows
 ///     test.bin                   held-out test windows (optional)
+///     validation.bin             held-out validation windows (optional; bundles since `--validation-windows`)
 ///
 /// Opening checks every bundle file's size, the model's files' sizes, and (for bundles and models under 1 GiB, or
 /// when asked) their SHA-256, so a truncated, corrupt or swapped file is a clear error naming it.
@@ -27,6 +28,8 @@ package struct CalibratedBundle {
     package let model: ModelWeights
     package let data: CalibrationData
     package let testTokens: [TokenID]?
+    /// nil for bundles without validation windows (older ones, or calibrated without `--validation-windows`).
+    package let validationTokens: [TokenID]?
 
     package static let verifyAutomaticallyBelow = 1 << 30
 
@@ -63,10 +66,12 @@ package struct CalibratedBundle {
         }
         let (gradients, denseX) = try Self.readStatistics(directory, config: model.config)
         testTokens = try manifest.test.map(windows)
-        // The test windows go into the pruning data too: `prune --test` evaluates on them.
+        validationTokens = try manifest.validation.map(windows)
+        // The held-out windows go into the pruning data too: `prune --test` evaluates on them.
         data = CalibrationData(seqlen: seqlen, gradients: gradients, denseX: denseX,
                                calibrationTokens: try windows(manifest.calibration),
-                               evaluationTokens: try windows(manifest.evaluation), testTokens: testTokens)
+                               evaluationTokens: try windows(manifest.evaluation), testTokens: testTokens,
+                               validationTokens: validationTokens)
     }
 
     /// Sizes always; hashes when asked, or by default when the files total under 1 GiB.

@@ -13,6 +13,9 @@ package struct CalibrationData {
     package let evaluationTokens: [TokenID]
     /// Held-out test windows, (m, T) flattened, for final reports; nil when the bundle has none.
     package var testTokens: [TokenID]? = nil
+    /// Held-out validation windows, (v, T) flattened, on which a search ranks its finalists (disjoint from the
+    /// fitness and test windows); nil when the bundle has none (bundles made before they existed).
+    package var validationTokens: [TokenID]? = nil
 
     package var calibrationWindows: Int { calibrationTokens.count / seqlen }
     package var evaluationWindows: Int { evaluationTokens.count / seqlen }

@@ -13,10 +13,10 @@ package struct PruningRequest {
     package var activationMode: XMode = .sequential
     /// Use the first k windows of the split (the same for every metric, so comparisons are paired); nil = all.
     package var evaluationWindows: Int?
-    /// Fitness windows, or the held-out test windows.
+    /// Fitness windows, or the held-out validation or test windows.
     package var split: Split = .fitness
 
-    package enum Split { case fitness, test }
+    package enum Split { case fitness, validation, test }
     /// Refuse metrics that are non-finite or constant along every row before running the model.
     package var rejectDegenerate = true
     /// The target's spread over blocks: uniform, or OWL's allocation (unstructured only).
@@ -74,6 +74,7 @@ enum FitnessFailure: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss
     case noEvaluationWindows
     case noTestWindows
+    case noValidationWindows
 
     var description: String {
         switch self {
@@ -85,6 +86,8 @@ enum FitnessFailure: Error, Equatable, CustomStringConvertible {
         case .nonFiniteLoss: "the pruned model's loss is not finite"
         case .noEvaluationWindows: "no evaluation windows"
         case .noTestWindows: "the bundle has no held-out test windows (calibrate with --test-data)"
+        case .noValidationWindows:
+            "the bundle has no validation windows (calibrate with --validation-windows; made by an older version?)"
         }
     }
 }
@@ -254,10 +257,21 @@ package final class FitnessEvaluator {
     }
 
     private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness) throws -> ArraySlice<TokenID> {
-        let tokens = split == .test ? data.testTokens ?? [] : data.evaluationTokens
+        let tokens: [TokenID]
+        switch split {
+        case .fitness: tokens = data.evaluationTokens
+        case .validation: tokens = data.validationTokens ?? []
+        case .test: tokens = data.testTokens ?? []
+        }
         let available = tokens.count / data.seqlen
         let n = min(windows ?? available, available)
-        guard n > 0 else { throw split == .test ? FitnessFailure.noTestWindows : FitnessFailure.noEvaluationWindows }
+        guard n > 0 else {
+            switch split {
+            case .fitness: throw FitnessFailure.noEvaluationWindows
+            case .validation: throw FitnessFailure.noValidationWindows
+            case .test: throw FitnessFailure.noTestWindows
+            }
+        }
         return tokens[0..<n * data.seqlen]
     }
 
