@@ -143,6 +143,8 @@ package enum SearchEvent: Sendable, Hashable {
         /// Fraction pruned per linear, model order: journaled for the first successful result of a search with a
         /// non-uniform layer sparsity (the report shows the allocation once); absent otherwise.
         package var layerSparsity: [Double]? = nil
+        /// The worker's seconds per stage, including `StageTime.overheadName` (absent in older journals).
+        package var stages: [String: Double]? = nil
     }
 
     package struct JobEvent: Sendable, Hashable, Codable {

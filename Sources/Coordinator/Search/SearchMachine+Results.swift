@@ -32,7 +32,9 @@ extension SearchMachine {
                              perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
                              seconds: seconds, divergence: result.divergence.isEmpty ? nil : result.divergence,
                              abortedAfter: abortedAfter, estimate: estimate,
-                             layerSparsity: allocationToJournal(result, job: job))))
+                             layerSparsity: allocationToJournal(result, job: job),
+                             stages: result.stageTimes.isEmpty ? nil : Dictionary(
+                                result.stageTimes.map { ($0.name, $0.seconds) }, uniquingKeysWith: +))))
         pending.log.append(SearchLog.resultLine(state: state, job: job, result: result, seconds: seconds, now: now))
     }
 

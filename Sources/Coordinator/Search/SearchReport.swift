@@ -53,6 +53,9 @@ package struct SearchReport: Codable, Sendable {
     package var layerSparsity: String?
     package var blockSparsity: [Double]?
     package var references: [Reference] = []
+    /// Workers' seconds per stage over the run (`StageTime.overheadName`: what no stage covers); empty in journals
+    /// written before results carried their stages.
+    package var stageSeconds: [String: Double] = [:]
 
     package init(state: SearchState, now: Double, topK: Int = 10) {
         let config = state.config
@@ -101,6 +104,7 @@ package struct SearchReport: Codable, Sendable {
         layerSparsity = config.layerSparsity.flatMap { $0 == .uniform ? nil : $0.description }
         blockSparsity = state.allocation.map(Self.perBlock)
         references = state.references.map(Reference.init)
+        stageSeconds = state.stageSeconds
         plotLines = baselines.compactMap { b in b.fullPerplexity.map { PlotReference(name: b.baseline ?? b.formula, perplexity: $0) } }
             + references.compactMap { r in r.fullPerplexity.map { PlotReference(name: r.method, perplexity: $0) } }
     }
@@ -131,8 +135,24 @@ package struct SearchReport: Codable, Sendable {
             lines.append("| \(e.rank) | `\(e.formula)`\(e.baseline.map { " (\($0))" } ?? "") | \(e.nodes) | \(e.depth) | "
                          + "\(f(e.cheapPerplexity)) | \(f(e.fullPerplexity)) | \(f(e.testPerplexity)) |")
         }
-        lines += finalMarkdown
+        lines += finalMarkdown + stageMarkdown
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Where the workers' time went, largest first, with the per-job overhead (time outside every stage) stated as a
+    /// share of the evaluations' time.
+    private var stageMarkdown: [String] {
+        let total = stageSeconds.values.reduce(0, +)
+        guard total > 0 else { return [] }
+        let overhead = stageSeconds[StageTime.overheadName] ?? 0
+        var lines = ["", "## Where the workers' time went", "",
+                     String(format: "Per-job overhead (outside every stage): %.2f s of %.1f s, %.2f%%.",
+                            overhead, total, 100 * overhead / total), "",
+                     "| stage | seconds | share |", "|---|---:|---:|"]
+        for (stage, seconds) in stageSeconds.sorted(by: { $0.value > $1.value }) {
+            lines.append(String(format: "| %@ | %.1f | %.1f%% |", stage as NSString, seconds, 100 * seconds / total))
+        }
+        return lines
     }
 
     /// The answer, how it was chosen, and the answer against each baseline.

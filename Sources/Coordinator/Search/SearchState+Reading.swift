@@ -54,4 +54,6 @@ extension SearchState {
     /// Cheap screens stopped by depth, and the blocks they ran in total.
     package var depthAborts: Int { counters.depthAborts }
     package var depthAbortBlocks: Int { counters.depthAbortBlocks }
+    /// Workers' seconds per stage over every result.
+    package var stageSeconds: [String: Double] { counters.stageSeconds }
 }

@@ -127,6 +127,7 @@ package struct SearchState: Sendable {
         if let holder = book.complete(e.job) { registry.release(e.job, from: holder) }
         registry.release(e.job, from: e.worker)
         registry.countResult(of: e.worker)
+        for (stage, seconds) in e.stages ?? [:] { counters.stageSeconds[stage, default: 0] += seconds }
         if allocation == nil, let layers = e.layerSparsity { allocation = layers }
         if job.method != .metric {
             // A reference line: no individual, no budget, no mask record.

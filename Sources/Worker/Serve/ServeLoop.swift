@@ -1,3 +1,4 @@
+import Dispatch
 // ServeLoop: the worker's NNG edge. Performs `ServeMachine`'s actions over one REQ socket, and
 // `HeartbeatMachine`'s on a second one while a job runs (so a long evaluation never blocks them); SIGTERM becomes a
 // goodbye. The `serve` command (CLI) builds the link and the fitness function and hands them here.
@@ -112,12 +113,15 @@ package final class ServeLoop {
         heartbeat.start()
         defer { heartbeat.stop() }
         do {
+            let start = DispatchTime.now().uptimeNanoseconds
             let outcome = try fitness.evaluate(job.request, method: method, abortThresholds: job.abortThresholds,
                                                progress: progress)
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             return .evaluated(JobResult(jobID: job.jobID, workerID: machine.workerID,
                                         status: outcome.abortedAfter.map { .aborted(blocks: $0) } ?? .ok,
                                         perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint,
-                                        layerSparsity: outcome.layerSparsity, stageTimes: outcome.stageTimes,
+                                        layerSparsity: outcome.layerSparsity,
+                                        stageTimes: StageTime.withOverhead(outcome.stageTimes, wall: wall),
                                         divergence: outcome.divergence))
         } catch is FitnessCancelled {
             return .abandoned(jobID: job.jobID)

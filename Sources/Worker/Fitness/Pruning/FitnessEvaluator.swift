@@ -146,8 +146,9 @@ package final class FitnessEvaluator {
         let needsCalibration = (request.method.readsX && request.activationMode == .sequential || request.method.readsHessian)
             && precomputed == nil
         let hessians = request.method.readsHessian ? SparseGPTBlock(config: config, seqlen: data.seqlen) : nil
-        var calibration = needsCalibration ? try forward.embed(model, tokens: data.calibrationTokens[...]) : nil
-        var evaluation = try forward.embed(model, tokens: evalTokens)
+        var calibration = needsCalibration
+            ? try clock.time("embedding") { try forward.embed(model, tokens: data.calibrationTokens[...]) } : nil
+        var evaluation = try clock.time("embedding") { try forward.embed(model, tokens: evalTokens) }
         let collector = ScalerRowCollector(config: config, seqlen: data.seqlen, windows: data.calibrationWindows)
         var selector = MaskSelector()
         var fingerprint = FNV1a()
@@ -157,7 +158,8 @@ package final class FitnessEvaluator {
 
         for layer in 0..<config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
-            try model.block(layer, into: &dense)
+            // Reading (for GGUF: dequantizing) a block is per-evaluation work too: timed, so nothing hides.
+            try clock.time("weights (read block)") { try model.block(layer, into: &dense) }
             var sequentialX: [LinearInput: [Float]] = [:]
             let layerRequest = blockRequest(request, layer: layer, allocation: allocation)
             if let hessians, let calibration {
@@ -190,12 +192,12 @@ package final class FitnessEvaluator {
                     mask = precomputed.masks[layer * PrunableLinear.allCases.count + index]
                 } else {
                     let x = try activationRow(linear, name: name, sequentialX: sequentialX, request: request)
+                    let g = try clock.time("gradients (read)") { try gradient(name, request) }
                     mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
-                                             shape: linear.tensor.shape(config), x: x,
-                                             g: gradient(name, request), request: layerRequest,
+                                             shape: linear.tensor.shape(config), x: x, g: g, request: layerRequest,
                                              clock: &clock, inspector: inspector)
                 }
-                block.withMutableBuffer(linear.tensor) { mask.apply(to: $0.baseAddress!) }
+                clock.time("masks (apply)") { block.withMutableBuffer(linear.tensor) { mask.apply(to: $0.baseAddress!) } }
                 fingerprint.add(word: mask.fingerprint)
                 layerSparsity[name] = mask.sparsity
                 pruned += mask.prunedCount
