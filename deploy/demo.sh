@@ -33,7 +33,7 @@ printf '%-44s %10s\n' "dense model" "$dense"
 printf '%-44s %10s\n' "magnitude" "$magnitude"
 printf '%-44s %10s\n' "wanda  mul(W, sqrt(X))" "$(test_ppl wanda | cut -d' ' -f2)"
 printf '%-44s %10s\n' "paper  mul(abs(mul(W, W)), mms(G))" "$(test_ppl paper | cut -d' ' -f2)"
-best=$(sed -n 's/^Best metric.*: `\(.*\)`$/\1/p' "$run/report.md")
+best=$(sed -n 's/^Best metric.*): `\([^`]*\)`$/\1/p;s/^Best metric by fitness: `\([^`]*\)`.*/\1/p' "$run/report.md" | head -1)
 printf '%-44s %10s\n' "found  ${best}" "$(test_ppl "$run/best_metric.json" | cut -d' ' -f2)"
 echo
 echo "Report: $run/report.md (plot: $run/progress.svg; best metric as a reference tree: $run/best_metric.json)"

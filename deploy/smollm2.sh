@@ -51,7 +51,7 @@ test_ppl() {
     "$bin/prunerzero-worker" prune --bundle "$bundle" --metric "$1" --sparsity "$sparsity" --test "${extra[@]}" 2>/dev/null \
         | sed -n 's/^perplexity  dense \([0-9.]*\) → pruned \([0-9.]*\).*/\1 \2/p'
 }
-best=$(sed -n 's/^Best metric.*: `\(.*\)`$/\1/p' "$run/report.md")
+best=$(sed -n 's/^Best metric.*): `\([^`]*\)`$/\1/p;s/^Best metric by fitness: `\([^`]*\)`.*/\1/p' "$run/report.md" | head -1)
 for corpus_name in docs ${wikitext:+wikitext}; do
     file=""; [ "$corpus_name" = wikitext ] && file=$wikitext
     echo

@@ -158,7 +158,15 @@ package struct SearchReport: Codable, Sendable {
     /// The answer, how it was chosen, and the answer against each baseline.
     private var finalMarkdown: [String] {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
-        guard let chosen else { return top.first.map { ["", "Best metric by fitness: `\($0.formula)` (no answer chosen yet)"] } ?? [] }
+        guard let chosen else {
+            // No searched finalist (every measured member is a seeded baseline, e.g. a tiny budget): say so, rather
+            // than call a baseline the search's answer.
+            return top.first.map { first in
+                ["", "Best metric by fitness: `\(first.formula)` " + (first.baseline.map {
+                    "(the seeded baseline \($0): no searched metric reached the finalists, so there is no answer)"
+                } ?? "(no answer chosen yet)")]
+            } ?? []
+        }
         let itself = chosen.baseline.map { " The answer is the baseline \($0) itself: the search found nothing better by fitness." } ?? ""
         var lines = ["", "## The answer", "", selectionNote + itself, "",
                      "| | metric | full ppl | validation ppl | test ppl |", "|---|---|---:|---:|---:|",
