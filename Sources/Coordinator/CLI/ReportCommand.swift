@@ -13,13 +13,10 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let run = URL(fileURLWithPath: runDir)
-        let (events, warning) = try JournalReader.read(url: run.appendingPathComponent("events.jsonl"))
-        if let warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-        var state = SearchState()
-        for event in events { try state.apply(event) }
-        let last = events.map(\.time).max() ?? Date().timeIntervalSince1970
-        let report = SearchReport(state: state, now: last)
-        try report.write(to: run, events: events)
+        let journal = try RunJournal(runDirectory: run)
+        let last = journal.events.map(\.time).max() ?? Date().timeIntervalSince1970
+        let report = SearchReport(state: journal.state, now: last)
+        try report.write(to: run, events: journal.events)
         print(report.markdown)
         print("wrote report.md, report.json, history.csv, progress.svg and best_metric.json in \(runDir)")
     }

@@ -30,10 +30,7 @@ struct RescoreCommand: ParsableCommand {
 
     func run() throws {
         let run = URL(fileURLWithPath: runDir)
-        let (events, warning) = try JournalReader.read(url: run.appendingPathComponent("events.jsonl"))
-        if let warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-        var state = SearchState()
-        for event in events { try state.apply(event) }
+        let state = try RunJournal(runDirectory: run).state
         let config = state.config
         guard let bundleDir = bundle ?? state.launch.bundlePath else {
             throw ValidationError("the journal records no bundle path: give --bundle DIR")

@@ -42,7 +42,7 @@ extension SearchReport {
 
     var referenceLines: [String] {
         guard !references.isEmpty else { return [] }
-        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let f = SearchReport.cell
         func s(_ v: Double?) -> String { v.map { String(format: "%.1f s", $0) } ?? "–" }
         var lines = ["Reference lines (not metrics: not in the population, never bred):", "",
                      "| reference | full ppl | test ppl | time full | time test |", "|---|---:|---:|---:|---:|"]

@@ -109,8 +109,11 @@ package struct SearchReport: Codable, Sendable {
             + references.compactMap { r in r.fullPerplexity.map { PlotReference(name: r.method, perplexity: $0) } }
     }
 
+    /// A perplexity as the report's tables print it: three decimals, or "–" when not measured.
+    static func cell(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }
+
     package var markdown: String {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let f = Self.cell
         var lines = [
             "# Search \(searchID)", "",
             "- mode: \(mode), seed \(seed), sparsity \(sparsity)",
@@ -157,7 +160,7 @@ package struct SearchReport: Codable, Sendable {
 
     /// The answer, how it was chosen, and the answer against each baseline.
     private var finalMarkdown: [String] {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let f = Self.cell
         guard let chosen else {
             // No searched finalist (every measured member is a seeded baseline, e.g. a tiny budget): say so, rather
             // than call a baseline the search's answer.
