@@ -120,4 +120,36 @@ struct RescoreIntegrationTests {
                                                                 "--baselines", "magnitude", "--on", "validation"])
         #expect(refused.status != 0 && refused.stderr.contains("no validation windows"), "\(refused.stderr)")
     }
+
+    /// Several settings in one call share each seed's calibration: every setting's numbers are those of its own
+    /// single-setting call (the same seeds give the same windows, G and X), in the order asked, N:M uniform only.
+    @Test func severalSettingsInOneCallEqualTheirSingleCalls() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bundle = root.appendingPathComponent("bundle")
+        try Self.calibrate(into: bundle, validation: false)
+        let base = ["rescore", "--bundle", bundle.path, "--seeds", "2", "--baselines", "magnitude,wanda", "--json"]
+        let many = try BuiltBinary.run("prunerzero-worker", base + [
+            "--sparsity", "0.5,0.6", "--type", "unstructured,2:4", "--layer-sparsity", "uniform", "--layer-sparsity", "owl"])
+        #expect(many.status == 0, "\(many.stderr.suffix(3000))")
+        let output = try #require(try JSONSerialization.jsonObject(with: Data(many.stdout.utf8)) as? [String: Any])
+        let summaries = try #require(output["summaries"] as? [[String: Any]])
+        #expect(summaries.map { $0["pattern"] as? String } == [
+            "unstructured 0.5", "unstructured 0.5, owl:5,0.08", "unstructured 0.6", "unstructured 0.6, owl:5,0.08", "2:4"])
+        #expect((output["tables"] as? [String])?.count == 5)
+        func perplexities(_ summary: [String: Any]) -> [[Double]] {
+            (summary["methods"] as? [[String: Any]] ?? []).map { $0["perplexities"] as? [Double] ?? [] }
+        }
+        let single = try BuiltBinary.run("prunerzero-worker", base + ["--sparsity", "0.6", "--layer-sparsity", "owl"])
+        #expect(single.status == 0, "\(single.stderr.suffix(3000))")
+        let alone = try #require(try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])
+        let summary = try #require(alone["summary"] as? [String: Any])
+        #expect(perplexities(summary) == perplexities(summaries[3]))
+        #expect(perplexities(summaries[0]) != perplexities(summaries[2]), "another sparsity, other numbers")
+
+        let refused = try BuiltBinary.run("prunerzero-worker", base + ["--type", "2:4", "--layer-sparsity", "owl"])
+        #expect(refused.status != 0 && refused.stderr.contains("unstructured"), "\(refused.stderr)")
+        let bad = try BuiltBinary.run("prunerzero-worker", base + ["--sparsity", "0.5,half"])
+        #expect(bad.status != 0 && bad.stderr.contains("'half' is not a number"), "\(bad.stderr)")
+    }
 }

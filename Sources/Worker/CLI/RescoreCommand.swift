@@ -34,11 +34,13 @@ struct RescoreCommand: ParsableCommand {
     var metrics: [String] = []
     @Option(help: "Comma-separated baselines (default: \(defaultBaselines.joined(separator: ","))).")
     var baselines = defaultBaselines.joined(separator: ",")
-    @Option(help: "Fraction of each row to prune (unstructured).") var sparsity = 0.5
-    @Option(help: "unstructured, or N:M such as 2:4.") var type = "unstructured"
+    @Option(help: "Fraction of each row to prune (unstructured); a comma-separated list measures each (0.5,0.6,0.7).")
+    var sparsity = "0.5"
+    @Option(help: "unstructured, or N:M such as 2:4; a comma-separated list measures each (unstructured,2:4).")
+    var type = "unstructured"
     @Option(name: .customLong("x-mode"), help: "sequential (the reference's) or static.") var xMode = "sequential"
-    @Option(name: .customLong("layer-sparsity"), help: "uniform, or owl[:M,LAMBDA] (unstructured only).")
-    var layerSparsity = "uniform"
+    @Option(name: .customLong("layer-sparsity"), help: "uniform, or owl[:M,LAMBDA] (unstructured only); repeatable: each is measured.")
+    var layerSparsity: [String] = []
     @Option(help: "Comparison group of the --metric formulas: row or layer (default row; baselines keep their official one).")
     var group: String?
     @Option(help: "Held-out windows to measure on: test or validation.") var on = "test"
@@ -55,14 +57,47 @@ struct RescoreCommand: ParsableCommand {
         if let windows, windows <= 0 { throw ValidationError("--windows must be positive") }
     }
 
+    /// One pruning setting measured on every seed: a sparsity pattern and its per-block allocation.
+    struct Setting {
+        var pattern: SparsitySpec
+        var layers: LayerSparsity
+        var label: String { pattern.description + (layers == .uniform ? "" : ", \(layers)") }
+    }
+
+    /// Every (type, sparsity, allocation) asked for; N:M ignores the sparsity list and takes the uniform allocation
+    /// only (OWL allocates unstructured sparsity). A list that leaves nothing valid is the old single-setting error.
+    func settings() throws -> [Setting] {
+        let allocations: [LayerSparsity]
+        do { allocations = try (layerSparsity.isEmpty ? ["uniform"] : layerSparsity).map(LayerSparsity.init(argument:)) }
+        catch { throw ValidationError("\(error)") }
+        let ratios = try sparsity.split(separator: ",").map { item -> Double in
+            guard let ratio = Double(item.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--sparsity: '\(item)' is not a number")
+            }
+            return ratio
+        }
+        guard !ratios.isEmpty else { throw ValidationError("--sparsity is empty") }
+        var settings: [Setting] = []
+        for kind in type.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) {
+            if kind == "unstructured" {
+                for ratio in ratios {
+                    for layers in allocations { settings.append(Setting(pattern: try SparsitySpec(type: kind, ratio: ratio), layers: layers)) }
+                }
+            } else {
+                let pattern = try SparsitySpec(type: kind, ratio: ratios[0])
+                guard allocations.contains(.uniform) else { throw ValidationError(LayerSparsityError.needsUnstructured(kind).description) }
+                settings.append(Setting(pattern: pattern, layers: .uniform))
+            }
+        }
+        guard !settings.isEmpty else { throw ValidationError("--type is empty") }
+        return settings
+    }
+
     func run() throws {
-        let pattern = try SparsitySpec(type: type, ratio: sparsity)
         guard let mode = XMode.allCases.first(where: { "\($0)" == xMode }) else {
             throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
         }
-        let layers: LayerSparsity
-        do { layers = try LayerSparsity(argument: layerSparsity) } catch { throw ValidationError("\(error)") }
-        if layers != .uniform, case .nOfM = pattern { throw ValidationError(LayerSparsityError.needsUnstructured(type).description) }
+        let settings = try settings()
         var methods: [RescoreSummary.Method] = []
         for name in baselines.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let method = PruningMethod.baseline(named: name) else {
@@ -72,55 +107,70 @@ struct RescoreCommand: ParsableCommand {
             methods.append(.init(name: name, formula: method.description, role: "baseline"))
         }
         var chosen: [PruningMethod] = methods.map { PruningMethod.baseline(named: $0.name)! }
-        // Baselines compare as their official code does (magnitude and ria per layer), metrics in --group.
-        var groups = try methods.map { try PruneCommand.group(nil, metric: $0.name, pattern: pattern) }
-        let metricGroup = try PruneCommand.group(group ?? "row", metric: "", pattern: pattern)
+        let baselineCount = methods.count
         for text in metrics {
             let method = try PruneCommand.method(text)
             guard !methods.contains(where: { $0.formula == method.description }) else { continue }  // a baseline already
             methods.append(.init(name: method.description, formula: method.description, role: "metric"))
             chosen.append(method)
-            groups.append(metricGroup)
         }
         guard !methods.isEmpty else { throw ValidationError("nothing to rescore: give --metric or --baselines") }
+        // Baselines compare as their official code does (magnitude and ria per layer), metrics in --group; per
+        // setting, since the group a pattern allows depends on it (N:M is per row).
+        let groups = try settings.map { setting in
+            let metricGroup = try PruneCommand.group(group ?? "row", metric: "", pattern: setting.pattern)
+            return try methods.indices.map { i in
+                i < baselineCount ? try PruneCommand.group(nil, metric: methods[i].name, pattern: setting.pattern) : metricGroup
+            }
+        }
 
         let opened = try CalibratedBundle(directory: URL(fileURLWithPath: bundle))
         let corpus = try Recalibration.corpus(of: opened, override: data)
         let own = opened.manifest.calibration.seed
         let seedList = Array((firstSeed...).lazy.filter { $0 != own }.prefix(seeds))
         let split: PruningRequest.Split = on == "test" ? .test : .validation
-        var values = Array(repeating: [Double](), count: methods.count)
+        // values[setting][method]: one perplexity per seed. One calibration per seed serves every setting.
+        var values = Array(repeating: Array(repeating: [Double](), count: methods.count), count: settings.count)
         var heldOutWindows = 0
+        let needsX = settings.contains { $0.layers != .uniform } || chosen.contains { $0.readsX || $0.readsHessian }
         for (k, seed) in seedList.enumerated() {
             let tag = "seed \(seed) (\(k + 1)/\(seedList.count))"
             let start = Date()
             let data = try Recalibration.data(bundle: opened, corpusPath: corpus, seed: seed,
-                                              needsG: chosen.contains { $0.readsG }, needsX: layers != .uniform || chosen.contains { $0.readsX || $0.readsHessian }) {
+                                              needsG: chosen.contains { $0.readsG }, needsX: needsX) {
                 ProgressLine.show("\(tag): \($0)")
             }
             ProgressLine.show(String(format: "%@: calibrated in %.0f s", tag, Date().timeIntervalSince(start)), done: true)
             let evaluator = try FitnessEvaluator(model: opened.model, data: data)
-            for (i, method) in chosen.enumerated() {
-                let began = Date()
-                var request = PruningRequest(method: method, pattern: pattern, activationMode: mode, evaluationWindows: windows)
-                request.split = split
-                request.layerSparsity = layers
-                request.group = groups[i]
-                let outcome = try evaluator.evaluate(request) { done, total in
-                    ProgressLine.show("\(tag): \(methods[i].name): block \(done)/\(total)")
+            for (s, setting) in settings.enumerated() {
+                let label = settings.count == 1 ? tag : "\(tag), \(setting.label)"
+                for (i, method) in chosen.enumerated() {
+                    let began = Date()
+                    var request = PruningRequest(method: method, pattern: setting.pattern, activationMode: mode, evaluationWindows: windows)
+                    request.split = split
+                    request.layerSparsity = setting.layers
+                    request.group = groups[s][i]
+                    let outcome = try evaluator.evaluate(request) { done, total in
+                        ProgressLine.show("\(label): \(methods[i].name): block \(done)/\(total)")
+                    }
+                    values[s][i].append(outcome.perplexity)
+                    heldOutWindows = outcome.windows
+                    ProgressLine.show(String(format: "%@: %@ %.4f (%.0f s)", label, methods[i].name, outcome.perplexity,
+                                             Date().timeIntervalSince(began)), done: true)
                 }
-                values[i].append(outcome.perplexity)
-                heldOutWindows = outcome.windows
-                ProgressLine.show(String(format: "%@: %@ %.4f (%.0f s)", tag, methods[i].name, outcome.perplexity,
-                                         Date().timeIntervalSince(began)), done: true)
             }
         }
-        for i in methods.indices { methods[i].perplexities = values[i] }
-        let summary = RescoreSummary(bundle: bundle, pattern: pattern.description + (layers == .uniform ? "" : ", \(layers)")
-                                         + (metricGroup == .row ? "" : ", metrics per \(metricGroup)"),
-                                     xMode: "\(mode)", heldOut: on,
-                                     windows: heldOutWindows, seeds: seedList, methods: methods,
-                                     floor: log1p(roundingFloor))
-        print(json ? summary.json : summary.table)
+        let metricGroupNote = (group ?? "row") == "row" ? "" : ", metrics per \(group!)"
+        let summaries = settings.enumerated().map { s, setting in
+            var measured = methods
+            for i in measured.indices { measured[i].perplexities = values[s][i] }
+            return RescoreSummary(bundle: bundle, pattern: setting.label + metricGroupNote, xMode: "\(mode)", heldOut: on,
+                                  windows: heldOutWindows, seeds: seedList, methods: measured, floor: log1p(roundingFloor))
+        }
+        if summaries.count == 1 {
+            print(json ? summaries[0].json : summaries[0].table)
+        } else {
+            print(json ? RescoreSummary.json(summaries) : summaries.map(\.table).joined(separator: "\n\n"))
+        }
     }
 }

@@ -88,16 +88,30 @@ struct RescoreSummary: Codable {
         return lines.joined(separator: "\n")
     }
 
+    /// One setting: `{"summary": …, "table": …}`.
     var json: String {
         struct Output: Encodable {
             var summary: RescoreSummary
             var table: String
         }
+        return Self.encoded(Output(summary: self, table: table))
+    }
+
+    /// Several settings measured on the same seeds: `{"summaries": [...], "tables": [...]}`, in the order asked.
+    static func json(_ summaries: [RescoreSummary]) -> String {
+        struct Output: Encodable {
+            var summaries: [RescoreSummary]
+            var tables: [String]
+        }
+        return encoded(Output(summaries: summaries, tables: summaries.map(\.table)))
+    }
+
+    private static func encoded(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = (try? encoder.encode(Output(summary: self, table: table))) ?? Data("{}".utf8)
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }
