@@ -13,6 +13,11 @@ the dense states' once-per-worker pass is included and coordinator idle time is 
         [--bin .build/release] [--seed 11] [--population 16] [--generations 6] [--workers 2] \
         [--margin 1.5] [--warmup 16] [--x-mode sequential] [--sparsity 0.5]
 
+Two runs made earlier (or still running, or stopped: the journal is the truth) compare with `--off-run A --on-run B`;
+`--at-generation G` compares both as they stood when generation G (0: the initial population) was complete: each
+journal is copied into --out cut after that barrier and its report rebuilt there (`prunerzero-coordinator report`),
+so two runs that got different distances in the same time are compared on the same children.
+
 Spawned workers share the machine's cores (the coordinator gives each ceil(cores / workers) threads).
 """
 import argparse
@@ -39,6 +44,25 @@ def search(args, run, abort):
     if status != 0:
         sys.exit("search failed (%d); see %s.log" % (status, run))
     return time.time() - start
+
+
+def cut_at_generation(args, run, name, generation):
+    """A copy of `run` whose journal ends at generation `generation`'s barrier, with its report rebuilt."""
+    lines = open(os.path.join(run, "events.jsonl")).read().splitlines()
+    for i, line in enumerate(lines):
+        event = json.loads(line) if line.strip() else {}
+        if event.get("type") == "generation" and event.get("generation") == generation:
+            break
+    else:
+        sys.exit("%s has not completed generation %d" % (run, generation))
+    copy = os.path.join(args.out, "%s-g%d" % (name, generation))
+    os.makedirs(copy, exist_ok=True)
+    with open(os.path.join(copy, "events.jsonl"), "w") as out:
+        out.write("\n".join(lines[:i + 1]) + "\n")
+    status = subprocess.call([os.path.join(args.bin, "prunerzero-coordinator"), "report", copy], stdout=subprocess.DEVNULL)
+    if status != 0:
+        sys.exit("report of %s failed (%d)" % (copy, status))
+    return copy
 
 
 def analyse(run):
@@ -90,13 +114,18 @@ def main():
     p.add_argument("--sparsity", type=float, default=0.5)
     p.add_argument("--config", help="a search --config file for the rest (e.g. {\"testTopK\": 0})")
     p.add_argument("--off-run", help="an earlier off run of the same settings to compare with, instead of a new one")
+    p.add_argument("--on-run", help="an earlier on run of the same settings, instead of a new one")
+    p.add_argument("--at-generation", type=int, help="compare the earlier runs as they stood after this generation")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     runs = {}
     for name, abort in (("off", False), ("on", True)):
         run = os.path.join(args.out, name)
-        if name == "off" and args.off_run:
-            runs[name] = analyse(args.off_run)
+        earlier = args.off_run if name == "off" else args.on_run
+        if earlier:
+            if args.at_generation is not None:
+                earlier = cut_at_generation(args, earlier, name, args.at_generation)
+            runs[name] = analyse(earlier)
             runs[name]["wall"] = float("nan")
             continue
         if os.path.exists(run):
@@ -106,7 +135,8 @@ def main():
         runs[name]["wall"] = wall
     unit = runs["off"]["full_seconds"]
     print("early abort, generational, %g unstructured, seed %d, population %d, %d generations, %d workers, margin %g, "
-          "warm-up %d" % (args.sparsity, args.seed, args.population, args.generations, args.workers, args.margin, args.warmup))
+          "warm-up %d" % (args.sparsity, args.seed, args.population,
+          args.generations if args.at_generation is None else args.at_generation, args.workers, args.margin, args.warmup))
     print("one full evaluation (off run's mean): %.3f s; on run's: %.3f s" % (unit, runs["on"]["full_seconds"]))
     print("%-44s %14s %14s" % ("", "off", "on"))
 
