@@ -94,6 +94,13 @@ import Shared
         let (replayed, _) = try SearchMachine.resume(journal: events, now: 1)
         #expect(replayed.state.evaluations == 30)
         #expect(replayed.state.best == state.best)
+        // Every result records when its message reached the socket, at or before it was handled (the scaling
+        // benchmark's coordinator queueing).
+        let results = events.compactMap { event -> SearchEvent.ResultRecord? in
+            if case .result(let record) = event { return record } else { return nil }
+        }
+        #expect(results.count >= 30)
+        #expect(results.allSatisfy { ($0.received ?? .infinity) <= $0.time })
         Thread.sleep(forTimeInterval: 1.5)  // let the server linger out and close
     }
 }

@@ -145,6 +145,10 @@ package enum SearchEvent: Sendable, Hashable {
         package var layerSparsity: [Double]? = nil
         /// The worker's seconds per stage, including `StageTime.overheadName` (absent in older journals).
         package var stages: [String: Double]? = nil
+        /// When the result's message reached the coordinator's socket, before authentication, decoding and the
+        /// state lock: `time - received` is how long the coordinator kept the worker waiting before handling it
+        /// (Benchmarks/Scaling). Absent in older journals and when the edge did not say.
+        package var received: Double? = nil
     }
 
     package struct JobEvent: Sendable, Hashable, Codable {

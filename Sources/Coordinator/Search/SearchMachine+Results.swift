@@ -4,7 +4,7 @@ import Shared
 extension SearchMachine {
     /// Accepts the first result of a job (whoever sends it, whether its lease lapsed or the coordinator restarted
     /// in between); every later copy is counted and ignored.
-    mutating func accept(_ result: JobResult, now: Double) {
+    mutating func accept(_ result: JobResult, now: Double, received: Double? = nil) {
         guard let job = state.jobs[result.jobID], job.state == .queued || isLeased(job) else {
             ignoredResults += 1
             pending.log.append("ignored a duplicate or late result for job \(result.jobID) from \(result.workerID)")
@@ -34,7 +34,8 @@ extension SearchMachine {
                              abortedAfter: abortedAfter, estimate: estimate,
                              layerSparsity: allocationToJournal(result, job: job),
                              stages: result.stageTimes.isEmpty ? nil : Dictionary(
-                                result.stageTimes.map { ($0.name, $0.seconds) }, uniquingKeysWith: +))))
+                                result.stageTimes.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
+                             received: received)))
         pending.log.append(SearchLog.resultLine(state: state, job: job, result: result, seconds: seconds, now: now))
     }
 

@@ -68,8 +68,9 @@ package struct SearchMachine: Sendable {
 
     // MARK: inputs
 
-    package mutating func handle(_ message: WireMessage, now: Double) -> SearchOutput {
-        pending.reply = respond(to: message, now: now)
+    /// `received`: when the message reached the edge's socket (journaled with a result; nil when unknown).
+    package mutating func handle(_ message: WireMessage, now: Double, received: Double? = nil) -> SearchOutput {
+        pending.reply = respond(to: message, now: now, received: received)
         return drain(now: now)
     }
 
@@ -90,7 +91,7 @@ package struct SearchMachine: Sendable {
         return drain(now: now)
     }
 
-    private mutating func respond(to message: WireMessage, now: Double) -> WireMessage {
+    private mutating func respond(to message: WireMessage, now: Double, received: Double?) -> WireMessage {
         switch message {
         case .hello(let hello): return welcome(hello, now: now)
         case .jobRequest(let request):
@@ -98,7 +99,7 @@ package struct SearchMachine: Sendable {
             return nextJob(for: request.workerID, now: now)
         case .result(let result):
             guard known(result.workerID, now) else { return unknownWorker(result.workerID) }
-            accept(result, now: now)
+            accept(result, now: now, received: received)
             return result.wantsAnotherJob ? nextJob(for: result.workerID, now: now) : .ack
         case .heartbeat(let heartbeat):
             guard known(heartbeat.workerID, now) else { return unknownWorker(heartbeat.workerID) }

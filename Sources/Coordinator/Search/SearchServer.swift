@@ -111,7 +111,7 @@ package final class SearchServer: @unchecked Sendable {
                 let message = try Envelope.decode(request, authenticator: authenticator)
                 // Stopping (signal, or the journal failed): no answer at all. A refusal would make the worker give
                 // up; unanswered, it resends after its reply timeout, to the coordinator that resumes this search.
-                guard let answer = step({ $0.handle(message, now: Self.now()) }) else { continue }
+                guard let answer = step({ $0.handle(message, now: Self.now(), received: started) }) else { continue }
                 reply = answer
                 if recordOverheads, case .result = message {
                     let encoded = Envelope.encodeData(reply, authenticator: authenticator)
