@@ -59,6 +59,25 @@ import Shared
         #expect(one.population == many.population)
     }
 
+    /// A lone worker in generational mode is never told to wait: the result that settles a generation breeds the
+    /// next one before the reply is chosen, so the reply is already the next generation's first job.
+    @Test func theResultThatEndsAGenerationIsAnsweredWithTheNextGenerationsJob() {
+        var config = SearchSimulation.config(mode: .generational, budget: 10_000, population: 6)
+        config.budgetGenerations = 3
+        var sim = SearchSimulation(config: config)
+        _ = sim.hello("solo")
+        var reply = sim.send(.jobRequest(JobRequest(workerID: "solo")))
+        var barriers = 0
+        while case .job(let job) = reply {
+            let generation = sim.machine.state.generation
+            reply = sim.send(.result(SearchSimulation.result(for: job, worker: "solo")))
+            if sim.machine.state.generation > generation { barriers += 1 }
+        }
+        guard case .finished = reply else { Issue.record("a lone worker was answered \(String(describing: reply))"); return }
+        #expect(barriers == 4, "the initial generation and three bred: every barrier passed inside a result's reply")
+        #expect(sim.machine.state.phase == .finished)
+    }
+
     @Test func bundleMismatchIsRefusedClearly() {
         var sim = SearchSimulation(config: SearchSimulation.config())
         guard case .refusal(let refusal) = sim.hello("w9", bundle: "bundle-B") else { Issue.record("no refusal"); return }

@@ -100,6 +100,9 @@ package struct SearchMachine: Sendable {
         case .result(let result):
             guard known(result.workerID, now) else { return unknownWorker(result.workerID) }
             accept(result, now: now, received: received)
+            // The result may settle a generation: breed the next one (or enter testing) before looking for this
+            // worker's next job, or the worker that finished a generation would be told to wait a poll interval.
+            advance(now: now)
             return result.wantsAnotherJob ? nextJob(for: result.workerID, now: now) : .ack
         case .heartbeat(let heartbeat):
             guard known(heartbeat.workerID, now) else { return unknownWorker(heartbeat.workerID) }
