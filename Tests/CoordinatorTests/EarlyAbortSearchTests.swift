@@ -49,8 +49,9 @@ struct EarlyAbortSearchTests {
         #expect(a.best.map { a.individuals[$0].formula } == b.best.map { b.individuals[$0].formula })
         for child in b.individuals where child.depthAbort != nil {
             #expect(a.individuals[child.id].full == nil, "\(child.formula) was stopped but is promoted without aborts")
-            #expect(a.individuals[child.id].cheapDivergence?.prefix(child.depthAbort!.blocks)
-                    == child.depthAbort!.divergence[...], "a stopped child's divergences differ from its full screen's")
+            // The off run measures no divergence to compare with; that a stopped screen's divergences are its
+            // whole screen's first ones is `DepthProbeTests`' (the same worker code, one process).
+            #expect(child.depthAbort!.divergence.count == child.depthAbort!.blocks)
         }
         // Off, no job asked for the depth probe: no result has a divergence, no worker built the dense states.
         let probeStages: Set = ["dense states (once per worker)", "depth divergence"]
