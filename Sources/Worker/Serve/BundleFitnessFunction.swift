@@ -119,7 +119,9 @@ final class DepthProbeCache {
     /// them than the model's `blocks`; fewer are fine (a missing entry is +inf, `DepthMonitor`).
     static func probes(_ thresholds: [Double], windows: WindowSet, isMetric: Bool, blocks: Int) throws -> Bool {
         guard !thresholds.isEmpty else { return false }
-        guard windows == .cheap, isMetric else { throw DepthProbeRefusal.notACheapScreen(windows: windows) }
+        guard windows == .cheap, isMetric else {
+            throw DepthProbeRefusal.notACheapScreen(job: isMetric ? "a metric on the \(windows) windows" : "a reference method")
+        }
         guard thresholds.count <= blocks else {
             throw DepthProbeRefusal.tooManyThresholds(count: thresholds.count, blocks: blocks)
         }
@@ -144,13 +146,14 @@ final class DepthProbeCache {
 
 /// Abort thresholds a job may not carry (`Job.abortThresholds`).
 enum DepthProbeRefusal: Error, Equatable, CustomStringConvertible {
-    case notACheapScreen(windows: WindowSet)
+    /// `job` says what the job is instead.
+    case notACheapScreen(job: String)
     case tooManyThresholds(count: Int, blocks: Int)
 
     var description: String {
         switch self {
-        case .notACheapScreen(let windows):
-            "abort thresholds are for a metric's cheap screen only (this job: \(windows) windows or a reference method)"
+        case .notACheapScreen(let job):
+            "abort thresholds are for a metric's cheap screen only, not for \(job)"
         case .tooManyThresholds(let count, let blocks):
             "\(count) abort thresholds for a model of \(blocks) blocks"
         }
