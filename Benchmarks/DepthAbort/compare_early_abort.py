@@ -72,6 +72,7 @@ def analyse(run):
     results = [e for e in events if e["type"] == "result" and e["windows"] != "test"]
     full = [r["seconds"] for r in results if r["windows"] == "full" and r.get("perplexity") and r.get("seconds")]
     aborted = [r for r in results if r.get("abortedAfter")]
+    # Divergences are measured only with early abort on (the off run's results have none).
     profiles = [len(r["divergence"]) for r in results if r.get("divergence") and not r.get("abortedAfter")]
     # The initial generation's jobs are all dispatched before its barrier (the first `generation` event); every
     # later non-test job belongs to a child.
@@ -160,8 +161,10 @@ def main():
     row("cache at birth: in flight (coalesced)", lambda r: "%d" % r["cache"].get("inFlight", 0))
     row("mask twins (after the screen)", lambda r: "%d" % r["cache"].get("mask", 0))
     row("cheap screens completed (screened out)", lambda r: "%d (%d)" % (r["cheap"], r["screened_out"]))
+    # The model's block count from the on run's completed profiles: the off run measures no divergence.
+    blocks = runs["on"]["blocks"]
     row("screens stopped by depth (mean depth)", lambda r: "%d (%s of %d)" % (
-        r["aborts"], "%.2f" % (r["abort_blocks"] / r["aborts"]) if r["aborts"] else "-", r["blocks"]))
+        r["aborts"], "%.2f" % (r["abort_blocks"] / r["aborts"]) if r["aborts"] else "-", blocks))
     row("full evaluations", lambda r: "%d" % r["full"])
     ratio = runs["on"]["compute"] / runs["off"]["compute"]
     print("compute on/off: %.3f" % ratio)

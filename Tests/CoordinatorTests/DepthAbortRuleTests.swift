@@ -20,10 +20,12 @@ import Shared
         return (0..<blocks).map { k in Double(k + 1) / Double(blocks) * (p - 9) / 10 * wobble }
     }
 
-    /// A worker's answer: cheap jobs measure their profile and stop at the first block over its threshold.
+    /// A worker's answer, as `Job.abortThresholds` defines it: cheap jobs with thresholds measure their profile
+    /// and stop at the first block over its threshold (a missing entry is +inf); jobs without measure nothing.
     static func result(for job: Job, worker: String, honourAborts: Bool) -> JobResult {
         var result = SearchSimulation.result(for: job, worker: worker)
-        guard job.request.windows == .cheap, result.status == .ok, let profile = profile(job) else { return result }
+        guard job.request.windows == .cheap, !job.abortThresholds.isEmpty, result.status == .ok,
+              let profile = profile(job) else { return result }
         result.divergence = profile
         if honourAborts, let k = profile.indices.first(where: { $0 < job.abortThresholds.count && profile[$0] > job.abortThresholds[$0] }) {
             result.status = .aborted(blocks: k + 1)
@@ -85,17 +87,20 @@ import Shared
                 let history = replay.individuals.filter {
                     $0.cheap?.value != nil && $0.cheapDivergence != nil && $0.generation < child.generation
                 }
-                var expected: [Double] = []
+                var expected = SearchState.measureOnly
                 if child.generation > 0, history.count >= settings.warmup, let tau = replay.promotionThreshold() {
                     let keep = history.filter { replay.equivalence.notWorse($0.cheap!.value!, than: tau) }
                     if !keep.isEmpty {
                         expected = (0..<Self.blocks).map { k in settings.margin * keep.map { $0.cheapDivergence![k] }.max()! }
                     }
                 }
-                if history.count < settings.warmup { #expect(sent.abortThresholds.isEmpty, "warm-up not respected") }
+                // During the warm-up the job measures and stops nowhere: those screens are the rule's history.
+                if history.count < settings.warmup {
+                    #expect(sent.abortThresholds == [.infinity], "warm-up not respected")
+                }
                 #expect(sent.abortThresholds == expected, "job \(d.job)")
                 checked += 1
-                if !expected.isEmpty { withThresholds += 1 }
+                if expected != SearchState.measureOnly { withThresholds += 1 }
             }
             try replay.apply(event)
         }
@@ -114,13 +119,36 @@ import Shared
             var wouldStop = 0
             for job in jobs where job.request.windows == .cheap && !job.abortThresholds.isEmpty {
                 guard let record = state.jobs[job.jobID], let profile = Self.profile(job) else { continue }
-                let stopped = profile.indices.contains { profile[$0] > job.abortThresholds[$0] }
+                let stopped = profile.indices.contains {
+                    $0 < job.abortThresholds.count && profile[$0] > job.abortThresholds[$0]
+                }
                 if stopped { wouldStop += 1 }
                 let promoted = state.individuals[record.individual].full != nil
                 #expect(!(stopped && promoted), "margin \(margin): job \(job.jobID) would be stopped but was promoted")
             }
             if margin == 1 { #expect(wouldStop > 0, "margin 1 would stop nothing: the test shows nothing") }
         }
+    }
+
+    /// Off: no job carries thresholds, so no result carries divergences. On: every cheap screen of a metric asks
+    /// for the probe, the warm-up's all-+inf included, and the rule learns from those screens' profiles.
+    @Test func onlyAnEarlyAbortRunAsksForTheProbe() {
+        var off = SearchSimulation(config: Self.config(abort: nil))
+        let offJobs = Self.run(&off)
+        #expect(offJobs.allSatisfy { $0.abortThresholds.isEmpty })
+        #expect(off.machine.state.individuals.allSatisfy { $0.cheapDivergence == nil })
+        let settings = DepthAbortSettings(margin: 1.5, warmup: 8)
+        var on = SearchSimulation(config: Self.config(abort: settings))
+        let onJobs = Self.run(&on)
+        for job in onJobs {
+            let screen = job.request.windows == .cheap && job.request.method == .metric
+            #expect(job.abortThresholds.isEmpty != screen, "job \(job.jobID) (\(job.request.windows))")
+        }
+        let measured = on.machine.state.individuals.filter { ($0.cheapDivergence?.count ?? 0) == Self.blocks }
+        #expect(measured.contains { $0.generation == 0 }, "the initial screens were not measured")
+        #expect(onJobs.contains { !$0.abortThresholds.isEmpty && $0.abortThresholds != SearchState.measureOnly },
+                "the rule never applied after its warm-up")
+        #expect(measured.count >= settings.warmup)
     }
 
     @Test func theSameSearchWithAndWithoutAborts() {

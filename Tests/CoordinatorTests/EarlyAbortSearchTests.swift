@@ -5,8 +5,8 @@ import Testing
 
 /// Early termination by depth end to end, with the built binaries and two spawned worker processes on the fixture
 /// bundle: the same generational search (seed, population, generations) with and without `--early-abort on` finds
-/// the same best metric and the same top five, and a search killed with -9 after its first abort and resumed
-/// replays exactly: the same births and the same children stopped at the same depths as the uninterrupted run.
+/// the same best metric and the same top five, only the run with it measures divergences (the first generation's
+/// too), and a search killed with -9 after its first abort and resumed replays exactly: the same births and the same children stopped at the same depths as the uninterrupted run.
 @Suite(.enabled(if: Fixtures.hfLlamaAvailable, "../shared/fixtures/hf-llama is absent"), .serialized)
 struct EarlyAbortSearchTests {
     /// The fixture model has 3 blocks; a warm-up of 4 and a margin of 2 stop a few children on it (seed 11).
@@ -49,9 +49,22 @@ struct EarlyAbortSearchTests {
         #expect(a.best.map { a.individuals[$0].formula } == b.best.map { b.individuals[$0].formula })
         for child in b.individuals where child.depthAbort != nil {
             #expect(a.individuals[child.id].full == nil, "\(child.formula) was stopped but is promoted without aborts")
-            #expect(a.individuals[child.id].cheapDivergence?.prefix(child.depthAbort!.blocks)
-                    == child.depthAbort!.divergence[...], "a stopped child's divergences differ from its full screen's")
+            // The off run measures no divergence to compare with; that a stopped screen's divergences are its
+            // whole screen's first ones is `DepthProbeTests`' (the same worker code, one process).
+            #expect(child.depthAbort!.divergence.count == child.depthAbort!.blocks)
         }
+        // Off, no job asked for the depth probe: no result has a divergence, no worker built the dense states.
+        let probeStages: Set = ["dense states (once per worker)", "depth divergence"]
+        let offResults = SpawnedResumeTests.results(SpawnedResumeTests.events(off))
+        #expect(!offResults.isEmpty && offResults.allSatisfy { $0.divergence == nil })
+        #expect(offResults.allSatisfy { Set(($0.stages ?? [:]).keys).isDisjoint(with: probeStages) })
+        #expect(a.individuals.allSatisfy { $0.cheapDivergence == nil })
+        // On, every screen measured, the initial generation's (the rule's warm-up, before any threshold) included.
+        let onResults = SpawnedResumeTests.results(SpawnedResumeTests.events(on))
+        #expect(onResults.contains { $0.stages?["dense states (once per worker)"] != nil })
+        let initialScreens = b.individuals.filter { $0.generation == 0 && $0.cheap?.value != nil }
+        #expect(!initialScreens.isEmpty && initialScreens.allSatisfy { $0.cheapDivergence?.count == 3 },
+                "an initial screen was not measured")
         // The report and the log say what happened.
         let report = try String(contentsOf: on.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("cheap screens stopped early by depth: \(b.depthAborts)"))

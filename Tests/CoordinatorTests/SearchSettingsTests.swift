@@ -18,7 +18,10 @@ import Testing
     @Test func everyFlaggedSettingIsAFlagOfSearch() {
         let help = SearchCommand.helpMessage(columns: 400)
         for setting in SearchSetting.all where setting.hasFlag {
-            #expect(help.contains(Self.flag(setting.key) + " "), "\(setting.key): no \(Self.flag(setting.key)) in search --help")
+            // An option is listed as `--name <value>`, an on/off flag as `--name/--no-name`.
+            let flag = Self.flag(setting.key)
+            #expect(help.contains(flag + " ") || help.contains("\(flag)/--no-\(flag.dropFirst(2))"),
+                    "\(setting.key): no \(flag) in search --help")
         }
     }
 
@@ -57,6 +60,26 @@ import Testing
         // A resumed run keeps the journal's allocation: another one on the command line is refused.
         #expect(throws: (any Error).self) {
             _ = try SearchCommand.parse(["--resume", "--run-dir", "/tmp/runs/s7", "--layer-sparsity", "uniform"])
+        }
+    }
+
+    /// SparseGPT's reference line: one row for the flag and the file key, the flag winning either way (its `--no-`
+    /// form over a file's true); a resumed run keeps the journal's, so the flag is refused with `--resume`.
+    @Test func sparsegptReferenceFromFlagOrFile() throws {
+        let run = ["--run-dir", "/tmp/runs/s7", "--bundle", "b"]
+        let file = try Self.file(#"{"sparsegptReference": true}"#)
+        let plain = try SearchCommand.parse(run)
+        #expect(try plain.settings(file: SearchFile()).config.sparsegptReference == nil)
+        #expect(try plain.settings(file: file).config.references == [.sparsegpt])              // file
+        let on = try SearchCommand.parse(run + ["--sparsegpt-reference"])
+        #expect(try on.settings(file: SearchFile()).config.references == [.sparsegpt])         // flag
+        let off = try SearchCommand.parse(run + ["--no-sparsegpt-reference"])
+        let overridden = try off.settings(file: file).config
+        #expect(overridden.sparsegptReference == false && overridden.references.isEmpty)       // flag over file
+        for flag in ["--sparsegpt-reference", "--no-sparsegpt-reference"] {
+            #expect {
+                _ = try SearchCommand.parse(["--resume", "--run-dir", "/tmp/runs/s7", flag])
+            } throws: { SearchCommand.message(for: $0).contains("--resume takes its configuration from the journal") }
         }
     }
 

@@ -149,8 +149,8 @@ import Testing
         #expect(try Envelope.decode(Envelope.encode(.hello(kept))) == .hello(kept))
     }
 
-    /// Depth-abort fields (version 3): a threshold or divergence that is negative or NaN is refused at its byte, and
-    /// an aborted result must carry one divergence per block it ran.
+    /// Depth-abort fields (version 3): a threshold or divergence that is negative or NaN is refused at its byte,
+    /// +inf and short threshold vectors are kept, and an aborted result must carry one divergence per block it ran.
     @Test func depthAbortFieldsAreChecked() throws {
         let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .cheap)
         for bad in [-1.0, .nan] {
@@ -159,6 +159,12 @@ import Testing
             let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
             // The bad value is the body's last 8 bytes, before the 2-byte empty trailer.
             #expect(error.offset == bytes.count - 2 - 8, "\(error)")
+        }
+        // +inf is "never at this block", and a vector shorter than the model's blocks is valid (the coordinator's
+        // measure-only warm-up sends one entry); empty means no probe at all. All three travel as sent.
+        for thresholds in [[Double.infinity], [0.25, .infinity], []] {
+            let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, abortThresholds: thresholds)
+            #expect(try Envelope.decode(Envelope.encode(.job(job))) == .job(job))
         }
         let short = JobResult(jobID: 1, workerID: "w", status: .aborted(blocks: 3), perplexity: .nan,
                               maskFingerprint: 0, divergence: [0.1, 0.2])

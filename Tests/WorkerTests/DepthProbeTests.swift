@@ -4,10 +4,12 @@ import Testing
 @testable import Model
 @testable import Engine
 @testable import Fitness
+@testable import Serve
 
 /// Early termination by depth, the worker's half (`DepthProbe.swift`), on the prune-reference fixture: the dense
 /// states line up block for block with an evaluation's, the divergence is the documented per-token relative error
-/// against them, and a stopped evaluation stops after the block whose threshold it exceeded.
+/// against them, a stopped evaluation stops after the block whose threshold it exceeded, and the serve loop's
+/// fitness function runs the probe only for a job that asks for it (`Job.abortThresholds`).
 @Suite(.enabled(if: PruneReference.available, "../shared/fixtures/prune-reference is absent"), .serialized)
 struct DepthProbeTests {
     static let cheapWindows = 4
@@ -117,5 +119,50 @@ struct DepthProbeTests {
         evaluator.afterBlock = { try atProfile.observe(layer: $0, $1) }
         _ = try evaluator.evaluate(request)
         #expect(atProfile.divergence == profile)
+    }
+
+    /// A job without thresholds (a search with `--early-abort off`) builds no dense states and measures nothing; a
+    /// measure-only one (`[+inf]`, shorter than the blocks: the coordinator's warm-up) measures every block, stops
+    /// at none and changes no perplexity; a missing entry is +inf; thresholds a job may not carry fail it.
+    @Test func theJobsThresholdsDecideWhetherTheProbeRuns() throws {
+        let url = BundleTests.scratch()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try BundleTests.writeBundle(to: url)
+        let fitness = try BundleFitnessFunction(directory: url)
+        let layers = fitness.bundle.model.config.layers
+        #expect(layers >= 3)
+        let cheap = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .cheap)
+        let wanda = JobMethod.metric(try MetricExpression(parsing: "mul(abs(W), sqrt(X))"))
+        func screen(_ thresholds: [Double], _ request: FitnessRequest = cheap) throws -> FitnessOutcome {
+            try fitness.evaluate(request, method: wanda, abortThresholds: thresholds, progress: FitnessProgress())
+        }
+        let probeStages: Set = ["dense states (once per worker)", "depth divergence"]
+
+        let off = try screen([])
+        #expect(off.divergence.isEmpty && off.abortedAfter == nil && off.perplexity.isFinite)
+        #expect(!fitness.depthProbe.isBuilt, "a screen without thresholds built the dense states")
+        #expect(off.stageTimes.allSatisfy { !probeStages.contains($0.name) }, "\(off.stageTimes)")
+
+        let warmup = try screen([.infinity])
+        #expect(warmup.abortedAfter == nil && warmup.divergence.count == layers)
+        #expect(warmup.divergence.allSatisfy { $0 > 0 && $0.isFinite }, "\(warmup.divergence)")
+        #expect(fitness.depthProbe.isBuilt)
+        #expect(Set(warmup.stageTimes.map(\.name)).isSuperset(of: probeStages), "\(warmup.stageTimes)")
+        // The probe reads the residual stream and never writes it: the same perplexity and masks, bit for bit.
+        #expect(warmup.perplexity == off.perplexity && warmup.maskFingerprint == off.maskFingerprint)
+
+        // No entry after block 1: only block 1's zero can stop it, after 2 blocks, whatever follows.
+        let stopped = try screen([.infinity, 0])
+        #expect(stopped.abortedAfter == 2 && stopped.divergence == Array(warmup.divergence.prefix(2)))
+
+        #expect {
+            _ = try screen([Double](repeating: .infinity, count: layers + 1))
+        } throws: { "\($0)" == "\(layers + 1) abort thresholds for a model of \(layers) blocks" }
+        #expect {
+            _ = try screen([.infinity], FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .full))
+        } throws: { "\($0)" == "abort thresholds are for a metric's cheap screen only, not for a metric on the full windows" }
+        // A full evaluation without thresholds is the off screen's model on more windows: still no divergence.
+        let full = try screen([], FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .full))
+        #expect(full.divergence.isEmpty && full.perplexity.isFinite)
     }
 }

@@ -55,6 +55,10 @@ struct SearchCommand: ParsableCommand {
     var group: String?
     @Option(help: "Operators of random trees and mutations: all (default: the paper's plus rown, coln) or paper.")
     var operators: String?
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Also run SparseGPT as a reference line (default off; --no-... overrides a config file's true).",
+        discussion: "Same sparsity, allocation and windows; it updates weights, so it is reported beside the metrics, outside the budget and the population."))
+    var sparsegptReference: Bool?
     @Option(help: "JSON configuration file; flags override its fields.") var config: String?
     // A flag with a row in `SearchSetting.all` (SearchSettings.swift) is also a config-file key; the rest are
     // about this process only (run directory, workers, security).
@@ -68,7 +72,8 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         if resume {
             // --bundle is allowed: it says where the journal's bundle is now (its identity is checked).
-            let extra = [budget.map(String.init), seed.map(String.init), config, layerSparsity].compactMap { $0 }
+            let extra = [budget.map(String.init), seed.map(String.init), config, layerSparsity,
+                         sparsegptReference.map(String.init)].compactMap { $0 }
             guard extra.isEmpty else { throw ValidationError("--resume takes its configuration from the journal") }
         } else if bundle == nil && config == nil {
             throw ValidationError("give --bundle DIR (or --config FILE), or --resume")

@@ -86,6 +86,7 @@ struct SearchSetting {
                 }
                 setup.config.group = parsed
             },
+            SearchSetting("sparsegptReference", flag: \.sparsegptReference) { $1.config.sparsegptReference = $0 },
             SearchSetting("operators", flag: \.operators) { o, setup in
                 guard let parsed = OperatorSet(rawValue: o) else {
                     throw ValidationError("--operators must be all or paper, not '\(o)'")
@@ -99,7 +100,6 @@ struct SearchSetting {
             SearchSetting(fileOnly: "heartbeatSeconds", Int.self) { $1.config.heartbeatSeconds = $0 },
             SearchSetting(fileOnly: "promoteTopFraction", Double.self) { $1.config.promoteTopFraction = $0 },
             SearchSetting(fileOnly: "seedBaselines", Bool.self) { $1.config.seedBaselines = $0 },
-            SearchSetting(fileOnly: "sparsegptReference", Bool.self) { $1.config.sparsegptReference = $0 },
             SearchSetting(fileOnly: "searchID", String.self) { $1.config.searchID = $0 },
         ]
     }

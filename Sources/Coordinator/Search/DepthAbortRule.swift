@@ -16,7 +16,8 @@ import Shared
 ///   be promoted now (a superset of the top members themselves, so the thresholds are at least as high);
 /// - threshold after block k = `margin` × max over K of the divergence after block k.
 /// So a child is stopped only when, at some depth, it is further from the dense model than every metric that would
-/// pass the screen was at that depth, by the margin.
+/// pass the screen was at that depth, by the margin. Until the rule applies, cheap jobs still ask the worker to
+/// measure (`measureOnly`); with early abort off they carry no thresholds, and the worker measures nothing.
 package struct DepthAbortSettings: Sendable, Hashable, Codable {
     /// Multiplicative safety margin over the keep set's largest divergence at each block (≥ 1). The divergence
     /// saturates near 1 for a collapsed model (a pruned stream that has lost the dense one's direction or shrunk to
@@ -61,19 +62,31 @@ extension SearchState {
         return top.compactMap { individuals[$0].cheap?.value }.max() ?? .infinity
     }
 
-    /// The per-block thresholds for individual `id`'s cheap job (empty: run every block).
+    /// What a cheap job measures until the rule has thresholds: its divergence at every block, stopping at none
+    /// (a vector shorter than the model's blocks stands for +inf at the missing ones, `Job.abortThresholds`).
+    package static let measureOnly: [Double] = [.infinity]
+
+    /// The per-block thresholds for individual `id`'s cheap job. Empty when early abort is off: the worker then
+    /// builds no dense states and measures no divergence. Never empty when it is on, `measureOnly` until the rule
+    /// applies (initial individuals, warm-up, no promotion threshold yet): those screens are the history it learns
+    /// from, so their divergence must be measured.
     package func abortThresholds(for id: Int) -> [Double] {
         guard let settings = config.depthAbort, config.multiFidelity else { return [] }
+        return learnedThresholds(for: id, settings) ?? Self.measureOnly
+    }
+
+    /// The rule's thresholds for `id` (see the type's comment), nil while it does not apply.
+    private func learnedThresholds(for id: Int, _ settings: DepthAbortSettings) -> [Double]? {
         let child = individuals[id]
-        guard child.generation > 0, let tau = promotionThreshold(), tau.isFinite else { return [] }
+        guard child.generation > 0, let tau = promotionThreshold(), tau.isFinite else { return nil }
         let history = individuals.filter { other in
             other.id != id && other.cheap?.value != nil && !(other.cheapDivergence ?? []).isEmpty
                 && (config.mode == .steadyState || other.generation < child.generation)
         }
-        guard history.count >= settings.warmup else { return [] }
+        guard history.count >= settings.warmup else { return nil }
         let keep = history.filter { equivalence.notWorse($0.cheap!.value!, than: tau) }
         // Profiles of one bundle all have one length (its blocks); a shorter one would leave depths unbounded.
-        guard let blocks = keep.map({ $0.cheapDivergence!.count }).min(), blocks > 0 else { return [] }
+        guard let blocks = keep.map({ $0.cheapDivergence!.count }).min(), blocks > 0 else { return nil }
         return (0..<blocks).map { k in
             settings.margin * keep.map { $0.cheapDivergence![k] }.max()!
         }

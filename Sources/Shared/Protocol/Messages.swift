@@ -89,9 +89,14 @@ package struct Job: Sendable, Hashable {
     package var metricText: String
     package var request: FitnessRequest
     package var leaseSeconds: UInt32
-    /// Early termination by depth (since protocol version 3): stop after block k (0-based) when the pruned cheap
-    /// windows' divergence from the dense model exceeds `abortThresholds[k]` (+inf: never at k); empty: run every
-    /// block. The worker then answers `aborted`.
+    /// Early termination by depth (since protocol version 3), for a cheap screen of a metric only. Empty: no depth
+    /// probe: the worker builds no dense states, measures no divergence and runs every block (the result's
+    /// `divergence` is empty). Non-empty: the worker measures the pruned cheap windows' divergence from the dense
+    /// model after every block, and stops after block k (0-based) when it exceeds `abortThresholds[k]`, answering
+    /// `aborted`; +inf, or no entry (a vector shorter than the model's blocks, as the coordinator sends before it
+    /// knows their number), means never at k. Each entry is ≥ 0 and not NaN (refused at its byte); the worker fails
+    /// the job when there are more entries than blocks, or thresholds on any other job (full, validation or test
+    /// windows, or a reference method).
     package var abortThresholds: [Double]
 
     package init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32,

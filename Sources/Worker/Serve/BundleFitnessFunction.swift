@@ -21,8 +21,8 @@ final class BundleFitnessFunction: FitnessFunction {
         depthProbe = DepthProbeCache(evaluator: evaluator, windows: bundle.data.cheapWindows)
     }
 
-    /// The dense states of the cheap windows, computed at the first cheap screen.
-    private let depthProbe: DepthProbeCache
+    /// The dense states of the cheap windows, computed at the first cheap screen that asks for the depth probe.
+    let depthProbe: DepthProbeCache
 
     /// Stage times as the result reports them; a non-exact pre-flight (its masks are not reused) and the once-only
     /// dense pass for the depth probe are compute too, so they are counted.
@@ -40,6 +40,9 @@ final class BundleFitnessFunction: FitnessFunction {
         case .metric(let metric): pruningMethod = .metric(metric)
         case .sparsegpt: pruningMethod = .sparsegpt
         }
+        // Thresholds a job may not carry fail it before any work.
+        let probing = try DepthProbeCache.probes(abortThresholds, windows: request.windows,
+                                                 isMetric: method != .sparsegpt, blocks: bundle.model.config.layers)
         var pruning = PruningRequest(method: pruningMethod, pattern: request.sparsity, activationMode: request.xMode,
                                      layerSparsity: request.layerSparsity)
         pruning.group = request.group
@@ -66,8 +69,9 @@ final class BundleFitnessFunction: FitnessFunction {
                 progress.masksReady(fingerprint: found.fingerprint)
             }
         }
-        // Cheap screens measure their divergence from the dense model block by block, and stop early by depth.
-        let depth = request.windows == .cheap && preflight != nil ? try depthProbe.monitor(abortThresholds) : nil
+        // Cheap screens whose job asks for it measure their divergence from the dense model block by block, and
+        // stop early by depth; without thresholds no dense states are built and nothing is measured.
+        let depth = probing ? try depthProbe.monitor(abortThresholds) : nil
         evaluator.afterBlock = depth.map { monitor in { try monitor.observe(layer: $0, $1) } }
         defer { evaluator.afterBlock = nil }
         do {
@@ -94,8 +98,8 @@ final class BundleFitnessFunction: FitnessFunction {
     }
 }
 
-/// The worker's dense trajectory, made at first use (a worker that only runs test jobs never pays for it); the
-/// seconds it took are reported once, with the job that made it.
+/// The worker's dense trajectory, made at first use (a worker that only runs test jobs, or only jobs without abort
+/// thresholds, never pays for it); the seconds it took are reported once, with the job that made it.
 final class DepthProbeCache {
     private let evaluator: FitnessEvaluator
     private let windows: Int
@@ -107,6 +111,24 @@ final class DepthProbeCache {
         self.windows = windows
     }
 
+    /// True once the dense states exist.
+    var isBuilt: Bool { trajectory != nil }
+
+    /// Whether a job's `thresholds` ask for the depth probe (`Job.abortThresholds`): not when they are empty.
+    /// Throws (the job fails, saying why) for thresholds on a job that is not a metric's cheap screen, or more of
+    /// them than the model's `blocks`; fewer are fine (a missing entry is +inf, `DepthMonitor`).
+    static func probes(_ thresholds: [Double], windows: WindowSet, isMetric: Bool, blocks: Int) throws -> Bool {
+        guard !thresholds.isEmpty else { return false }
+        guard windows == .cheap, isMetric else {
+            throw DepthProbeRefusal.notACheapScreen(job: isMetric ? "a metric on the \(windows) windows" : "a reference method")
+        }
+        guard thresholds.count <= blocks else {
+            throw DepthProbeRefusal.tooManyThresholds(count: thresholds.count, blocks: blocks)
+        }
+        return true
+    }
+
+    /// A monitor stopping where `thresholds` say; the dense states are made at the first call.
     func monitor(_ thresholds: [Double]) throws -> DepthMonitor {
         if trajectory == nil {
             let made = try evaluator.denseTrajectory(windows: windows)
@@ -119,5 +141,21 @@ final class DepthProbeCache {
     func takeFirstUseSeconds() -> Double? {
         defer { unreported = nil }
         return unreported
+    }
+}
+
+/// Abort thresholds a job may not carry (`Job.abortThresholds`).
+enum DepthProbeRefusal: Error, Equatable, CustomStringConvertible {
+    /// `job` says what the job is instead.
+    case notACheapScreen(job: String)
+    case tooManyThresholds(count: Int, blocks: Int)
+
+    var description: String {
+        switch self {
+        case .notACheapScreen(let job):
+            "abort thresholds are for a metric's cheap screen only, not for \(job)"
+        case .tooManyThresholds(let count, let blocks):
+            "\(count) abort thresholds for a model of \(blocks) blocks"
+        }
     }
 }

@@ -4,7 +4,8 @@
 // compared with the dense model's at the same depth. `DenseTrajectory` holds the dense states (every block's output
 // on the cheap windows, computed once per worker and bundle); `DepthMonitor` measures one evaluation's divergence
 // after each block and stops it when the job's threshold for that block is exceeded. What the thresholds are is the
-// coordinator's decision (`DepthAbortRule`); this file only measures and obeys.
+// coordinator's decision (`DepthAbortRule`), and whether to measure at all the job's (no thresholds, no probe:
+// a search without early abort never pays for the dense states); this file only measures and obeys.
 //
 // The divergence after block k is the mean over sampled tokens t of ‖h_pruned,t − h_dense,t‖² / ‖h_dense,t‖²: the
 // relative squared error of the residual stream, per token then averaged. Per token rather than pooled
@@ -109,7 +110,9 @@ package struct DepthAborted: Error, Equatable {
 }
 
 /// One evaluation's divergences, block by block, against a trajectory; stops the evaluation (throws
-/// `DepthAborted`) at the first block whose divergence exceeds its threshold. Empty thresholds: measure only.
+/// `DepthAborted`) at the first block whose divergence exceeds its threshold. Blocks past the end of `thresholds`
+/// have none (+inf), so empty thresholds measure only. (A job with empty thresholds gets no monitor at all: the
+/// serve loop's `BundleFitnessFunction` decides, by `Job.abortThresholds`.)
 package final class DepthMonitor {
     package let trajectory: DenseTrajectory
     package let thresholds: [Double]
