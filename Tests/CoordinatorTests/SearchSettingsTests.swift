@@ -83,6 +83,25 @@ import Testing
         }
     }
 
+    /// Every setting but the bundle's location is the journal's on `--resume`: each flag is refused by name,
+    /// not silently ignored; where the bundle is and where to listen now, and process flags (workers, security), pass.
+    @Test func resumeRefusesEverySettingFlagByName() throws {
+        let resume = ["--resume", "--run-dir", "/tmp/runs/s7"]
+        for flag in [["--population", "8"], ["--mode", "generational"], ["--x-mode", "static"], ["--early-abort", "on"],
+                     ["--group", "layer"], ["--operators", "paper"], ["--sparsity", "0.6"], ["--type", "2:4"],
+                     ["--generations", "3"], ["--wall-seconds", "60"], ["--config", "c.json"]] {
+            #expect {
+                _ = try SearchCommand.parse(resume + flag)
+            } throws: { SearchCommand.message(for: $0).contains("from the journal: drop \(flag[0])") }
+        }
+        #expect {
+            _ = try SearchCommand.parse(resume + ["--seed", "1", "--x-mode", "static"])
+        } throws: { SearchCommand.message(for: $0).contains("drop --seed, --x-mode") }
+        _ = try SearchCommand.parse(resume + ["--bundle", "b", "--listen", "tcp://0.0.0.0:47200", "--spawn-workers", "2",
+                                              "--max-connections", "8"])
+        #expect(SearchSetting.all.first { $0.key == "sparsegptReference" }?.flagName == "--sparsegpt-reference")
+    }
+
     @Test func badModeInTheFileIsNamed() throws {
         let command = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
         let file = try Self.file(#"{"mode": "sometimes"}"#)

@@ -71,10 +71,16 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         if resume {
-            // --bundle is allowed: it says where the journal's bundle is now (its identity is checked).
-            let extra = [budget.map(String.init), seed.map(String.init), config, layerSparsity,
-                         sparsegptReference.map(String.init)].compactMap { $0 }
-            guard extra.isEmpty else { throw ValidationError("--resume takes its configuration from the journal") }
+            // --bundle is allowed: it says where the journal's bundle is now (its identity is checked); --listen
+            // where this process listens now (a restarted head node may have another address). Every other
+            // setting is the journal's: a flag for one would be silently ignored, so it is refused.
+            let given = SearchSetting.all.filter { !["bundle", "listen"].contains($0.key) && $0.isGiven(self) }
+                .map(\.flagName)
+                + (config == nil ? [] : ["--config"])
+            guard given.isEmpty else {
+                throw ValidationError("--resume takes its configuration from the journal: drop "
+                                      + given.joined(separator: ", "))
+            }
         } else if bundle == nil && config == nil {
             throw ValidationError("give --bundle DIR (or --config FILE), or --resume")
         }

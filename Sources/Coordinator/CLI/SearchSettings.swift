@@ -13,6 +13,8 @@ import Shared
 struct SearchSetting {
     let key: String
     let hasFlag: Bool
+    /// Whether `command` gives this setting's flag (a resumed run refuses every one but `--bundle`).
+    let isGiven: (SearchCommand) -> Bool
     fileprivate let read: (KeyedDecodingContainer<SettingKey>) throws -> Any?
     fileprivate let apply: (SearchCommand, SearchFile, inout SearchSetup) throws -> Void
 
@@ -22,11 +24,17 @@ struct SearchSetting {
                            _ land: @escaping (Value, inout SearchSetup) throws -> Void) {
         self.key = key
         hasFlag = flag != nil
+        isGiven = { command in flag.map { command[keyPath: $0] != nil } ?? false }
         read = { try $0.decodeIfPresent(Value.self, forKey: SettingKey(key)) }
         apply = { command, file, setup in
             let given: Value? = flag.flatMap { command[keyPath: $0] } ?? file.values[key] as? Value
             if let given { try land(given, &setup) }
         }
+    }
+
+    /// The flag's name: the key in kebab case (`xMode` is `--x-mode`).
+    var flagName: String {
+        "--" + key.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
     }
 
     /// A setting with no flag, only a file key.
