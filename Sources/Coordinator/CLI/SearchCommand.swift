@@ -71,11 +71,10 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         if resume {
-            // --bundle is allowed: it says where the journal's bundle is now (its identity is checked); --listen
-            // where this process listens now (a restarted head node may have another address). Every other
-            // setting is the journal's: a flag for one would be silently ignored, so it is refused.
-            let given = SearchSetting.all.filter { !["bundle", "listen"].contains($0.key) && $0.isGiven(self) }
-                .map(\.flagName)
+            // The journal defines the run: a flag for one of its settings would be silently ignored, so it is
+            // refused. The rows that `overridesJournal` (--bundle: where the bundle is now, its identity checked;
+            // --listen: where this process listens now) go with it.
+            let given = SearchSetting.all.filter { !$0.overridesJournal && $0.isGiven(self) }.map(\.flagName)
                 + (config == nil ? [] : ["--config"])
             guard given.isEmpty else {
                 throw ValidationError("--resume takes its configuration from the journal: drop "

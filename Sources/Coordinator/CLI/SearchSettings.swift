@@ -13,17 +13,21 @@ import Shared
 struct SearchSetting {
     let key: String
     let hasFlag: Bool
-    /// Whether `command` gives this setting's flag (a resumed run refuses every one but `--bundle`).
+    /// On `--resume`, whether this setting's flag says something about the restarted process (where the bundle
+    /// is now, where to listen now) rather than the run, which the journal defines.
+    let overridesJournal: Bool
+    /// Whether `command` gives this setting's flag.
     let isGiven: (SearchCommand) -> Bool
     fileprivate let read: (KeyedDecodingContainer<SettingKey>) throws -> Any?
     fileprivate let apply: (SearchCommand, SearchFile, inout SearchSetup) throws -> Void
 
     /// A setting whose flag (if any) is `flag`, whose file value has type `Value`, and which `land` writes when
     /// the flag or the file gives it.
-    init<Value: Decodable>(_ key: String, flag: KeyPath<SearchCommand, Value?>?,
+    init<Value: Decodable>(_ key: String, flag: KeyPath<SearchCommand, Value?>?, overridesJournal: Bool = false,
                            _ land: @escaping (Value, inout SearchSetup) throws -> Void) {
         self.key = key
         hasFlag = flag != nil
+        self.overridesJournal = overridesJournal
         isGiven = { command in flag.map { command[keyPath: $0] != nil } ?? false }
         read = { try $0.decodeIfPresent(Value.self, forKey: SettingKey(key)) }
         apply = { command, file, setup in
@@ -46,7 +50,7 @@ struct SearchSetting {
     /// Every setting, in the order they are applied.
     static var all: [SearchSetting] {
         [
-            SearchSetting("bundle", flag: \.bundle) { $1.bundleDir = $0 },
+            SearchSetting("bundle", flag: \.bundle, overridesJournal: true) { $1.bundleDir = $0 },
             SearchSetting("budget", flag: \.budget) { $1.config.budgetEvaluations = $0 },
             SearchSetting("seed", flag: \.seed) { $1.config.seed = $0 },
             SearchSetting("population", flag: \.population) { $1.config.population = $0 },
@@ -72,7 +76,7 @@ struct SearchSetting {
             },
             SearchSetting("generations", flag: \.generations) { $1.config.budgetGenerations = $0 },
             SearchSetting("wallSeconds", flag: \.wallSeconds) { $1.config.budgetWallSeconds = $0 },
-            SearchSetting("listen", flag: \.listen) { $1.config.listen = $0 },
+            SearchSetting("listen", flag: \.listen, overridesJournal: true) { $1.config.listen = $0 },
             SearchSetting("tieWidth", flag: \.tieWidth) { $1.config.tieWidth = $0 },
             SearchSetting("earlyAbort", flag: \.earlyAbort) { value, setup in
                 guard value == "on" || value == "off" else {
