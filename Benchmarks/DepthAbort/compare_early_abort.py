@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Early termination by depth, measured (issue 13): the same generational search (same seed, population and
 generations, so both runs breed the same children) once with `--early-abort off` and once `on`, side by side.
+The on run also reuses each screen's windows in its full evaluations (config key `screenReuse`; `--no-screen-reuse`
+leaves it out), the off run neither: both change no selection, and the off run's full results are then evaluations
+of all the full windows, the unit below.
 
 Prints, per run, the compute per individual and per child as a fraction of one full evaluation (the mean seconds of
 the off run's full-window results: the unit the issue's goal is stated in), the split of how individuals were
@@ -29,21 +32,52 @@ import sys
 import time
 
 
-def search(args, run, abort):
+def run_config(args, run, reuse):
+    """The --config file's settings plus this run's screenReuse, written beside the run."""
+    settings = {}
+    if args.config:
+        with open(args.config) as f:
+            settings = json.load(f)
+    settings["screenReuse"] = reuse
+    path = run + ".config.json"
+    with open(path, "w") as f:
+        json.dump(settings, f)
+    return path
+
+
+def search_command(args, run, abort):
     cmd = [os.path.join(args.bin, "prunerzero-coordinator"), "search", "--bundle", args.bundle, "--run-dir", run,
            "--budget", "100000", "--seed", str(args.seed), "--population", str(args.population),
            "--mode", "generational", "--generations", str(args.generations), "--spawn-workers", str(args.workers),
            "--x-mode", args.x_mode, "--sparsity", str(args.sparsity), "--listen", "tcp://127.0.0.1:%d" % random.randint(30000, 59999)]
-    if args.config:
-        cmd += ["--config", args.config]
+    cmd += ["--config", run_config(args, run, abort and not args.no_screen_reuse)]
     if abort:
         cmd += ["--early-abort", "on", "--abort-margin", str(args.margin), "--abort-warmup", str(args.warmup)]
-    start = time.time()
-    with open(run + ".log", "w") as log:
-        status = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    return cmd
+
+
+def search(args, runs):
+    """Runs {name: (run dir, abort)} one after the other, or all at once with --concurrent (then both see the same
+    load); returns {name: wall seconds}."""
+    started, walls = {}, {}
+    for name, (run, abort) in runs.items():
+        log = open(run + ".log", "w")
+        started[name] = (subprocess.Popen(search_command(args, run, abort), stdout=log, stderr=subprocess.STDOUT),
+                         time.time(), log, run)
+        if not args.concurrent:
+            finish(started.pop(name), name, walls)
+    for name, process in started.items():
+        finish(process, name, walls)
+    return walls
+
+
+def finish(started, name, walls):
+    process, start, log, run = started
+    status = process.wait()
+    log.close()
     if status != 0:
         sys.exit("search failed (%d); see %s.log" % (status, run))
-    return time.time() - start
+    walls[name] = time.time() - start
 
 
 def cut_at_generation(args, run, name, generation):
@@ -117,9 +151,11 @@ def main():
     p.add_argument("--off-run", help="an earlier off run of the same settings to compare with, instead of a new one")
     p.add_argument("--on-run", help="an earlier on run of the same settings, instead of a new one")
     p.add_argument("--at-generation", type=int, help="compare the earlier runs as they stood after this generation")
+    p.add_argument("--no-screen-reuse", action="store_true", help="the on run's full evaluations run all windows too")
+    p.add_argument("--concurrent", action="store_true", help="run the two searches at once (the same load for both)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    runs = {}
+    runs, new = {}, {}
     for name, abort in (("off", False), ("on", True)):
         run = os.path.join(args.out, name)
         earlier = args.off_run if name == "off" else args.on_run
@@ -131,8 +167,9 @@ def main():
             continue
         if os.path.exists(run):
             sys.exit("%s exists: choose a new --out" % run)
-        wall = search(args, run, abort)
-        runs[name] = analyse(run)
+        new[name] = (run, abort)
+    for name, wall in search(args, new).items():
+        runs[name] = analyse(new[name][0])
         runs[name]["wall"] = wall
     unit = runs["off"]["full_seconds"]
     print("early abort, generational, %g unstructured, seed %d, population %d, %d generations, %d workers, margin %g, "

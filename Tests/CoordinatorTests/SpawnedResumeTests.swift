@@ -64,8 +64,11 @@ struct SpawnedResumeTests {
         let beforeFirstResume = Self.events(run).count
 
         // The README's line: the journal says where the bundle is and how many workers to start.
+        // Counted from what the first run left (a few results may land between the poll and the kill), so the
+        // second is never killed before it has resumed and its workers joined.
         let second = try Self.coordinator(["--resume", "--run-dir", run.path], log: log)
-        try Self.kill(second, after: 7, run: run)
+        let left = Self.results(Self.events(run)).filter { $0.windows != "test" }.count
+        try Self.kill(second, after: min(left + 3, Self.budget - 1), run: run)
         let afterSecond = Self.events(run)
         let rejoined = afterSecond[beforeFirstResume...].compactMap { if case .workerJoined(let w) = $0 { w } else { nil } }
         #expect(rejoined.count == 2, "the plain --resume did not spawn the recorded 2 workers")

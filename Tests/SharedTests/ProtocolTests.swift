@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 3 && bytes[5] == 0)  // version 3, little-endian
+        #expect(bytes[4] == 4 && bytes[5] == 0)  // version 4, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 2  // a version-2 peer (its fitness request lacks the layer sparsity and method, its jobs the abort thresholds)
+        bad = good; bad[4] = 3  // a version-3 peer (its jobs lack the screen perplexity)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 2, supported: 3)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 3, supported: 4)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -134,7 +134,7 @@ import Testing
         #expect(throws: MetricError.self) { try decoded.metric() }
         let jobs: [Job] = ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
         let firstTwo = jobs.filter { $0.request.method == .metric && $0.request.layerSparsity == .uniform
-            && $0.abortThresholds.isEmpty }
+            && $0.abortThresholds.isEmpty && $0.screenPerplexity == nil }
         #expect(try firstTwo.map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "W"])
     }
 
@@ -157,8 +157,9 @@ import Testing
             let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, abortThresholds: [0.5, bad])
             let bytes = Envelope.encode(.job(job))
             let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
-            // The bad value is the body's last 8 bytes, before the 2-byte empty trailer.
-            #expect(error.offset == bytes.count - 2 - 8, "\(error)")
+            // The bad value is the thresholds' last 8 bytes, before the absent screen perplexity (9 bytes, version 4)
+            // and the 2-byte empty trailer.
+            #expect(error.offset == bytes.count - 2 - 9 - 8, "\(error)")
         }
         // +inf is "never at this block", and a vector shorter than the model's blocks is valid (the coordinator's
         // measure-only warm-up sends one entry); empty means no probe at all. All three travel as sent.
@@ -172,6 +173,25 @@ import Testing
         #expect("\(error)".contains("2 values for a job aborted after 3 blocks"))
         let zero = JobResult(jobID: 1, workerID: "w", status: .aborted(blocks: 0), perplexity: .nan, maskFingerprint: 0)
         #expect(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(zero))) }
+    }
+
+    /// A full job's screen perplexity (version 4) is a perplexity: below 1, NaN or infinite is refused at its byte
+    /// (the 8 bytes after its presence byte, before the trailer); an absent one must be encoded as zeros.
+    @Test func aScreenPerplexityIsCheckedAtItsByte() throws {
+        let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .full)
+        for bad in [0.5, 0, -3, .nan, .infinity] {
+            let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, screenPerplexity: bad)
+            let bytes = Envelope.encode(.job(job))
+            let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
+            #expect(error.offset == bytes.count - 2 - 8, "\(bad): \(error)")
+        }
+        for kept in [1, 17.25, 2e9] as [Double] {
+            let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, screenPerplexity: kept)
+            #expect(try Envelope.decode(Envelope.encode(.job(job))) == .job(job))
+        }
+        var absentYetSet = Envelope.encode(.job(Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1)))
+        absentYetSet[absentYetSet.count - 2 - 1] = 0x3F  // a non-zero byte in the absent value
+        #expect(throws: ProtocolError.self) { try Envelope.decode(absentYetSet) }
     }
 
     @Test func errorsReadWellInALog() {

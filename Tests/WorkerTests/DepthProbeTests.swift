@@ -134,7 +134,8 @@ struct DepthProbeTests {
         let cheap = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .cheap)
         let wanda = JobMethod.metric(try MetricExpression(parsing: "mul(abs(W), sqrt(X))"))
         func screen(_ thresholds: [Double], _ request: FitnessRequest = cheap) throws -> FitnessOutcome {
-            try fitness.evaluate(request, method: wanda, abortThresholds: thresholds, progress: FitnessProgress())
+            try fitness.evaluate(request, method: wanda, abortThresholds: thresholds, screenPerplexity: nil,
+                                 progress: FitnessProgress())
         }
         let probeStages: Set = ["dense states (once per worker)", "depth divergence"]
 

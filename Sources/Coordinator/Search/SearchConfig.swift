@@ -39,6 +39,10 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// A child is promoted when its cheap score is no worse than the worst cheap score among the population's best
     /// `promoteTopFraction` (by full fitness): otherwise it is unlikely to enter that top part.
     package var promoteTopFraction: Double = 0.25
+    /// A promoted child's full evaluation runs only the windows its cheap screen did not (the cheap windows are the
+    /// first of the full ones; `Job.screenPerplexity`), so promotion costs 3/4 of a full evaluation's forward, not
+    /// all of it. File key `screenReuse`; nil (journals from before it existed): every full evaluation runs all.
+    package var screenReuse: Bool? = true
     /// Seed the initial population with the paper's metric and Wanda's.
     package var seedBaselines: Bool = true
     /// Finalists at the end: the best `testTopK` searched metrics by fitness (baselines are finalists anyway).

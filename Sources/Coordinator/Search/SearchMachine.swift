@@ -200,7 +200,9 @@ package struct SearchMachine: Sendable {
         return Job(jobID: job.id, metricText: job.metricText, request: request,
                    leaseSeconds: UInt32(state.config.leaseSeconds),
                    abortThresholds: job.windows == .cheap && job.method == .metric
-                       ? state.abortThresholds(for: job.individual) : [])
+                       ? state.abortThresholds(for: job.individual) : [],
+                   screenPerplexity: job.windows == .full && job.method == .metric
+                       ? state.screenPerplexity(for: job.individual) : nil)
     }
 
     func canDispatchEvolution(now: Double) -> Bool {

@@ -199,6 +199,14 @@ package struct SearchState: Sendable {
         return equivalence.notWorse(cheap, than: threshold)
     }
 
+    /// What a promoted child's full job carries (`SearchConfig.screenReuse`): its cheap perplexity, which is
+    /// these masks' value on the first of the full windows. Only values a worker accepts (finite, ≥ 1) are sent.
+    func screenPerplexity(for id: Int) -> Double? {
+        guard config.screenReuse == true, config.multiFidelity, individuals.indices.contains(id),
+              let cheap = individuals[id].cheap?.value, cheap.isFinite, cheap >= 1 else { return nil }
+        return cheap
+    }
+
     private mutating func promote(_ id: Int, fingerprint: UInt64) {
         if fingerprint != 0, let known = fingerprints[fingerprint]?[.full] {
             counters.cacheHits[.mask, default: 0] += 1

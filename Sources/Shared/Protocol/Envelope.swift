@@ -19,8 +19,9 @@ package enum Envelope {
     /// 2: the hello carries the worker's fitness bound. 3: the fitness request carries the layer sparsity, the
     /// method (metric or a reference baseline) and the comparison group, and its window set may be validation
     /// (tag 3); a job carries depth-abort thresholds, a result its per-block divergences (and may be `aborted`).
+    /// 4: a full-window job may carry its cheap screen's perplexity (the worker then evaluates only the rest).
     /// Versions are not mixed: a body's layout is its version's.
-    package static let version: UInt16 = 3
+    package static let version: UInt16 = 4
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.

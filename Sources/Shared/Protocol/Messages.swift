@@ -98,11 +98,18 @@ package struct Job: Sendable, Hashable {
     /// the job when there are more entries than blocks, or thresholds on any other job (full, validation or test
     /// windows, or a reference method).
     package var abortThresholds: [Double]
+    /// The perplexity this metric's masks already scored on the cheap windows (since protocol version 4), for a
+    /// full-window job of a metric only: the cheap windows are the first of the full ones, so the worker evaluates
+    /// only the rest and returns the perplexity of all of them (`ScreenedFullEvaluation`). nil: evaluate every
+    /// window. Finite and ≥ 1 (a perplexity is the exponential of a mean of non-negative losses), refused at its
+    /// byte otherwise; the worker fails such a value on any other job.
+    package var screenPerplexity: Double?
 
     package init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32,
-                 abortThresholds: [Double] = []) {
+                 abortThresholds: [Double] = [], screenPerplexity: Double? = nil) {
         self.jobID = jobID; self.metricText = metricText; self.request = request; self.leaseSeconds = leaseSeconds
         self.abortThresholds = abortThresholds
+        self.screenPerplexity = screenPerplexity
     }
 
     /// The metric, validated against `limits`.
@@ -113,6 +120,7 @@ package struct Job: Sendable, Hashable {
     func encode(into w: inout WireWriter) {
         w.u64(jobID); w.string(metricText, limit: WireLimits.metricText); request.encode(into: &w); w.u32(leaseSeconds)
         w.blockValues(abortThresholds)
+        w.bool(screenPerplexity != nil); w.f64(screenPerplexity ?? 0)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -121,6 +129,11 @@ package struct Job: Sendable, Hashable {
         request = try FitnessRequest(from: &r)
         leaseSeconds = try r.u32("lease seconds")
         abortThresholds = try r.blockValues("abort threshold")
+        let at = r.offset + 1
+        screenPerplexity = try r.optionalF64("has screen perplexity", "screen perplexity")
+        if let screen = screenPerplexity, !(screen >= 1) {
+            throw ProtocolError(offset: at, .badValue(field: "screen perplexity", detail: "\(screen) is below 1"))
+        }
     }
 }
 

@@ -33,7 +33,7 @@ final class BundleFitnessFunction: FitnessFunction {
         return all.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) }
     }
 
-    func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double],
+    func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double], screenPerplexity: Double?,
                   progress: FitnessProgress) throws -> FitnessOutcome {
         let pruningMethod: PruningMethod
         switch method {
@@ -52,6 +52,8 @@ final class BundleFitnessFunction: FitnessFunction {
         case .validation: pruning.split = .validation
         case .test: pruning.split = .test
         }
+        let screened = try screenedEvaluation(screenPerplexity, request: request, isMetric: method != .sparsegpt)
+        if let screened { pruning.skippedWindows = screened.screenWindows }
         // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
         defer { evaluator.shouldStop = nil }
@@ -79,8 +81,10 @@ final class BundleFitnessFunction: FitnessFunction {
             let layers = (0..<bundle.model.config.layers).flatMap { layer in
                 PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
             }
+            let perplexity = screened.map { $0.perplexity(restMeanNLL: outcome.meanNLL, restWindows: outcome.windows) }
+                ?? outcome.perplexity
             return FitnessOutcome(
-                perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint, layerSparsity: layers,
+                perplexity: perplexity, maskFingerprint: outcome.maskFingerprint, layerSparsity: layers,
                 stageTimes: stageTimes(outcome.stageSeconds, preflight: preflight),
                 divergence: depth?.divergence ?? [])
         } catch let stop as DepthAborted {
@@ -95,6 +99,31 @@ final class BundleFitnessFunction: FitnessFunction {
             }
             throw FitnessCancelled()
         }
+    }
+}
+
+extension BundleFitnessFunction {
+    /// A full-window job of a metric that carries its cheap screen's perplexity runs only the other windows; the
+    /// value on any other job fails it before any work (it would be a coordinator's bug, or a hostile message).
+    func screenedEvaluation(_ screenPerplexity: Double?, request: FitnessRequest, isMetric: Bool) throws
+        -> ScreenedFullEvaluation?
+    {
+        guard let screenPerplexity else { return nil }
+        guard request.windows == .full, isMetric else {
+            throw ScreenPerplexityRefusal(windows: request.windows, isMetric: isMetric)
+        }
+        return ScreenedFullEvaluation(screenPerplexity: screenPerplexity, screenWindows: bundle.data.cheapWindows,
+                                      fullWindows: bundle.data.evaluationWindows)
+    }
+}
+
+/// A screen perplexity on a job that cannot use it (`Job.screenPerplexity`).
+struct ScreenPerplexityRefusal: Error, CustomStringConvertible {
+    let windows: WindowSet
+    let isMetric: Bool
+    var description: String {
+        isMetric ? "a screen perplexity was sent with a \(windows)-window job; only full-window jobs take one"
+            : "a screen perplexity was sent with a reference method's job; only a metric's full-window job takes one"
     }
 }
 

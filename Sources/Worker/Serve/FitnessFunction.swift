@@ -11,10 +11,11 @@ package protocol FitnessFunction: AnyObject {
     /// The bound on |Δ ln perplexity| between two correct workers on this bundle, whatever their CPUs
     /// (`DeterminismBound.fitness`): sent in the hello so the coordinator ties fitnesses within it.
     var fitnessBound: Double { get }
-    /// Evaluates `method` as `request` says, stopping early by depth where `abortThresholds` says (`Job`). Throws
-    /// to report a failed evaluation (the message becomes the failure reason); throws `FitnessCancelled` when
+    /// Evaluates `method` as `request` says, stopping early by depth where `abortThresholds` says and evaluating
+    /// only the windows after the cheap ones when `screenPerplexity` gives their result (`Job`). Throws to report a
+    /// failed evaluation (the message becomes the failure reason); throws `FitnessCancelled` when
     /// `progress.shouldStop` asked it to stop.
-    func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double],
+    func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double], screenPerplexity: Double?,
                   progress: FitnessProgress) throws -> FitnessOutcome
 }
 

@@ -115,7 +115,7 @@ package final class ServeLoop {
         do {
             let start = DispatchTime.now().uptimeNanoseconds
             let outcome = try fitness.evaluate(job.request, method: method, abortThresholds: job.abortThresholds,
-                                               progress: progress)
+                                               screenPerplexity: job.screenPerplexity, progress: progress)
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             return .evaluated(JobResult(jobID: job.jobID, workerID: machine.workerID,
                                         status: outcome.abortedAfter.map { .aborted(blocks: $0) } ?? .ok,

@@ -13,6 +13,9 @@ package struct PruningRequest {
     package var activationMode: XMode = .sequential
     /// Use the first k windows of the split (the same for every metric, so comparisons are paired); nil = all.
     package var evaluationWindows: Int?
+    /// Leave out the first k of those windows: their result is already known (a full evaluation after its cheap
+    /// screen measures only the windows the screen did not, `ScreenedFullEvaluation`). 0: none left out.
+    package var skippedWindows = 0
     /// Fitness windows, or the held-out validation or test windows.
     package var split: Split = .fitness
 
@@ -140,7 +143,7 @@ package final class FitnessEvaluator {
         var clock = StageClock()
         if let precomputed { clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds) }
         let config = model.config
-        let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split)
+        let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split, skipping: request.skippedWindows)
         let allocation = try layerAllocation(request)
         if request.method.readsHessian && request.activationMode != .sequential { throw SparseGPTError.needsSequentialInputs }
         let needsCalibration = (request.method.readsX && request.activationMode == .sequential || request.method.readsHessian)
@@ -258,7 +261,8 @@ package final class FitnessEvaluator {
                          masks: masks, seconds: clock.seconds.values.reduce(0, +))
     }
 
-    private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness) throws -> ArraySlice<TokenID> {
+    private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness,
+                                  skipping skipped: Int = 0) throws -> ArraySlice<TokenID> {
         let tokens: [TokenID]
         switch split {
         case .fitness: tokens = data.evaluationTokens
@@ -267,14 +271,14 @@ package final class FitnessEvaluator {
         }
         let available = tokens.count / data.seqlen
         let n = min(windows ?? available, available)
-        guard n > 0 else {
+        guard n > max(0, skipped) else {
             switch split {
             case .fitness: throw FitnessFailure.noEvaluationWindows
             case .validation: throw FitnessFailure.noValidationWindows
             case .test: throw FitnessFailure.noTestWindows
             }
         }
-        return tokens[0..<n * data.seqlen]
+        return tokens[max(0, skipped) * data.seqlen..<n * data.seqlen]
     }
 
     private func activationRow(_ linear: PrunableLinear, name: String, sequentialX: [LinearInput: [Float]],
