@@ -28,7 +28,10 @@ final class BundleFitnessFunction: FitnessFunction {
     /// dense pass for the depth probe are compute too, so they are counted.
     private func stageTimes(_ seconds: [String: Double], preflight: Preflight?) -> [StageTime] {
         var all = seconds
-        if let preflight, !preflight.exact { all["metric + masks (pre-flight, not reused)"] = preflight.seconds }
+        if let preflight, !preflight.exact {
+            all["metric + masks (pre-flight, not reused)"] = preflight.seconds
+            all["weights (read block)", default: 0] += preflight.readSeconds
+        }
         if let once = depthProbe.takeFirstUseSeconds() { all["dense states (once per worker)"] = once }
         return all.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) }
     }

@@ -141,7 +141,10 @@ package final class FitnessEvaluator {
                   progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
         if let precomputed { precondition(precomputed.exact, "only exact pre-flight masks equal the evaluation's") }
         var clock = StageClock()
-        if let precomputed { clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds) }
+        if let precomputed {
+            clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds)
+            clock.add("weights (read block)", seconds: precomputed.readSeconds)
+        }
         let config = model.config
         let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split, skipping: request.skippedWindows)
         let allocation = try layerAllocation(request)
@@ -242,9 +245,10 @@ package final class FitnessEvaluator {
         var fingerprint = FNV1a()
         var masks: [PruningMask] = []
         var dense = BlockWeights(zeros: model.config)
+        var reading = StageClock()
         for layer in 0..<model.config.layers {
             if shouldStop?() == true { throw FitnessCancelled() }
-            try model.block(layer, into: &dense)
+            try reading.time("weights (read block)") { try model.block(layer, into: &dense) }
             let blockStatic = blockRequest(staticRequest, layer: layer, allocation: allocation)
             for linear in PrunableLinear.allCases {
                 let name = linear.name(layer: layer)
@@ -258,7 +262,8 @@ package final class FitnessEvaluator {
             }
         }
         return Preflight(fingerprint: fingerprint.value, exact: !request.method.readsX || request.activationMode == .static,
-                         masks: masks, seconds: clock.seconds.values.reduce(0, +))
+                         masks: masks, seconds: clock.seconds.values.reduce(0, +),
+                         readSeconds: reading.seconds.values.reduce(0, +))
     }
 
     private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness,
@@ -304,6 +309,8 @@ package struct Preflight {
     package let masks: [PruningMask]
     /// Metric and mask time it took.
     package let seconds: Double
+    /// Time spent reading (for GGUF: dequantizing) the blocks' weights, a stage of its own.
+    package var readSeconds: Double = 0
 }
 
 /// Wall time per named stage.
