@@ -85,6 +85,8 @@ struct RescoreIntegrationTests {
         #expect(comparisons.allSatisfy { ["beats", "loses", "within noise"].contains($0["verdict"] as? String ?? "") })
         #expect((output["table"] as? String ?? "").contains("| magnitude | "))
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("rescore.md").path))
+        let drawn = (try? String(contentsOf: run.appendingPathComponent("rescore.svg"), encoding: .utf8)) ?? ""
+        #expect(drawn.hasPrefix("<svg") && drawn.contains("class=\"seed\""), "rescore.svg missing or empty")
     }
 
     @Test func validationWindowsThatCannotBeCutAreClearErrors() throws {
@@ -146,6 +148,30 @@ struct RescoreIntegrationTests {
         let summary = try #require(alone["summary"] as? [String: Any])
         #expect(perplexities(summary) == perplexities(summaries[3]))
         #expect(perplexities(summaries[0]) != perplexities(summaries[2]), "another sparsity, other numbers")
+
+        // Drawn again from the JSON, measuring nothing: the same tables, and a plot with a panel per setting, a
+        // row per method, a dot per seed and round ticks.
+        let json = root.appendingPathComponent("many.json"), svg = root.appendingPathComponent("many.svg")
+        try Data(many.stdout.utf8).write(to: json)
+        let redrawn = try BuiltBinary.run("prunerzero-worker", ["rescore", "--from", json.path, "--plot", svg.path])
+        #expect(redrawn.status == 0, "\(redrawn.stderr)")
+        let tables = (output["tables"] as? [String]) ?? []
+        #expect(redrawn.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == tables.joined(separator: "\n\n").trimmingCharacters(in: .whitespacesAndNewlines))
+        let plot = try String(contentsOf: svg, encoding: .utf8)
+        for pattern in ["unstructured 0.5, owl:5,0.08", "unstructured 0.6", "2:4"] { #expect(plot.contains(pattern), "\(pattern)") }
+        let seedDots = plot.components(separatedBy: "class=\"seed\"").count - 1
+        let beyond = plot.components(separatedBy: "class=\"beyond\"").count - 1
+        #expect(seedDots + 2 * beyond == 5 * 2 * 2, "\(seedDots) seed dots and \(beyond) methods beyond the axis for 5 settings × 2 methods × 2 seeds")
+        let ticks = plot.components(separatedBy: "class=\"xtick\"").dropFirst().compactMap { part in
+            part.split(separator: ">").dropFirst().first.flatMap { Double($0.split(separator: "<")[0]) }
+        }
+        #expect(ticks.count >= 10 && ticks.allSatisfy { t in
+            let m = t / pow(10, floor(log10(t)))
+            return [1, 2, 5].contains { abs(m - $0) < 1e-9 } || abs(m * 10 - (m * 10).rounded()) < 1e-9
+        }, "\(ticks)")
+        let unreadable = try BuiltBinary.run("prunerzero-worker", ["rescore", "--from", svg.path])
+        #expect(unreadable.status != 0 && unreadable.stderr.contains("not a `rescore --json` output"), "\(unreadable.stderr)")
 
         let refused = try BuiltBinary.run("prunerzero-worker", base + ["--type", "2:4", "--layer-sparsity", "owl"])
         #expect(refused.status != 0 && refused.stderr.contains("unstructured"), "\(refused.stderr)")

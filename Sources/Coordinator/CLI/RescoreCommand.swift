@@ -41,7 +41,7 @@ struct RescoreCommand: ParsableCommand {
         }
         let metrics = Self.topMetrics(state, count: top)
         var arguments = ["rescore", "--bundle", bundleDir, "--seeds", "\(seeds)", "--first-seed", "\(firstSeed)",
-                         "--x-mode", "\(config.xMode)", "--json"]
+                         "--x-mode", "\(config.xMode)", "--json", "--plot", run.appendingPathComponent("rescore.svg").path]
         switch config.sparsity {
         case .unstructured(let ratio): arguments += ["--type", "unstructured", "--sparsity", "\(ratio)"]
         case .nOfM(let n, let m): arguments += ["--type", "\(n):\(m)"]

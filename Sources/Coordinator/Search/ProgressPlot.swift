@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// `progress.svg`: best and median full-window perplexity of the population against evaluations, every full
 /// evaluation as a dot, and the run's baselines (`PlotReference`s) as dashed horizontal lines. Plain SVG, so any
@@ -10,11 +11,7 @@ import Foundation
 /// squashed into the bottom pixels. The axis is linear when that range spans less than a factor of 3, else
 /// logarithmic; ticks are round numbers (1, 2, 5 × 10^k steps, or 1-2-5 decades on a log axis).
 enum ProgressPlot {
-    struct Axis: Equatable {
-        var low: Double
-        var high: Double
-        var logarithmic: Bool
-    }
+    typealias Axis = PlotAxis
 
     static func svg(_ history: SearchHistory, title: String, references: [PlotReference] = []) -> String {
         let width = 760.0, height = 420.0, left = 70.0, right = 170.0, top = 40.0, bottom = 50.0
@@ -94,45 +91,14 @@ enum ProgressPlot {
         return Axis(low: low, high: high, logarithmic: high / low > 3)
     }
 
-    /// Round tick values inside the axis: a 1-2-5 step giving 4–8 ticks (linear), or the 1, 2, 5 × 10^k values
-    /// inside (logarithmic; every decade alone when there are too many).
-    static func ticks(_ axis: Axis) -> [Double] {
-        if axis.logarithmic {
-            var values: [Double] = []
-            var decade = pow(10, floor(log10(axis.low)))
-            while decade <= axis.high {
-                for m in [1.0, 2, 5] where (axis.low...axis.high).contains(m * decade) { values.append(m * decade) }
-                decade *= 10
-            }
-            return values.count > 10 ? values.filter { abs(log10($0).rounded() - log10($0)) < 1e-9 } : values
-        }
-        let step = niceStep((axis.high - axis.low) / 5)
-        var values: [Double] = []
-        var v = (axis.low / step).rounded(.up) * step
-        while v <= axis.high + step * 1e-9 { values.append(v); v += step }
-        return values
-    }
-
-    /// The 1, 2 or 5 × 10^k nearest above `raw`.
-    static func niceStep(_ raw: Double) -> Double {
-        let magnitude = pow(10, floor(log10(raw)))
-        for m in [1.0, 2, 5, 10] where m * magnitude >= raw * 0.999 { return m * magnitude }
-        return 10 * magnitude
-    }
+    static func ticks(_ axis: Axis) -> [Double] { axis.ticks }
+    static func niceStep(_ raw: Double) -> Double { PlotAxis.niceStep(raw) }
 
     static func xTicks(_ maxX: Double) -> [Int] {
         let step = max(1, Int(niceStep(max(maxX, 1) / 5)))
         return Array(stride(from: 0, through: Int(maxX), by: step))
     }
 
-    static func format(_ v: Double) -> String {
-        if v >= 1000 { return String(format: "%.4g", v) }
-        let s = String(format: "%.4f", v)
-        // Round ticks print without trailing zeros: 26, 26.5, 0.02.
-        return s.contains(".") ? String(s.reversed().drop { $0 == "0" }.drop { $0 == "." }.reversed()) : s
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-    }
+    static func format(_ v: Double) -> String { PlotAxis.format(v) }
+    static func escape(_ s: String) -> String { PlotAxis.escape(s) }
 }

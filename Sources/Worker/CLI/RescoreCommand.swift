@@ -27,7 +27,9 @@ struct RescoreCommand: ParsableCommand {
         "sparsegpt",
     ]
 
-    @Option(help: "Calibrated bundle directory (from `calibrate`).") var bundle: String
+    @Option(help: "Calibrated bundle directory (from `calibrate`).") var bundle: String?
+    @Option(help: "Measure nothing: print (and with --plot draw) an earlier `rescore --json` output again.")
+    var from: String?
     @Option(help: "Number of calibration seeds (other than the bundle's own).") var seeds = 3
     @Option(name: .customLong("first-seed"), help: "The first seed tried; the bundle's own seed is skipped.") var firstSeed = 1
     @Option(name: .customLong("metric"), help: "A metric to rescore (formula, reference JSON tree file or baseline name); repeatable.")
@@ -49,8 +51,11 @@ struct RescoreCommand: ParsableCommand {
     @Option(name: .customLong("rounding-floor"), help: "Relative gap below which no verdict is stated (default 0.015: 1.5%).")
     var roundingFloor = 0.015
     @Flag(help: "Print one JSON object (it holds the table too) instead of the table.") var json = false
+    @Option(help: "Also draw the result as an SVG file: a panel per setting, each seed a dot, mean ± sd a bar.")
+    var plot: String?
 
     func validate() throws {
+        guard (bundle == nil) != (from == nil) else { throw ValidationError("give --bundle DIR, or --from FILE to redraw a result") }
         guard seeds >= 2 else { throw ValidationError("--seeds must be at least 2 (an sd needs two seeds)") }
         guard on == "test" || on == "validation" else { throw ValidationError("--on must be test or validation") }
         guard roundingFloor >= 0, roundingFloor < 1 else { throw ValidationError("--rounding-floor must be in [0, 1)") }
@@ -94,6 +99,7 @@ struct RescoreCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard let bundle else { return try redraw(from!) }
         guard let mode = XMode.allCases.first(where: { "\($0)" == xMode }) else {
             throw ValidationError("--x-mode must be sequential or static, got \(xMode)")
         }
@@ -167,10 +173,31 @@ struct RescoreCommand: ParsableCommand {
             return RescoreSummary(bundle: bundle, pattern: setting.label + metricGroupNote, xMode: "\(mode)", heldOut: on,
                                   windows: heldOutWindows, seeds: seedList, methods: measured, floor: log1p(roundingFloor))
         }
+        try show(summaries)
+    }
+
+    /// The table (or JSON) on stdout and, with --plot, the SVG.
+    func show(_ summaries: [RescoreSummary]) throws {
+        if let plot, let first = summaries.first {
+            let title = "Rescore over \(first.seeds.count) calibration seeds: \(URL(fileURLWithPath: first.bundle).lastPathComponent)"
+            try Data(RescorePlot.svg(summaries, title: title).utf8).write(to: URL(fileURLWithPath: plot), options: .atomic)
+        }
         if summaries.count == 1 {
             print(json ? summaries[0].json : summaries[0].table)
         } else {
             print(json ? RescoreSummary.json(summaries) : summaries.map(\.table).joined(separator: "\n\n"))
         }
+    }
+
+    /// `--from FILE`: an earlier `--json` output, one setting or several, shown again.
+    func redraw(_ path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("--from \(path): cannot read it (\(error.localizedDescription))")
+        }
+        guard let summaries = RescoreSummary.decoded(data) else {
+            throw ValidationError("--from \(path): not a `rescore --json` output (no summary or summaries)")
+        }
+        try show(summaries)
     }
 }

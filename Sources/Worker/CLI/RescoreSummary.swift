@@ -106,6 +106,18 @@ struct RescoreSummary: Codable {
         return encoded(Output(summaries: summaries, tables: summaries.map(\.table)))
     }
 
+    /// The summaries of a `json` or `json(_:)` output; nil when `data` is neither.
+    static func decoded(_ data: Data) -> [RescoreSummary]? {
+        struct Several: Decodable { var summaries: [RescoreSummary] }
+        struct One: Decodable { var summary: RescoreSummary }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        if let several = try? decoder.decode(Several.self, from: data) { return several.summaries }
+        if let one = try? decoder.decode(One.self, from: data) { return [one.summary] }
+        return nil
+    }
+
     private static func encoded(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
