@@ -20,7 +20,7 @@ package struct PlotAxis: Equatable, Sendable {
     }
 
     /// Round tick values inside the axis: a 1-2-5 step giving 4–8 ticks (linear), or the 1, 2, 5 × 10^k values
-    /// inside (logarithmic; every decade alone when there are too many).
+    /// inside (logarithmic; every decade alone when there are too many, round linear steps when fewer than 3).
     package var ticks: [Double] {
         if logarithmic {
             var values: [Double] = []
@@ -29,9 +29,17 @@ package struct PlotAxis: Equatable, Sendable {
                 for m in [1.0, 2, 5] where (low...high).contains(m * decade) { values.append(m * decade) }
                 decade *= 10
             }
-            return values.count > 10 ? values.filter { abs(log10($0).rounded() - log10($0)) < 1e-9 } : values
+            if values.count > 10 { return values.filter { abs(log10($0).rounded() - log10($0)) < 1e-9 } }
+            // A short log axis (20 to 90) holds one or two such values: round linear steps read better there.
+            if values.count >= 3 { return values }
+            return linearTicks(divisions: 8)
         }
-        let step = Self.niceStep((high - low) / 5)
+        return linearTicks(divisions: 5)
+    }
+
+    /// Multiples of a 1-2-5 step of about (high − low) / `divisions` inside the axis.
+    private func linearTicks(divisions: Double) -> [Double] {
+        let step = Self.niceStep((high - low) / divisions)
         var values: [Double] = []
         var v = (low / step).rounded(.up) * step
         while v <= high + step * 1e-9 { values.append(v); v += step }

@@ -7,7 +7,7 @@ import Shared
 /// wanda on SmolLM2) sit at the right edge as a triangle labelled with their mean, so they do not squash the rest.
 /// SparseGPT is drawn in grey: it updates the weights it keeps, so it is a reference line, not a mask-only metric.
 enum RescorePlot {
-    static let width = 820.0, left = 250.0, right = 110.0, rowHeight = 22.0, panelTop = 46.0, panelBottom = 34.0
+    static let width = 860.0, left = 250.0, right = 150.0, rowHeight = 22.0, panelTop = 46.0, panelBottom = 34.0
 
     static func svg(_ summaries: [RescoreSummary], title: String) -> String {
         var body: [String] = []
@@ -67,7 +67,7 @@ enum RescorePlot {
                 let tx = plotRight
                 out.append(String(format: "<path class=\"beyond\" d=\"M%.1f,%.1f l-9,-5 v10 z\" fill=\"%@\"/>", tx, cy, colour as NSString))
                 out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"%@\">%@</text>", tx + 6, cy + 4, colour as NSString,
-                                  PlotAxis.format(mean) as NSString))
+                                  value(mean) as NSString))
                 continue
             }
             if let sd = m.sd, sd.isFinite {
@@ -80,10 +80,13 @@ enum RescorePlot {
             out.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>",
                               x(mean), cy - 7, x(mean), cy + 7, colour as NSString))
             out.append(String(format: "<text x=\"%.0f\" y=\"%.1f\" fill=\"%@\">%@ ± %@</text>", plotRight + 6, cy + 4, colour as NSString,
-                              PlotAxis.format(mean) as NSString, PlotAxis.format(m.sd ?? .nan) as NSString))
+                              value(mean) as NSString, value(m.sd ?? .nan) as NSString))
         }
         return (out, plotBottom - top + panelBottom)
     }
+
+    /// A perplexity as the tables print it: two decimals, four significant digits from 10,000 up.
+    static func value(_ v: Double) -> String { v >= 10_000 ? String(format: "%.4g", v) : String(format: "%.2f", v) }
 
     /// Searched metrics in blue, mask-only baselines in warm colours, SparseGPT (weight updates) in grey.
     static func colour(_ m: RescoreSummary.Method) -> String {
