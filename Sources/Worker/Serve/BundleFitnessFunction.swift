@@ -30,7 +30,7 @@ final class BundleFitnessFunction: FitnessFunction {
         var all = seconds
         if let preflight, !preflight.exact {
             all["metric + masks (pre-flight, not reused)"] = preflight.seconds
-            all["weights (read block)", default: 0] += preflight.readSeconds
+            for (stage, seconds) in preflight.readSeconds { all[stage, default: 0] += seconds }
         }
         if let once = depthProbe.takeFirstUseSeconds() { all["dense states (once per worker)"] = once }
         return all.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) }

@@ -143,7 +143,7 @@ package final class FitnessEvaluator {
         var clock = StageClock()
         if let precomputed {
             clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds)
-            clock.add("weights (read block)", seconds: precomputed.readSeconds)
+            for (stage, seconds) in precomputed.readSeconds { clock.add(stage, seconds: seconds) }
         }
         let config = model.config
         let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split, skipping: request.skippedWindows)
@@ -254,16 +254,17 @@ package final class FitnessEvaluator {
                 let name = linear.name(layer: layer)
                 let x = request.method.readsX ? data.denseX[name] : nil
                 if request.method.readsX && x == nil { throw FitnessFailure.missingActivations(linear: name) }
+                let g = try reading.time("gradients (read)") { try gradient(name, blockStatic) }
                 let mask = try selector.mask(for: linear, name: name, weights: dense[linear.tensor],
                                              shape: linear.tensor.shape(model.config), x: x,
-                                             g: gradient(name, blockStatic), request: blockStatic, clock: &clock, inspector: nil)
+                                             g: g, request: blockStatic, clock: &clock, inspector: nil)
                 fingerprint.add(word: mask.fingerprint)
                 masks.append(mask)
             }
         }
         return Preflight(fingerprint: fingerprint.value, exact: !request.method.readsX || request.activationMode == .static,
                          masks: masks, seconds: clock.seconds.values.reduce(0, +),
-                         readSeconds: reading.seconds.values.reduce(0, +))
+                         readSeconds: reading.seconds)
     }
 
     private func evaluationTokens(_ windows: Int?, split: PruningRequest.Split = .fitness,
@@ -309,8 +310,9 @@ package struct Preflight {
     package let masks: [PruningMask]
     /// Metric and mask time it took.
     package let seconds: Double
-    /// Time spent reading (for GGUF: dequantizing) the blocks' weights, a stage of its own.
-    package var readSeconds: Double = 0
+    /// Time spent reading (for GGUF: dequantizing) the blocks' weights and reading G, by stage name: stages of
+    /// their own, as in `evaluate`.
+    package var readSeconds: [String: Double] = [:]
 }
 
 /// Wall time per named stage.
