@@ -33,12 +33,12 @@ import Shared
     }
 
     @Test func ticksAreRoundNumbersInsideTheRange() {
-        let linear = ProgressPlot.Axis(low: 24.7, high: 31.9, logarithmic: false)
-        let ticks = ProgressPlot.ticks(linear)
+        let linear = PlotAxis(low: 24.7, high: 31.9, logarithmic: false)
+        let ticks = linear.ticks
         #expect(ticks == [26, 28, 30])
-        #expect(ProgressPlot.format(26) == "26" && ProgressPlot.format(26.5) == "26.5")
-        let log = ProgressPlot.Axis(low: 18, high: 600, logarithmic: true)
-        #expect(ProgressPlot.ticks(log) == [20, 50, 100, 200, 500])
+        #expect(PlotAxis.format(26) == "26" && PlotAxis.format(26.5) == "26.5")
+        let log = PlotAxis(low: 18, high: 600, logarithmic: true)
+        #expect(log.ticks == [20, 50, 100, 200, 500])
         // A narrow range is widened to a factor of 1.1 and stays linear.
         let flat = ProgressPlot.yAxis(best: [100, 100], references: [])!
         #expect(flat.high / flat.low >= 1.1 - 1e-12 && !flat.logarithmic)

@@ -34,10 +34,13 @@ struct SpawnedResumeTests {
         return process
     }
 
+    /// Results in the journal other than test ones.
+    static func evolutionResults(_ run: URL) -> Int { results(events(run)).filter { $0.windows != "test" }.count }
+
     /// Waits until the journal holds `count` non-test results, then kills the coordinator with -9.
     static func kill(_ process: Process, after count: Int, run: URL) throws {
         let deadline = Date().addingTimeInterval(600)
-        while results(events(run)).filter({ $0.windows != "test" }).count < count {
+        while evolutionResults(run) < count {
             try #require(process.isRunning, "the coordinator exited before \(count) results")
             try #require(Date() < deadline, "no \(count) results within 10 minutes")
             Thread.sleep(forTimeInterval: 0.2)
@@ -67,7 +70,7 @@ struct SpawnedResumeTests {
         // Counted from what the first run left (a few results may land between the poll and the kill), so the
         // second is never killed before it has resumed and its workers joined.
         let second = try Self.coordinator(["--resume", "--run-dir", run.path], log: log)
-        let left = Self.results(Self.events(run)).filter { $0.windows != "test" }.count
+        let left = Self.evolutionResults(run)
         try Self.kill(second, after: min(left + 3, Self.budget - 1), run: run)
         let afterSecond = Self.events(run)
         let rejoined = afterSecond[beforeFirstResume...].compactMap { if case .workerJoined(let w) = $0 { w } else { nil } }

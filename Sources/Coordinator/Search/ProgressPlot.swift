@@ -11,8 +11,6 @@ import Shared
 /// squashed into the bottom pixels. The axis is linear when that range spans less than a factor of 3, else
 /// logarithmic; ticks are round numbers (1, 2, 5 × 10^k steps, or 1-2-5 decades on a log axis).
 enum ProgressPlot {
-    typealias Axis = PlotAxis
-
     static func svg(_ history: SearchHistory, title: String, references: [PlotReference] = []) -> String {
         let width = 760.0, height = 420.0, left = 70.0, right = 170.0, top = 40.0, bottom = 50.0
         let rows = history.rows
@@ -25,12 +23,8 @@ enum ProgressPlot {
         let maxX = Double(max(lastX, 1))
         let plotRight = width - right
         func x(_ e: Int) -> Double { left + Double(e) / maxX * (plotRight - left) }
-        func t(_ v: Double) -> Double { axis.logarithmic ? log10(v) : v }
         /// Clamped into the plot: values outside sit at the edge.
-        func y(_ v: Double) -> Double {
-            let clamped = min(max(v, axis.low), axis.high)
-            return top + (t(axis.high) - t(clamped)) / (t(axis.high) - t(axis.low)) * (height - top - bottom)
-        }
+        func y(_ v: Double) -> Double { axis.position(v, from: height - bottom, to: top) }
         func polyline(_ key: KeyPath<SearchHistory.Row, Double?>, _ colour: String) -> String {
             let points = rows.compactMap { r in r[keyPath: key].map { String(format: "%.1f,%.1f", x(r.evaluations), y($0)) } }
             return "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
@@ -38,15 +32,15 @@ enum ProgressPlot {
         var svg = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-            "<text x=\"\(left)\" y=\"22\" font-size=\"15\">\(escape(title))</text>",
+            "<text x=\"\(left)\" y=\"22\" font-size=\"15\">\(PlotAxis.escape(title))</text>",
             String(format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>", left, height - bottom, plotRight, height - bottom),
             String(format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>", left, top, left, height - bottom),
             "<text x=\"\((left + plotRight) / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">evaluations</text>",
             "<text x=\"16\" y=\"\((top + height - bottom) / 2)\" transform=\"rotate(-90 16 \((top + height - bottom) / 2))\" "
                 + "text-anchor=\"middle\">perplexity (full windows\(axis.logarithmic ? ", log scale" : ""))</text>",
         ]
-        for v in ticks(axis) {
-            svg.append(String(format: "<text class=\"ytick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", left - 6, y(v) + 4, format(v) as NSString))
+        for v in axis.ticks {
+            svg.append(String(format: "<text class=\"ytick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", left - 6, y(v) + 4, PlotAxis.format(v) as NSString))
             svg.append(String(format: "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y(v), plotRight, y(v)))
         }
         for e in xTicks(maxX) {
@@ -67,7 +61,7 @@ enum ProgressPlot {
             svg.append(String(format: "<line class=\"reference\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%@\" "
                               + "stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>", left, yy, plotRight, yy, colour as NSString))
             svg.append(String(format: "<text x=\"%.0f\" y=\"%.1f\" fill=\"%@\">%@ %@</text>", plotRight + 6, yy + 4,
-                              colour as NSString, escape(ref.name) as NSString, format(ref.perplexity) as NSString))
+                              colour as NSString, PlotAxis.escape(ref.name) as NSString, PlotAxis.format(ref.perplexity) as NSString))
         }
         svg.append(polyline(\.median, "#e69f00"))
         svg.append(polyline(\.best, "#0072b2"))
@@ -82,23 +76,17 @@ enum ProgressPlot {
 
     /// [0.95 × lowest of best-so-far and references, 1.1 × highest of the first best and the references]; at
     /// least a factor of 1.1 wide, so a flat search is still readable; nil when there is nothing to draw.
-    static func yAxis(best: [Double], references: [Double]) -> Axis? {
+    static func yAxis(best: [Double], references: [Double]) -> PlotAxis? {
         let best = best.filter { $0.isFinite && $0 > 0 }
         guard let first = best.first ?? references.first else { return nil }
         let lowest = (best + references).min()!, highest = ([first] + references).max()!
         var low = lowest * 0.95, high = highest * 1.1
         if high / low < 1.1 { let mid = (high * low).squareRoot(); low = mid / 1.05; high = mid * 1.05 }
-        return Axis(low: low, high: high, logarithmic: high / low > 3)
+        return PlotAxis(low: low, high: high, logarithmic: high / low > 3)
     }
-
-    static func ticks(_ axis: Axis) -> [Double] { axis.ticks }
-    static func niceStep(_ raw: Double) -> Double { PlotAxis.niceStep(raw) }
 
     static func xTicks(_ maxX: Double) -> [Int] {
-        let step = max(1, Int(niceStep(max(maxX, 1) / 5)))
+        let step = max(1, Int(PlotAxis.niceStep(max(maxX, 1) / 5)))
         return Array(stride(from: 0, through: Int(maxX), by: step))
     }
-
-    static func format(_ v: Double) -> String { PlotAxis.format(v) }
-    static func escape(_ s: String) -> String { PlotAxis.escape(s) }
 }

@@ -200,9 +200,10 @@ package struct SearchState: Sendable {
     }
 
     /// What a promoted child's full job carries (`SearchConfig.screenReuse`): its cheap perplexity, which is
-    /// these masks' value on the first of the full windows. Only values a worker accepts (finite, ≥ 1) are sent.
+    /// these masks' value on the first of the full windows (none without multi-fidelity: no screen ran). Only
+    /// values a worker accepts (finite, ≥ 1) are sent.
     func screenPerplexity(for id: Int) -> Double? {
-        guard config.screenReuse == true, config.multiFidelity, individuals.indices.contains(id),
+        guard config.screenReuse == true, individuals.indices.contains(id),
               let cheap = individuals[id].cheap?.value, cheap.isFinite, cheap >= 1 else { return nil }
         return cheap
     }

@@ -85,7 +85,7 @@ enum RescorePlot {
         return (out, plotBottom - top + panelBottom)
     }
 
-    /// A perplexity as the tables print it: two decimals, four significant digits from 10,000 up.
+    /// A perplexity as the README's tables print it: two decimals, four significant digits from 10,000 up.
     static func value(_ v: Double) -> String { v >= 10_000 ? String(format: "%.4g", v) : String(format: "%.2f", v) }
 
     /// Searched metrics in blue, mask-only baselines in warm colours, SparseGPT (weight updates) in grey.

@@ -29,8 +29,7 @@ final class BundleFitnessFunction: FitnessFunction {
     private func stageTimes(_ seconds: [String: Double], preflight: Preflight?) -> [StageTime] {
         var all = seconds
         if let preflight, !preflight.exact {
-            all["metric + masks (pre-flight, not reused)"] = preflight.seconds
-            for (stage, seconds) in preflight.readSeconds { all[stage, default: 0] += seconds }
+            all.merge(preflight.stageSeconds(metricAndMasks: "metric + masks (pre-flight, not reused)"), uniquingKeysWith: +)
         }
         if let once = depthProbe.takeFirstUseSeconds() { all["dense states (once per worker)"] = once }
         return all.sorted { $0.key < $1.key }.map { StageTime(name: $0.key, seconds: $0.value) }

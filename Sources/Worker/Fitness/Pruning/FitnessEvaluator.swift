@@ -141,9 +141,8 @@ package final class FitnessEvaluator {
                   progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
         if let precomputed { precondition(precomputed.exact, "only exact pre-flight masks equal the evaluation's") }
         var clock = StageClock()
-        if let precomputed {
-            clock.add("metric + masks (pre-flight)", seconds: precomputed.seconds)
-            for (stage, seconds) in precomputed.readSeconds { clock.add(stage, seconds: seconds) }
+        for (stage, seconds) in precomputed?.stageSeconds(metricAndMasks: "metric + masks (pre-flight)") ?? [:] {
+            clock.add(stage, seconds: seconds)
         }
         let config = model.config
         let evalTokens = try evaluationTokens(request.evaluationWindows, split: request.split, skipping: request.skippedWindows)
@@ -277,14 +276,15 @@ package final class FitnessEvaluator {
         }
         let available = tokens.count / data.seqlen
         let n = min(windows ?? available, available)
-        guard n > max(0, skipped) else {
+        let first = max(0, skipped)
+        guard n > first else {
             switch split {
             case .fitness: throw FitnessFailure.noEvaluationWindows
             case .validation: throw FitnessFailure.noValidationWindows
             case .test: throw FitnessFailure.noTestWindows
             }
         }
-        return tokens[max(0, skipped) * data.seqlen..<n * data.seqlen]
+        return tokens[first * data.seqlen..<n * data.seqlen]
     }
 
     private func activationRow(_ linear: PrunableLinear, name: String, sequentialX: [LinearInput: [Float]],
@@ -313,6 +313,12 @@ package struct Preflight {
     /// Time spent reading (for GGUF: dequantizing) the blocks' weights and reading G, by stage name: stages of
     /// their own, as in `evaluate`.
     package var readSeconds: [String: Double] = [:]
+
+    /// Its stage times, the metric and masks under `metricAndMasks` (whether its masks were reused is the
+    /// caller's to say), the reads under their own stages.
+    package func stageSeconds(metricAndMasks: String) -> [String: Double] {
+        readSeconds.merging([metricAndMasks: seconds], uniquingKeysWith: +)
+    }
 }
 
 /// Wall time per named stage.
