@@ -77,7 +77,7 @@ let package = Package(
 
         // Helpers shared by the test targets (running the built binaries, locating ../shared).
         .target(name: "TestSupport", path: "Tests/Support"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], path: "Tests/SharedTests"),
         .testTarget(
             name: "WorkerTests",
             dependencies: ["Shared", "Model", "Tokenizer", "Dataset", "Engine", "Fitness", "Serve", "Training",

@@ -22,7 +22,7 @@ struct RescoreIntegrationTests {
     }
 
     static func search(bundle: URL, run: URL) throws {
-        let port = Int.random(in: 30_000..<60_000)
+        let port = LoopbackPort.free()
         let search = try BuiltBinary.run("prunerzero-coordinator", [
             "search", "--bundle", bundle.path, "--run-dir", run.path, "--budget", "10", "--seed", "3",
             "--population", "4", "--spawn-workers", "1", "--listen", "tcp://127.0.0.1:\(port)"])

@@ -21,7 +21,7 @@ struct SearchIntegrationTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let bundle = root.appendingPathComponent("bundle"), run = root.appendingPathComponent("run")
         try Self.calibrate(into: bundle)
-        let port = Int.random(in: 30_000..<60_000)
+        let port = LoopbackPort.free()
         let search = try BuiltBinary.run("prunerzero-coordinator", [
             "search", "--bundle", bundle.path, "--run-dir", run.path, "--budget", "16", "--seed", "3",
             "--population", "6", "--spawn-workers", "2", "--listen", "tcp://127.0.0.1:\(port)"])

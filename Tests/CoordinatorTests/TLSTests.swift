@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import Search
@@ -97,7 +98,7 @@ import Testing
         let server = try NNGSocket(.reply)
         defer { server.close() }
         do {
-            try server.listen("tls+tcp://127.0.0.1:\(Int.random(in: 20_000..<60_000))",
+            try server.listen("tls+tcp://127.0.0.1:\(LoopbackPort.free())",
                               tls: NNGTLS.Server(certificateFile: "/nonexistent/server.crt", keyFile: "/nonexistent/k"))
             Issue.record("listened without a certificate")
         } catch {

@@ -11,7 +11,7 @@
 # Prints one summary line per run and a final "killtest:" line with the numbers.
 set -euo pipefail
 bin=$1 bundle=$2 work=$3 budget=${4:-30} workers=${5:-3} kills=${6:-4} baseline=${7:-clean}
-port=$((40000 + $$ % 20000))
+port=$((10000 + $$ % 22000))  # below the ephemeral range (32768+), where client sockets never sit
 address=tcp://127.0.0.1:$port
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }

@@ -83,8 +83,16 @@ wait_coordinator() {  # wait_coordinator DIR
 }
 
 results() { local n; n=$(grep -c '"type":"result"' "$1" 2>/dev/null || true); echo "${n:-0}"; }
-last_job_of() { grep '"type":"dispatch"' "$1" 2>/dev/null | grep "\"worker\":\"$2\"" | tail -1 | sed 's/.*"job":\([0-9]*\).*/\1/'; }
-has_result() { grep '"type":"result"' "$1" | grep -q "\"job\":$2,"; }
+# One awk each, not grep pipelines: under `set -o pipefail` a pipeline whose first grep matches nothing (w1 has no
+# dispatch yet: w2 took the first jobs) fails, and in `job=$(...)` that failure ended the script with no message;
+# `grep | grep -q` can fail the same way when the -q side exits early (SIGPIPE on the first grep).
+last_job_of() {  # last_job_of JOURNAL WORKER: the last job dispatched to WORKER, or nothing
+    awk -v w="\"worker\":\"$2\"" '/"type":"dispatch"/ && index($0, w) { job = $0; sub(/.*"job":/, "", job); sub(/[^0-9].*/, "", job) }
+        END { if (job != "") print job }' "$1" 2>/dev/null || true
+}
+has_result() {  # has_result JOURNAL JOB
+    awk -v j="\"job\":$2," '/"type":"result"/ && index($0, j) { found = 1; exit } END { exit !found }' "$1"
+}
 
 # --- scenario 1: a search to completion ------------------------------------------------------------------------
 s1=$work/scenario1
@@ -117,7 +125,7 @@ journal=$s2/run/events.jsonl
 for _ in $(seq 3000); do [ "$(results "$journal")" -ge 3 ] && break; sleep 0.1; done
 
 cut_job=""
-for attempt in $(seq 20); do
+for attempt in $(seq 400); do  # ~20 s: w1 may still be loading when w2 returns the first results
     job=$(last_job_of "$journal" w1)
     if [ -n "$job" ] && ! has_result "$journal" "$job"; then
         ip -n "$C" link set c1-$tag down

@@ -1,10 +1,11 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import Shared
 
 /// Real NNG sockets over tcp loopback: a REP server with contexts on a thread, a REQ client.
 @Suite struct NNGSocketTests {
-    static func freeAddress() -> String { "tcp://127.0.0.1:\(Int.random(in: 20_000..<60_000))" }
+    static func freeAddress() -> String { "tcp://127.0.0.1:\(LoopbackPort.free())" }
 
     @Test func requestReplyRoundTripThroughAContext() throws {
         let url = Self.freeAddress()

@@ -175,7 +175,8 @@ private struct SplitMix {
         return z ^ (z >> 31)
     }
     mutating func normal() -> Float {
-        let u1 = (Double(next() >> 11) + 1) / 9_007_199_254_740_993, u2 = Double(next() >> 11) / 9_007_199_254_740_992
+        // u1 in (0, 1] so the log is finite; u2 in [0, 1). 53 random bits each, divided by 2^53.
+        let u1 = (Double(next() >> 11) + 1) / 0x1p53, u2 = Double(next() >> 11) / 0x1p53
         return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
     }
 }
