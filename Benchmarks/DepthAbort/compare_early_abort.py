@@ -46,10 +46,11 @@ def run_config(args, run, reuse):
 
 
 def search_command(args, run, abort):
+    # The port is below Linux's ephemeral range (32768+), where no client socket can already hold it.
     cmd = [os.path.join(args.bin, "prunerzero-coordinator"), "search", "--bundle", args.bundle, "--run-dir", run,
            "--budget", "100000", "--seed", str(args.seed), "--population", str(args.population),
            "--mode", "generational", "--generations", str(args.generations), "--spawn-workers", str(args.workers),
-           "--x-mode", args.x_mode, "--sparsity", str(args.sparsity), "--listen", "tcp://127.0.0.1:%d" % random.randint(30000, 59999)]
+           "--x-mode", args.x_mode, "--sparsity", str(args.sparsity), "--listen", "tcp://127.0.0.1:%d" % random.randint(10000, 31999)]
     cmd += ["--config", run_config(args, run, abort and not args.no_screen_reuse)]
     if abort:
         cmd += ["--early-abort", "on", "--abort-margin", str(args.margin), "--abort-warmup", str(args.warmup)]
