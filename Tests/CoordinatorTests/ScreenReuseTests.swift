@@ -34,6 +34,25 @@ import Shared
         #expect(jobs.contains { $0.request.method == .sparsegpt }, "no reference job was sent: the test shows less")
     }
 
+    /// `screenWindows` travels with every cheap and full request (it defines the screen and what reuse skips) and
+    /// with no held-out one (the wire refuses it there); unset, no request carries it.
+    @Test func theScreenSizeTravelsWithCheapAndFullRequestsOnly() throws {
+        let (jobs, state) = Self.jobs { $0.screenWindows = 2 }
+        let sets = Set(jobs.compactMap { state.jobs[$0.jobID]?.windows })
+        #expect(sets.isSuperset(of: [.cheap, .full]), "\(sets)")
+        for job in jobs {
+            let windows = try #require(state.jobs[job.jobID]?.windows)
+            #expect(job.request.screenWindows == (windows == .cheap || windows == .full ? 2 : nil), "\(windows)")
+        }
+        #expect(Self.jobs { _ in }.0.allSatisfy { $0.request.screenWindows == nil })
+        var config = SearchConfig()
+        config.bundleIdentity = "b"
+        config.screenWindows = 0
+        #expect(config.problems().contains { $0.contains("screen windows") })
+        config.screenWindows = 4
+        #expect(config.problems().isEmpty)
+    }
+
     @Test func journalsBeforeTheSettingAndSearchesWithoutScreensSendNone() throws {
         for configure in [{ (c: inout SearchConfig) in c.screenReuse = nil }, { $0.screenReuse = false },
                           { $0.multiFidelity = false }] {

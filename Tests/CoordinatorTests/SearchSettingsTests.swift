@@ -89,7 +89,7 @@ import Testing
         let resume = ["--resume", "--run-dir", "/tmp/runs/s7"]
         for flag in [["--population", "8"], ["--mode", "generational"], ["--x-mode", "static"], ["--early-abort", "on"],
                      ["--group", "layer"], ["--operators", "paper"], ["--sparsity", "0.6"], ["--type", "2:4"],
-                     ["--generations", "3"], ["--wall-seconds", "60"], ["--config", "c.json"]] {
+                     ["--generations", "3"], ["--wall-seconds", "60"], ["--screen-windows", "4"], ["--config", "c.json"]] {
             #expect {
                 _ = try SearchCommand.parse(resume + flag)
             } throws: { SearchCommand.message(for: $0).contains("from the journal: drop \(flag[0])") }

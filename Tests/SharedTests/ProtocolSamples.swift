@@ -59,6 +59,13 @@ enum ProtocolSamples {
         .job(Job(jobID: 20, metricText: "sparsegpt",
                  request: FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .test, method: .sparsegpt),
                  leaseSeconds: 600)),
+        // Version 5: a search's own screen size, on a cheap screen and on a full job that reuses it.
+        .job(Job(jobID: 21, metricText: "mul(W, sqrt(X))",
+                 request: FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .cheap, screenWindows: 4),
+                 leaseSeconds: 600)),
+        .job(Job(jobID: 22, metricText: "mul(W, sqrt(X))",
+                 request: FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .full, screenWindows: 4),
+                 leaseSeconds: 600, screenPerplexity: 31.5)),
     ]
 }
 

@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 4 && bytes[5] == 0)  // version 4, little-endian
+        #expect(bytes[4] == 5 && bytes[5] == 0)  // version 5, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 3  // a version-3 peer (its jobs lack the screen perplexity)
+        bad = good; bad[4] = 4  // a version-4 peer (its fitness requests lack the screen size)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 3, supported: 4)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 4, supported: 5)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -134,7 +134,7 @@ import Testing
         #expect(throws: MetricError.self) { try decoded.metric() }
         let jobs: [Job] = ProtocolSamples.all.compactMap { if case .job(let j) = $0 { j } else { nil } }
         let firstTwo = jobs.filter { $0.request.method == .metric && $0.request.layerSparsity == .uniform
-            && $0.abortThresholds.isEmpty && $0.screenPerplexity == nil }
+            && $0.abortThresholds.isEmpty && $0.screenPerplexity == nil && $0.request.screenWindows == nil }
         #expect(try firstTwo.map { try $0.metric().description } == ["mul(abs(mul(W, W)), mms(G))", "mul(W, sqrt(X))", "W"])
     }
 
@@ -199,7 +199,29 @@ import Testing
         #expect(error.description == "wire message, byte 4: protocol version 2 is not supported (this build speaks 1)")
     }
 
-    /// The comparison group ends a fitness request; a per-layer group with N:M is refused at its byte.
+    /// The screen size ends a fitness request (version 5): 0 is the bundle's default, any count travels with cheap
+    /// and full requests, and one on a held-out request is refused at its bytes.
+    @Test func screenWindowsCrossTheWire() throws {
+        for windows in [WindowSet.cheap, .full] {
+            for count in [nil, 1, 4, 65_535] as [Int?] {
+                let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: windows, screenWindows: count)
+                var w = WireWriter()
+                request.encode(into: &w)
+                var r = WireReader(w.bytes)
+                #expect(try FitnessRequest(from: &r) == request)
+            }
+        }
+        for windows in [WindowSet.test, .validation] {
+            var w = WireWriter()
+            FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: windows, screenWindows: 4).encode(into: &w)
+            var r = WireReader(w.bytes)
+            let error = try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }
+            #expect(error.offset == w.bytes.count - 2, "\(windows): \(error)")
+            #expect("\(error)".contains("screen windows"))
+        }
+    }
+
+    /// The comparison group follows the method; a per-layer group with N:M is refused at its byte.
     @Test func comparisonGroupCrossesTheWire() throws {
         for group in ComparisonGroup.allCases {
             let request = FitnessRequest(sparsity: .unstructured(ratio: 0.6), windows: .full, group: group)
@@ -212,13 +234,13 @@ import Testing
         FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full, group: .layer).encode(into: &w)
         var r = WireReader(w.bytes)
         let error = try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }
-        #expect(error.offset == w.bytes.count - 1)
+        #expect(error.offset == w.bytes.count - 3)  // the group's byte, before the screen size's two
         w = WireWriter()
         FitnessRequest(sparsity: .nOfM(n: 2, m: 4), windows: .full).encode(into: &w)
         var bytes = w.bytes
-        bytes[bytes.count - 1] = 9
+        bytes[bytes.count - 3] = 9
         r = WireReader(bytes)
-        #expect(try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }.offset == bytes.count - 1)
+        #expect(try #require(throws: ProtocolError.self) { try FitnessRequest(from: &r) }.offset == bytes.count - 3)
     }
 
     @Test func sparsityFromTheCommandLine() throws {

@@ -42,6 +42,39 @@ struct ScreenedFullEvaluationTests {
         }
     }
 
+    /// A search's own screen size (`FitnessRequest.screenWindows`): a screen of every fitness window is the full
+    /// evaluation, the default count is the bundle's quarter, a full job reusing a screen of K windows joins to the
+    /// direct value, and a count the bundle cannot supply fails the job, saying why.
+    @Test func theScreenSizeIsTheRequestsAndTheJoinFollowsIt() throws {
+        let url = BundleTests.scratch()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try BundleTests.writeBundle(to: url)
+        let fitness = try BundleFitnessFunction(directory: url)
+        let all = fitness.bundle.data.evaluationWindows, bound = fitness.fitnessBound
+        try #require(all >= 3, "the fixture bundle needs at least 3 fitness windows")
+        let method = JobMethod.metric(try MetricExpression(parsing: "mul(abs(W), sqrt(X))"))
+        func run(_ windows: WindowSet, screen: Int?, perplexity: Double? = nil) throws -> Double {
+            try fitness.evaluate(FitnessRequest(sparsity: .unstructured(ratio: 0.5), xMode: .static, windows: windows,
+                                                screenWindows: screen),
+                                 method: method, abortThresholds: [], screenPerplexity: perplexity,
+                                 progress: FitnessProgress()).perplexity
+        }
+        let full = try run(.full, screen: nil)
+        #expect(abs(log(try run(.cheap, screen: all)) - log(full)) <= bound)
+        #expect(try run(.cheap, screen: fitness.bundle.data.cheapWindows) == run(.cheap, screen: nil))
+        let one = try run(.cheap, screen: 1), two = try run(.cheap, screen: 2)
+        #expect(one != two, "a screen of 1 and of 2 windows scored the same: the count was not used")
+        let joined = try run(.full, screen: 2, perplexity: two)
+        #expect(abs(log(joined) - log(full)) <= bound, "joined \(joined) vs direct \(full)")
+        // The join weighs the screen by its own count: a screen value off by e moves ln perplexity by 2 / all.
+        let moved = log(try run(.full, screen: 2, perplexity: two * M_E)) - log(joined)
+        #expect(abs(moved - 2 / Double(all)) <= 1e-12, "moved \(moved), not \(2 / Double(all))")
+        for bad in [0, all + 1] {
+            let error = try #require(throws: ScreenWindowsRefusal.self) { try run(.cheap, screen: bad) }
+            #expect("\(error)".contains("\(all) fitness windows"))
+        }
+    }
+
     /// The value on a job that cannot use it fails that job before any work, saying why.
     @Test func aScreenPerplexityOnAnyOtherJobFailsIt() throws {
         let url = BundleTests.scratch()

@@ -51,6 +51,10 @@ struct SearchCommand: ParsableCommand {
     var abortMargin: Double?
     @Option(help: "Early abort: completed cheap screens needed before any child is stopped (default 16).")
     var abortWarmup: Int?
+    @Option(help: ArgumentHelp(
+        "Fitness windows a cheap screen runs (the first ones; default a quarter of the bundle's).",
+        discussion: "Fewer make screens cheaper and noisier, so they change which children are promoted."))
+    var screenWindows: Int?
     @Option(help: "Masks compare values per output row (default) or per layer (the whole matrix; unstructured only).")
     var group: String?
     @Option(help: "Operators of random trees and mutations: all (default: the paper's plus rown, coln) or paper.")
@@ -205,6 +209,10 @@ struct SearchCommand: ParsableCommand {
         // Finalists are ranked on windows the search never scored: validation when the bundle has them.
         let sets = try BundleWindowSets.of(directory: URL(fileURLWithPath: bundleDir))
         setup.config.finalRanking = sets.contains(.validation) ? .validation : .test
+        if let k = setup.config.screenWindows, let n = BundleWindowSets.fitnessWindows(directory: URL(fileURLWithPath: bundleDir)),
+           k > n {
+            throw ValidationError("--screen-windows \(k) exceeds the bundle's \(n) fitness windows")
+        }
         setup.config.sparsity = try SparsitySpec(type: setup.sparsityType, ratio: setup.sparsityRatio)
         return (setup.config, bundleDir)
     }

@@ -92,6 +92,7 @@ struct SearchSetting {
                 guard setup.config.depthAbort != nil else { throw ValidationError("--abort-warmup needs --early-abort on") }
                 setup.config.depthAbort?.warmup = value
             },
+            SearchSetting("screenWindows", flag: \.screenWindows) { $1.config.screenWindows = $0 },
             SearchSetting("group", flag: \.group) { g, setup in
                 guard let parsed = ComparisonGroup(argument: g) else {
                     throw ValidationError("--group must be row or layer, not '\(g)'")

@@ -43,6 +43,11 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// first of the full ones; `Job.screenPerplexity`), so promotion costs 3/4 of a full evaluation's forward, not
     /// all of it. File key `screenReuse`; nil (journals from before it existed): every full evaluation runs all.
     package var screenReuse: Bool? = true
+    /// How many of the bundle's fitness windows a cheap screen runs (`--screen-windows`, file key `screenWindows`);
+    /// nil: the bundle's default, a quarter of them (and journals from before the setting). Fewer windows make
+    /// every screen cheaper and its verdict noisier, so it changes which children are promoted: a setting to
+    /// measure, not a free saving.
+    package var screenWindows: Int? = nil
     /// Seed the initial population with the paper's metric and Wanda's.
     package var seedBaselines: Bool = true
     /// Finalists at the end: the best `testTopK` searched metrics by fitness (baselines are finalists anyway).
@@ -71,14 +76,19 @@ package struct SearchConfig: Sendable, Hashable, Codable {
 
     package func request(_ windows: WindowSet) -> FitnessRequest {
         FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform,
-                       group: comparisonGroup)
+                       group: comparisonGroup, screenWindows: screenWindows(on: windows))
+    }
+
+    /// The screen size travels with the windows it defines: cheap ones, and full ones (which skip it on reuse).
+    private func screenWindows(on windows: WindowSet) -> Int? {
+        windows == .cheap || windows == .full ? screenWindows : nil
     }
 
     /// The request for a reference baseline: the search's sparsity, allocation and windows; X sequential (SparseGPT's
     /// Hessians come from the pruned model's activations, whatever the metrics' X mode).
     package func referenceRequest(_ method: FitnessMethod, _ windows: WindowSet) -> FitnessRequest {
         FitnessRequest(sparsity: sparsity, xMode: .sequential, windows: windows,
-                       layerSparsity: layerSparsity ?? .uniform, method: method)
+                       layerSparsity: layerSparsity ?? .uniform, method: method, screenWindows: screenWindows(on: windows))
     }
 
     /// The reference baselines this search measures beside its population.
@@ -124,6 +134,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         if leaseSeconds < 1 || heartbeatSeconds < 1 { out.append("lease and heartbeat must be at least 1 s") }
         if heartbeatSeconds * 2 > leaseSeconds { out.append("the lease must cover at least two heartbeats") }
         if testTopK < 0 { out.append("testTopK must be ≥ 0") }
+        if let k = screenWindows, !(1...Int(UInt16.max)).contains(k) {
+            out.append("screen windows must be at least 1 (found \(k))")
+        }
         if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
         if let depthAbort { out += depthAbort.problems() }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }

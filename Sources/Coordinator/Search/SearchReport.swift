@@ -29,6 +29,8 @@ package struct SearchReport: Codable, Sendable {
     package var fullEvaluations: Int
     package var testEvaluations: Int
     package var savedFullEvaluations: Int
+    /// `--screen-windows` when set (nil: the bundle's default, a quarter of the fitness windows).
+    package var screenWindows: Int?
     package var cacheHits: [String: Int]
     package var leaseExpiries: Int
     /// Cheap screens stopped by depth and the blocks they ran in total (absent: early abort was off).
@@ -68,6 +70,7 @@ package struct SearchReport: Codable, Sendable {
         fullEvaluations = state.fullEvaluations
         testEvaluations = state.testEvaluations
         savedFullEvaluations = state.savedFullEvaluations
+        screenWindows = config.screenWindows
         cacheHits = Dictionary(uniqueKeysWithValues: state.cacheHits.map { ($0.key.rawValue, $0.value) })
         leaseExpiries = state.leaseExpiries
         if config.depthAbort != nil || state.depthAborts > 0 {
@@ -114,12 +117,13 @@ package struct SearchReport: Codable, Sendable {
 
     package var markdown: String {
         let f = Self.cell
+        let screened = screenWindows.map { " (the first \($0) fitness windows)" } ?? ""
         var lines = [
             "# Search \(searchID)", "",
             "- mode: \(mode), seed \(seed), sparsity \(sparsity)",
             "- evaluations: \(evaluations) (\(cheapEvaluations) cheap, \(fullEvaluations) full) + "
                 + "\(validationEvaluations) validation + \(testEvaluations) test",
-            "- full evaluations saved by screening on the cheap windows: \(savedFullEvaluations)",
+            "- full evaluations saved by screening on the cheap windows\(screened): \(savedFullEvaluations)",
             "- evaluations saved by caches: " + (cacheHits.isEmpty ? "0" : cacheHits.sorted { $0.key < $1.key }
                 .map { "\($0.value) \($0.key)" }.joined(separator: ", ")),
             "- individuals born: \(individuals); leases lapsed: \(leaseExpiries)",

@@ -36,4 +36,14 @@ package enum BundleWindowSets {
         if object["validation"] is [String: Any] { sets.insert(.validation) }
         return sets
     }
+
+    /// How many fitness windows the bundle holds (its manifest's `evaluation.windows`), or nil when the manifest
+    /// does not say: the coordinator checks a search's screen size against it before any job is sent.
+    package static func fitnessWindows(directory: URL) -> Int? {
+        let manifest = directory.appendingPathComponent("manifest.json")
+        guard let bytes = FileManager.default.contents(atPath: manifest.path),
+              let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
+              let evaluation = object["evaluation"] as? [String: Any] else { return nil }
+        return evaluation["windows"] as? Int
+    }
 }

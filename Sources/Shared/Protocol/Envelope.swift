@@ -20,8 +20,9 @@ package enum Envelope {
     /// method (metric or a reference baseline) and the comparison group, and its window set may be validation
     /// (tag 3); a job carries depth-abort thresholds, a result its per-block divergences (and may be `aborted`).
     /// 4: a full-window job may carry its cheap screen's perplexity (the worker then evaluates only the rest).
+    /// 5: the fitness request carries how many windows a cheap screen runs (`screenWindows`; 0: the default).
     /// Versions are not mixed: a body's layout is its version's.
-    package static let version: UInt16 = 4
+    package static let version: UInt16 = 5
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.

@@ -12,15 +12,22 @@ package struct FitnessRequest: Sendable, Hashable, Codable {
     /// Which metric values compete for a mask: each output row, or the whole layer (unstructured only). Since
     /// protocol version 3.
     package var group: ComparisonGroup
+    /// How many of the fitness windows the cheap screen runs (always the first ones, so a screen's windows are
+    /// the first of a full evaluation's); nil: the bundle's default, a quarter of them. A search's setting, sent
+    /// with its cheap jobs and with its full ones (whose screen reuse skips these windows); a worker refuses a
+    /// count its bundle cannot supply. Since protocol version 5.
+    package var screenWindows: Int?
 
     package init(sparsity: SparsitySpec, xMode: XMode = .sequential, windows: WindowSet,
-                 layerSparsity: LayerSparsity = .uniform, method: FitnessMethod = .metric, group: ComparisonGroup = .row) {
+                 layerSparsity: LayerSparsity = .uniform, method: FitnessMethod = .metric, group: ComparisonGroup = .row,
+                 screenWindows: Int? = nil) {
         self.sparsity = sparsity
         self.xMode = xMode
         self.windows = windows
         self.layerSparsity = layerSparsity
         self.method = method
         self.group = group
+        self.screenWindows = screenWindows
     }
 
     /// The same request on another window set (multi-fidelity promotion, final test).
@@ -118,6 +125,7 @@ extension FitnessRequest {
         layerSparsity.encode(into: &w)
         w.u8(method.rawValue)
         w.u8(group.rawValue)
+        w.u16(UInt16(clamping: screenWindows ?? 0))  // 0: the bundle's default
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -171,5 +179,15 @@ extension FitnessRequest {
             throw ProtocolError(offset: gAt, .badValue(field: "comparison group", detail: "N:M patterns compare within their groups"))
         }
         self.group = group
+        let screenAt = r.offset
+        switch try r.u16("screen windows") {
+        case 0: screenWindows = nil
+        case let count:
+            guard windows == .cheap || windows == .full else {
+                throw ProtocolError(offset: screenAt, .badValue(
+                    field: "screen windows", detail: "\(count) screen windows on a \(windows)-window request"))
+            }
+            screenWindows = Int(count)
+        }
     }
 }

@@ -18,7 +18,7 @@ final class BundleFitnessFunction: FitnessFunction {
         evaluator = try FitnessEvaluator(model: bundle.model, data: bundle.data)
         // From the model's sizes and output head only: every worker on this bundle computes the same value.
         fitnessBound = try DeterminismBound.fitness(bundle.model, seqlen: bundle.manifest.seqlen)
-        depthProbe = DepthProbeCache(evaluator: evaluator, windows: bundle.data.cheapWindows)
+        depthProbe = DepthProbeCache(evaluator: evaluator)
     }
 
     /// The dense states of the cheap windows, computed at the first cheap screen that asks for the depth probe.
@@ -45,11 +45,12 @@ final class BundleFitnessFunction: FitnessFunction {
         // Thresholds a job may not carry fail it before any work.
         let probing = try DepthProbeCache.probes(abortThresholds, windows: request.windows,
                                                  isMetric: method != .sparsegpt, blocks: bundle.model.config.layers)
+        let screenWindows = try bundle.data.screenWindows(request.screenWindows)
         var pruning = PruningRequest(method: pruningMethod, pattern: request.sparsity, activationMode: request.xMode,
                                      layerSparsity: request.layerSparsity)
         pruning.group = request.group
         switch request.windows {
-        case .cheap: pruning.evaluationWindows = bundle.data.cheapWindows
+        case .cheap: pruning.evaluationWindows = screenWindows
         case .full: break
         case .validation: pruning.split = .validation
         case .test: pruning.split = .test
@@ -75,7 +76,7 @@ final class BundleFitnessFunction: FitnessFunction {
         }
         // Cheap screens whose job asks for it measure their divergence from the dense model block by block, and
         // stop early by depth; without thresholds no dense states are built and nothing is measured.
-        let depth = probing ? try depthProbe.monitor(abortThresholds) : nil
+        let depth = probing ? try depthProbe.monitor(abortThresholds, windows: screenWindows) : nil
         evaluator.afterBlock = depth.map { monitor in { try monitor.observe(layer: $0, $1) } }
         defer { evaluator.afterBlock = nil }
         do {
@@ -114,7 +115,8 @@ extension BundleFitnessFunction {
         guard request.windows == .full, isMetric else {
             throw ScreenPerplexityRefusal(windows: request.windows, isMetric: isMetric)
         }
-        return ScreenedFullEvaluation(screenPerplexity: screenPerplexity, screenWindows: bundle.data.cheapWindows,
+        return ScreenedFullEvaluation(screenPerplexity: screenPerplexity,
+                                      screenWindows: try bundle.data.screenWindows(request.screenWindows),
                                       fullWindows: bundle.data.evaluationWindows)
     }
 }
@@ -130,16 +132,15 @@ struct ScreenPerplexityRefusal: Error, CustomStringConvertible {
 }
 
 /// The worker's dense trajectory, made at first use (a worker that only runs test jobs, or only jobs without abort
-/// thresholds, never pays for it); the seconds it took are reported once, with the job that made it.
+/// thresholds, never pays for it); the seconds it took are reported once, with the job that made it. It covers the
+/// screen's windows; a job with another screen size (another search) makes it again for its own.
 final class DepthProbeCache {
     private let evaluator: FitnessEvaluator
-    private let windows: Int
-    private var trajectory: DenseTrajectory?
+    private var trajectory: (windows: Int, states: DenseTrajectory)?
     private var unreported: Double?
 
-    init(evaluator: FitnessEvaluator, windows: Int) {
+    init(evaluator: FitnessEvaluator) {
         self.evaluator = evaluator
-        self.windows = windows
     }
 
     /// True once the dense states exist.
@@ -159,14 +160,16 @@ final class DepthProbeCache {
         return true
     }
 
-    /// A monitor stopping where `thresholds` say; the dense states are made at the first call.
-    func monitor(_ thresholds: [Double]) throws -> DepthMonitor {
-        if trajectory == nil {
+    /// A monitor over the first `windows` windows stopping where `thresholds` say; the dense states are made at
+    /// the first call (and again when the window count changes).
+    func monitor(_ thresholds: [Double], windows: Int) throws -> DepthMonitor {
+        if trajectory?.windows != windows {
+            trajectory = nil  // released before the next is made: one set in memory at a time
             let made = try evaluator.denseTrajectory(windows: windows)
-            trajectory = made
-            unreported = made.seconds
+            trajectory = (windows, made)
+            unreported = (unreported ?? 0) + made.seconds
         }
-        return DepthMonitor(trajectory: trajectory!, thresholds: thresholds)
+        return DepthMonitor(trajectory: trajectory!.states, thresholds: thresholds)
     }
 
     func takeFirstUseSeconds() -> Double? {

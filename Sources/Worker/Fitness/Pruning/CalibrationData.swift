@@ -20,9 +20,29 @@ package struct CalibrationData {
     package var calibrationWindows: Int { calibrationTokens.count / seqlen }
     package var evaluationWindows: Int { evaluationTokens.count / seqlen }
 
-    /// Windows a search scores children on first (the cheap fidelity): the first quarter of the fitness windows,
-    /// at least one. Fixed by the bundle, so every worker uses the same ones and cheap scores are paired.
+    /// Windows a search scores children on first (the cheap fidelity) by default: the first quarter of the
+    /// fitness windows, at least one. Always the first ones, so every worker uses the same and cheap scores are
+    /// paired; a search may ask for another count (`screenWindows(_:)`).
     package var cheapWindows: Int { max(1, evaluationWindows / 4) }
+
+    /// The cheap screen's window count for a request's `screenWindows` (nil: `cheapWindows`); a count outside
+    /// 1 ... the fitness windows fails the job, saying why.
+    package func screenWindows(_ requested: Int?) throws -> Int {
+        guard let requested else { return cheapWindows }
+        guard requested >= 1, requested <= evaluationWindows else {
+            throw ScreenWindowsRefusal(requested: requested, available: evaluationWindows)
+        }
+        return requested
+    }
+}
+
+/// A cheap screen asked for more windows than the bundle's fitness set has (or none).
+package struct ScreenWindowsRefusal: Error, Equatable, CustomStringConvertible {
+    package let requested: Int
+    package let available: Int
+    package var description: String {
+        "a cheap screen of \(requested) windows was asked for; this bundle has \(available) fitness windows"
+    }
 }
 
 /// G per linear. From a bundle it is read from the memory-mapped safetensors file one linear at a time, when a
