@@ -43,6 +43,29 @@ import Testing
         }
     }
 
+    /// Enough rows that the selection is split over the cores (ranges of 2048 rows of 16 at this width; on a
+    /// one-CPU machine it runs as one range and the test still checks the rule): every row, on either side of a
+    /// split, is the reference rule's, unstructured and N:M.
+    @Test func rowsSplitOverTheCoresKeepTheRule() {
+        let rows = 6_000, cols = 16
+        let metric = randomMetric(rows: rows, cols: cols, seed: 91)
+        let expected = referenceMask(metric, rows: rows, cols: cols, prune: 8)
+        let mask = metric.withUnsafeBufferPointer {
+            MaskSelection.mask(metric: $0, rows: rows, cols: cols, pattern: .unstructured(ratio: 0.5))
+        }
+        #expect((0..<rows).allSatisfy { r in (0..<cols).map { mask[r, $0] } == expected[r] })
+        let nm = metric.withUnsafeBufferPointer {
+            MaskSelection.mask(metric: $0, rows: rows, cols: cols, pattern: .nOfM(n: 2, m: 4))
+        }
+        let groups = (0..<rows).allSatisfy { r in
+            stride(from: 0, to: cols, by: 4).allSatisfy { g in
+                let group = Array(metric[r * cols + g..<r * cols + g + 4])
+                return (g..<g + 4).map { nm[r, $0] } == referenceMask(group, rows: 1, cols: 4, prune: 2)[0]
+            }
+        }
+        #expect(groups)
+    }
+
     @Test func prunedCountTruncatesLikePython() {
         #expect(SparsitySpec.unstructured(ratio: 0.29).prunedPerRow(cols: 100) == 28)
         #expect(SparsitySpec.nOfM(n: 2, m: 4).prunedPerRow(cols: 128) == 64)

@@ -1,3 +1,4 @@
+import Model
 import Shared
 
 /// Masks from metric values, by the reference's rules (REFERENCE-SEMANTICS.md rules 3–5):
@@ -9,33 +10,56 @@ import Shared
 /// Selection is linear-time per row (quickselect over `SortKey`s), not a sort.
 enum MaskSelection {
     /// The mask a metric (rows, cols, row-major) induces under `pattern`.
+    /// Rows are independent, so they are split over the cores (`Parallel.chunked`): each range of rows writes only
+    /// its own mask words, and a row's selection does not depend on the split, so the mask is the same bits on any
+    /// core count. Every pre-flight and every sequential-X block computes one mask per linear, and this selection
+    /// (not the metric) was most of that time.
     static func mask(metric: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
                      pattern: SparsitySpec) -> PruningMask {
         var mask = PruningMask(rows: rows, cols: cols)
+        let wordsPerRow = mask.wordsPerRow
+        // Rows per range: enough values that a hand-off to another core pays for itself.
+        let grain = max(1, (1 << 15) / max(1, cols))
         switch pattern {
         case .unstructured:
             let k = pattern.prunedPerRow(cols: cols)
             guard k > 0 else { return mask }
-            let keys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: cols)
-            defer { keys.deallocate() }
-            for r in 0..<rows {
-                let row = metric.baseAddress! + r * cols
-                for c in 0..<cols { keys[c] = SortKey.key(row[c], column: c) }
-                Selection.partitionSmallest(keys, count: k)
-                for key in keys.prefix(k) { mask[r, Int(UInt32(truncatingIfNeeded: key))] = true }
+            mask.withUnsafeMutableWords { words in
+                Parallel.chunked(rows, grain: grain) { range in
+                    let keys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: cols)
+                    defer { keys.deallocate() }
+                    for r in range {
+                        let row = metric.baseAddress! + r * cols
+                        for c in 0..<cols { keys[c] = SortKey.key(row[c], column: c) }
+                        Selection.partitionSmallest(keys, count: k)
+                        let out = words.baseAddress! + r * wordsPerRow
+                        for i in 0..<k { Self.set(out, column: Int(UInt32(truncatingIfNeeded: keys[i]))) }
+                    }
+                }
             }
         case .nOfM(let n, let m):
-            var group = [UInt64](repeating: 0, count: m)
-            for r in 0..<rows {
-                let row = metric.baseAddress! + r * cols
-                for start in stride(from: 0, to: cols - cols % m, by: m) {
-                    for j in 0..<m { group[j] = SortKey.key(row[start + j], column: start + j) }
-                    group.sort()
-                    for key in group.prefix(n) { mask[r, Int(UInt32(truncatingIfNeeded: key))] = true }
+            mask.withUnsafeMutableWords { words in
+                Parallel.chunked(rows, grain: grain) { range in
+                    var group = [UInt64](repeating: 0, count: m)
+                    for r in range {
+                        let row = metric.baseAddress! + r * cols
+                        let out = words.baseAddress! + r * wordsPerRow
+                        for start in stride(from: 0, to: cols - cols % m, by: m) {
+                            for j in 0..<m { group[j] = SortKey.key(row[start + j], column: start + j) }
+                            group.sort()
+                            for key in group.prefix(n) { Self.set(out, column: Int(UInt32(truncatingIfNeeded: key))) }
+                        }
+                    }
                 }
             }
         }
         return mask
+    }
+
+    /// Marks `column` pruned in a row whose words start at `row`.
+    @inline(__always)
+    private static func set(_ row: UnsafeMutablePointer<UInt64>, column: Int) {
+        row[column >> 6] |= 1 << UInt64(column & 63)
     }
 
     /// The reference's magnitude pruning of one matrix: prune every |w| ≤ the ⌊numel·ratio⌋-th smallest |w|

@@ -24,6 +24,12 @@ package struct PruningMask: Equatable {
         }
     }
 
+    /// The words, for filling rows from several threads at once: rows start on word boundaries, so threads that
+    /// write disjoint rows write disjoint words.
+    package mutating func withUnsafeMutableWords<R>(_ body: (UnsafeMutableBufferPointer<UInt64>) throws -> R) rethrows -> R {
+        try words.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
     /// Pruned weights in `row`.
     package func prunedCount(row: Int) -> Int {
         words[row * wordsPerRow..<(row + 1) * wordsPerRow].reduce(0) { $0 + $1.nonzeroBitCount }
