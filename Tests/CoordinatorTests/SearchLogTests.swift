@@ -21,4 +21,20 @@ import Shared
         #expect(line.contains(layer), "\(line)")
         #expect(line.contains("failed (metric is NaN or infinite at 34 entries of \(layer) "), "\(line)")
     }
+
+    /// A generational search bounded by generations says which generation it is on, and its ETA is the
+    /// generations' (seconds here), not the far larger evaluation budget's (10,000 evaluations: hours).
+    @Test func aGenerationalSearchsETAFollowsItsGenerations() throws {
+        var sim = SearchSimulation(config: DepthAbortRuleTests.config(abort: nil, population: 6, generations: 4))
+        DepthAbortRuleTests.run(&sim, honourAborts: false)
+        let results = sim.log.filter { $0.contains("] job ") }
+        #expect(results.contains { $0.contains("generation 0/4") } && results.contains { $0.contains("generation 3/4") })
+        let later = results.filter { line in (1...4).contains { line.contains("generation \($0)/4") } }
+        #expect(!results.contains { $0.contains("generation 5/4") }, "the finalists' phase is no generation")
+        #expect(!later.isEmpty)
+        for line in later {
+            let eta = try #require(line.components(separatedBy: "ETA ").last, "\(line)")
+            #expect(eta.hasSuffix(" s"), "\(line)")
+        }
+    }
 }

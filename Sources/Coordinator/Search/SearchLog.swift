@@ -40,8 +40,19 @@ enum SearchLog {
             parts.append(String(format: "depth aborts %d (mean %.1f blocks)", state.depthAborts,
                                 Double(state.depthAbortBlocks) / Double(state.depthAborts)))
         }
+        // Whichever budget ends the run first: evaluations, or (generational) generations, whose pace is the
+        // completed generations' (the initial one, all full evaluations, makes it an overestimate early on).
+        var etas: [Double] = []
         let left = config.budgetEvaluations - state.evaluations
-        if rate > 0, left > 0 { parts.append("ETA \(duration(Double(left) / rate * 60))") }
+        if rate > 0, left > 0 { etas.append(Double(left) / rate * 60) }
+        // Past the last generation only the finalists' held-out jobs are left (their lines say so).
+        if config.mode == .generational, let generations = config.budgetGenerations, state.generation <= generations {
+            parts.append("generation \(state.generation)/\(generations)")
+            if state.generation > 0 {
+                etas.append((now - state.startedAt) / Double(state.generation) * Double(generations + 1 - state.generation))
+            }
+        }
+        if let eta = etas.min(), eta > 0 { parts.append("ETA \(duration(eta))") }
         return parts.joined(separator: " | ")
     }
 
