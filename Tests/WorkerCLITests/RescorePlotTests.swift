@@ -32,4 +32,17 @@ import Testing
         let axis = try #require(RescorePlot.axis([Self.at70[4]]))
         #expect(axis.low <= 73.79 && axis.high >= 82.93)
     }
+
+    /// A long formula is cut to the margin with "…" and kept whole in the row's tooltip.
+    @Test func longFormulasFitTheMargin() throws {
+        let long = "mul(W, mul(add(X, add(G, X)), mul(W, mul(add(add(G, G), add(X, X)), mms(W)))))"
+        let label = RescorePlot.label(long)
+        #expect(label.count == RescorePlot.labelLimit && label.hasSuffix("…") && long.hasPrefix(label.dropLast()))
+        #expect(RescorePlot.label("wanda") == "wanda")
+        let summary = RescoreSummary(bundle: "b", pattern: "unstructured 0.6", xMode: "sequential", heldOut: "test",
+                                     windows: 32, seeds: [1, 2, 3],
+                                     methods: [Self.method(long, "metric", [66.9, 66.0, 69.3])], floor: 0.015)
+        let svg = RescorePlot.svg([summary], title: "t")
+        #expect(svg.contains("<title>\(long)</title>"))
+    }
 }

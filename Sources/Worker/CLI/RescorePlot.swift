@@ -65,8 +65,10 @@ enum RescorePlot {
             let cy = plotTop + (Double(row) + 0.5) * rowHeight
             let colour = colour(m)
             let name = m.role == "baseline" ? m.name : m.formula
-            out.append(String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%@\">%@</text>", left - 8, cy + 4,
-                              colour as NSString, PlotAxis.escape(name) as NSString))
+            // The full formula stays in the row's tooltip; the label fits the margin.
+            out.append(String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%@\"><title>%@</title>%@</text>",
+                              left - 8, cy + 4, colour as NSString, PlotAxis.escape(name) as NSString,
+                              PlotAxis.escape(label(name)) as NSString))
             guard let mean = m.mean, mean.isFinite else { continue }
             if mean > axis.high {
                 let tx = plotRight
@@ -92,6 +94,15 @@ enum RescorePlot {
 
     /// A perplexity as the README's tables print it: two decimals, four significant digits from 10,000 up.
     static func value(_ v: Double) -> String { v >= 10_000 ? String(format: "%.4g", v) : String(format: "%.2f", v) }
+
+    /// Characters of a row label that fit the left margin at the plot's font size.
+    static let labelLimit = 36
+
+    /// `name`, or its first characters and "…" when it would overflow the left margin (the searched metrics
+    /// can be 80 characters long).
+    static func label(_ name: String) -> String {
+        name.count <= labelLimit ? name : String(name.prefix(labelLimit - 1)) + "…"
+    }
 
     /// SparseGPT updates the weights it keeps: a reference line beside the mask-only methods.
     static func isReference(_ m: RescoreSummary.Method) -> Bool { m.role == "baseline" && m.name == "sparsegpt" }
