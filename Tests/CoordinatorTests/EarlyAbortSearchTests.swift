@@ -14,7 +14,7 @@ struct EarlyAbortSearchTests {
                             "--generations", "4", "--spawn-workers", "2"]
     static let abort = ["--early-abort", "on", "--abort-warmup", "4", "--abort-margin", "2"]
 
-    static func listen() -> [String] { ["--listen", "tcp://127.0.0.1:\(LoopbackPort.free())"] }
+    static func listen() -> [String] { ["--listen", LoopbackPort.address()] }
 
     static func search(_ bundle: URL, _ run: URL, _ extra: [String]) throws {
         let outcome = try BuiltBinary.run("prunerzero-coordinator", ["search", "--bundle", bundle.path, "--run-dir", run.path]

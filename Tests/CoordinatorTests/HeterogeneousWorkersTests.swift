@@ -75,7 +75,7 @@ struct HeterogeneousWorkersTests {
     /// The same search (seed, population, generations) with one worker process per configuration.
     static func search(_ name: String, workers: [WorkerConfig], bundle: URL, root: URL) throws -> Run {
         let run = root.appendingPathComponent(name)
-        let listen = "tcp://127.0.0.1:\(LoopbackPort.free())"
+        let listen = LoopbackPort.address()
         let coordinator = try start("prunerzero-coordinator", [
             "search", "--bundle", bundle.path, "--run-dir", run.path, "--mode", "generational", "--generations", "3",
             "--budget", "10000", "--seed", "11", "--population", "8", "--listen", listen],

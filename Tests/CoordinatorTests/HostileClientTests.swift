@@ -40,7 +40,7 @@ import Testing
         init(security: ServerSecurity, scheme: String = "tcp", host: String = "127.0.0.1") throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("pz-hostile-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            url = "\(scheme)://\(host):\(LoopbackPort.free())"
+            url = LoopbackPort.address(scheme: scheme, host: host)
             let (machine, output) = SearchMachine.start(config: SearchSimulation.config(budget: 1_000), version: "t",
                                                         now: Date().timeIntervalSince1970)
             let journal = try JournalWriter(url: directory.appendingPathComponent("events.jsonl"))

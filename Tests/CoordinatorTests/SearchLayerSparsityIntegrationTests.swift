@@ -16,7 +16,7 @@ struct SearchLayerSparsityIntegrationTests {
     static func arguments(bundle: URL, run: URL) -> [String] {
         ["--bundle", bundle.path, "--run-dir", run.path, "--budget", "100", "--seed", "3", "--population", "4",
          "--mode", "generational", "--generations", "0", "--spawn-workers", "1",
-         "--listen", "tcp://127.0.0.1:\(LoopbackPort.free())"]
+         "--listen", LoopbackPort.address()]
     }
 
     /// The seeded wanda's full and test fitness in a finished run (individual 1: `SearchConfig.baselines`).

@@ -30,7 +30,7 @@ import Shared
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pz-server-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let url = "tcp://127.0.0.1:\(LoopbackPort.free())"
+        let url = LoopbackPort.address()
         let (machine, output) = SearchMachine.start(config: SearchSimulation.config(budget: 30), version: "t", now: 0)
         let journal = try JournalWriter(url: directory.appendingPathComponent("events.jsonl"))
         try journal.append(output.events)

@@ -56,7 +56,7 @@ struct SpawnedResumeTests {
         let bundle = root.appendingPathComponent("bundle"), run = root.appendingPathComponent("run")
         let log = root.appendingPathComponent("coordinator.log")
         try SearchIntegrationTests.calibrate(into: bundle)
-        let listen = "tcp://127.0.0.1:\(LoopbackPort.free())"
+        let listen = LoopbackPort.address()
 
         let first = try Self.coordinator([
             "--bundle", bundle.path, "--run-dir", run.path, "--budget", "\(Self.budget)", "--seed", "5",

@@ -98,7 +98,7 @@ import Testing
         let server = try NNGSocket(.reply)
         defer { server.close() }
         do {
-            try server.listen("tls+tcp://127.0.0.1:\(LoopbackPort.free())",
+            try server.listen(LoopbackPort.address(scheme: "tls+tcp"),
                               tls: NNGTLS.Server(certificateFile: "/nonexistent/server.crt", keyFile: "/nonexistent/k"))
             Issue.record("listened without a certificate")
         } catch {

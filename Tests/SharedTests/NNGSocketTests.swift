@@ -5,7 +5,7 @@ import Testing
 
 /// Real NNG sockets over tcp loopback: a REP server with contexts on a thread, a REQ client.
 @Suite struct NNGSocketTests {
-    static func freeAddress() -> String { "tcp://127.0.0.1:\(LoopbackPort.free())" }
+    static func freeAddress() -> String { LoopbackPort.address() }
 
     @Test func requestReplyRoundTripThroughAContext() throws {
         let url = Self.freeAddress()

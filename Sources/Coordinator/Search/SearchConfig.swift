@@ -76,19 +76,15 @@ package struct SearchConfig: Sendable, Hashable, Codable {
 
     package func request(_ windows: WindowSet) -> FitnessRequest {
         FitnessRequest(sparsity: sparsity, xMode: xMode, windows: windows, layerSparsity: layerSparsity ?? .uniform,
-                       group: comparisonGroup, screenWindows: screenWindows(on: windows))
-    }
-
-    /// The screen size travels with the windows it defines: cheap ones, and full ones (which skip it on reuse).
-    private func screenWindows(on windows: WindowSet) -> Int? {
-        windows == .cheap || windows == .full ? screenWindows : nil
+                       group: comparisonGroup, screenWindows: windows.carriesScreenSize ? screenWindows : nil)
     }
 
     /// The request for a reference baseline: the search's sparsity, allocation and windows; X sequential (SparseGPT's
     /// Hessians come from the pruned model's activations, whatever the metrics' X mode).
     package func referenceRequest(_ method: FitnessMethod, _ windows: WindowSet) -> FitnessRequest {
         FitnessRequest(sparsity: sparsity, xMode: .sequential, windows: windows,
-                       layerSparsity: layerSparsity ?? .uniform, method: method, screenWindows: screenWindows(on: windows))
+                       layerSparsity: layerSparsity ?? .uniform, method: method,
+                       screenWindows: windows.carriesScreenSize ? screenWindows : nil)
     }
 
     /// The reference baselines this search measures beside its population.

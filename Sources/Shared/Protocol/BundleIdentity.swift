@@ -24,13 +24,7 @@ package enum BundleIdentity {
 /// worker's manifest type: the coordinator decides from it where a search ranks its finalists.
 package enum BundleWindowSets {
     package static func of(directory: URL) throws -> Set<WindowSet> {
-        let manifest = directory.appendingPathComponent("manifest.json")
-        guard let bytes = FileManager.default.contents(atPath: manifest.path),
-              let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [
-                NSFilePathErrorKey: manifest.path,
-                NSLocalizedDescriptionKey: "\(manifest.path): missing or not a JSON object (is \(directory.path) a calibrated bundle?)"])
-        }
+        let object = try manifest(directory)
         var sets: Set<WindowSet> = [.cheap, .full]
         if object["test"] is [String: Any] { sets.insert(.test) }
         if object["validation"] is [String: Any] { sets.insert(.validation) }
@@ -40,10 +34,19 @@ package enum BundleWindowSets {
     /// How many fitness windows the bundle holds (its manifest's `evaluation.windows`), or nil when the manifest
     /// does not say: the coordinator checks a search's screen size against it before any job is sent.
     package static func fitnessWindows(directory: URL) -> Int? {
+        guard let evaluation = (try? manifest(directory))?["evaluation"] as? [String: Any] else { return nil }
+        return evaluation["windows"] as? Int
+    }
+
+    /// The manifest as a JSON object, or an error naming it.
+    private static func manifest(_ directory: URL) throws -> [String: Any] {
         let manifest = directory.appendingPathComponent("manifest.json")
         guard let bytes = FileManager.default.contents(atPath: manifest.path),
-              let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
-              let evaluation = object["evaluation"] as? [String: Any] else { return nil }
-        return evaluation["windows"] as? Int
+              let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [
+                NSFilePathErrorKey: manifest.path,
+                NSLocalizedDescriptionKey: "\(manifest.path): missing or not a JSON object (is \(directory.path) a calibrated bundle?)"])
+        }
+        return object
     }
 }

@@ -112,6 +112,10 @@ package enum WindowSet: UInt8, Sendable, Hashable, Codable, CaseIterable, Custom
 
     /// The held-out sets, evaluated only after evolution.
     package var isHeldOut: Bool { self == .test || self == .validation }
+
+    /// The sets a screen size describes (`FitnessRequest.screenWindows`): the cheap windows, and the full ones
+    /// whose screen reuse skips them.
+    package var carriesScreenSize: Bool { !isHeldOut }
 }
 
 extension FitnessRequest {
@@ -183,7 +187,7 @@ extension FitnessRequest {
         switch try r.u16("screen windows") {
         case 0: screenWindows = nil
         case let count:
-            guard windows == .cheap || windows == .full else {
+            guard windows.carriesScreenSize else {
                 throw ProtocolError(offset: screenAt, .badValue(
                     field: "screen windows", detail: "\(count) screen windows on a \(windows)-window request"))
             }

@@ -55,7 +55,8 @@ final class BundleFitnessFunction: FitnessFunction {
         case .validation: pruning.split = .validation
         case .test: pruning.split = .test
         }
-        let screened = try screenedEvaluation(screenPerplexity, request: request, isMetric: method != .sparsegpt)
+        let screened = try screenedEvaluation(screenPerplexity, request: request, screenWindows: screenWindows,
+                                              isMetric: method != .sparsegpt)
         if let screened { pruning.skippedWindows = screened.screenWindows }
         // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
@@ -108,15 +109,14 @@ final class BundleFitnessFunction: FitnessFunction {
 extension BundleFitnessFunction {
     /// A full-window job of a metric that carries its cheap screen's perplexity runs only the other windows; the
     /// value on any other job fails it before any work (it would be a coordinator's bug, or a hostile message).
-    func screenedEvaluation(_ screenPerplexity: Double?, request: FitnessRequest, isMetric: Bool) throws
-        -> ScreenedFullEvaluation?
+    func screenedEvaluation(_ screenPerplexity: Double?, request: FitnessRequest, screenWindows: Int,
+                            isMetric: Bool) throws -> ScreenedFullEvaluation?
     {
         guard let screenPerplexity else { return nil }
         guard request.windows == .full, isMetric else {
             throw ScreenPerplexityRefusal(windows: request.windows, isMetric: isMetric)
         }
-        return ScreenedFullEvaluation(screenPerplexity: screenPerplexity,
-                                      screenWindows: try bundle.data.screenWindows(request.screenWindows),
+        return ScreenedFullEvaluation(screenPerplexity: screenPerplexity, screenWindows: screenWindows,
                                       fullWindows: bundle.data.evaluationWindows)
     }
 }

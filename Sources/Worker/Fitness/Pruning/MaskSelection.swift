@@ -24,36 +24,41 @@ enum MaskSelection {
         case .unstructured:
             let k = pattern.prunedPerRow(cols: cols)
             guard k > 0 else { return mask }
-            mask.withUnsafeMutableWords { words in
-                Parallel.chunked(rows, grain: grain) { range in
-                    let keys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: cols)
-                    defer { keys.deallocate() }
-                    for r in range {
-                        let row = metric.baseAddress! + r * cols
-                        for c in 0..<cols { keys[c] = SortKey.key(row[c], column: c) }
-                        Selection.partitionSmallest(keys, count: k)
-                        let out = words.baseAddress! + r * wordsPerRow
-                        for i in 0..<k { Self.set(out, column: Int(UInt32(truncatingIfNeeded: keys[i]))) }
-                    }
+            fillRows(&mask, grain: grain) { range, words in
+                let keys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: cols)
+                defer { keys.deallocate() }
+                for r in range {
+                    let row = metric.baseAddress! + r * cols
+                    for c in 0..<cols { keys[c] = SortKey.key(row[c], column: c) }
+                    Selection.partitionSmallest(keys, count: k)
+                    let out = words + r * wordsPerRow
+                    for i in 0..<k { Self.set(out, column: Int(UInt32(truncatingIfNeeded: keys[i]))) }
                 }
             }
         case .nOfM(let n, let m):
-            mask.withUnsafeMutableWords { words in
-                Parallel.chunked(rows, grain: grain) { range in
-                    var group = [UInt64](repeating: 0, count: m)
-                    for r in range {
-                        let row = metric.baseAddress! + r * cols
-                        let out = words.baseAddress! + r * wordsPerRow
-                        for start in stride(from: 0, to: cols - cols % m, by: m) {
-                            for j in 0..<m { group[j] = SortKey.key(row[start + j], column: start + j) }
-                            group.sort()
-                            for key in group.prefix(n) { Self.set(out, column: Int(UInt32(truncatingIfNeeded: key))) }
-                        }
+            fillRows(&mask, grain: grain) { range, words in
+                var group = [UInt64](repeating: 0, count: m)
+                for r in range {
+                    let row = metric.baseAddress! + r * cols
+                    let out = words + r * wordsPerRow
+                    for start in stride(from: 0, to: cols - cols % m, by: m) {
+                        for j in 0..<m { group[j] = SortKey.key(row[start + j], column: start + j) }
+                        group.sort()
+                        for key in group.prefix(n) { Self.set(out, column: Int(UInt32(truncatingIfNeeded: key))) }
                     }
                 }
             }
         }
         return mask
+    }
+
+    /// Calls `body` on ranges of the mask's rows over the cores, with its words (each range writes only its rows').
+    private static func fillRows(_ mask: inout PruningMask, grain: Int,
+                                 _ body: (Range<Int>, UnsafeMutablePointer<UInt64>) -> Void) {
+        let rows = mask.rows
+        mask.withUnsafeMutableWords { words in
+            Parallel.chunked(rows, grain: grain) { range in body(range, words.baseAddress!) }
+        }
     }
 
     /// Marks `column` pruned in a row whose words start at `row`.
