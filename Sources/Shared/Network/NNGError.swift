@@ -11,6 +11,9 @@ package struct NNGError: Error, Equatable, CustomStringConvertible {
     package var isTimeout: Bool { code == Int32(NNG_ETIMEDOUT.rawValue) }
     /// True when the socket or context was closed under the call.
     package var isClosed: Bool { code == Int32(NNG_ECLOSED.rawValue) }
+    /// True when the connection carrying an outstanding request closed before its reply came (a REQ socket
+    /// without resends reports this instead of retrying on the next connection).
+    package var isConnectionReset: Bool { code == Int32(NNG_ECONNRESET.rawValue) }
 }
 
 /// Throws the function's name, code and text when an NNG call fails: the one place C return codes are read.
