@@ -51,11 +51,20 @@ package struct BaselineComparison: Codable, Sendable {
 }
 
 extension SearchReport {
+    /// What validation pruned with, when not the bundle's own calibration.
+    private var drawsNote: String {
+        guard let draws = validationDraws, !draws.isEmpty else { return "" }
+        let seeds = draws.map(String.init).joined(separator: ", ")
+        return ", each finalist pruned with \(draws.count) other calibration draw\(draws.count == 1 ? "" : "s") "
+            + "(seed\(draws.count == 1 ? "" : "s") \(seeds): new windows, G and X; geometric mean perplexity), not with "
+            + "the draw the search fitted"
+    }
+
     /// How the answer was chosen, in words for the report.
     var selectionNote: String {
         switch finalRanking {
         case "validation":
-            "Chosen on the validation windows (never searched on) among \(finalists) finalists (the best "
+            "Chosen on the validation windows (never searched on)\(drawsNote) among \(finalists) finalists (the best "
                 + "\(finalists - baselines.count) searched metrics by fitness and the baselines); only it and the baselines "
                 + "were measured on the test windows."
         case "test":

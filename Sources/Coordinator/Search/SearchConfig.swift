@@ -57,6 +57,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// the report says so). nil in journals from before validation windows existed: the top `testTopK` by fitness
     /// are tested and the best by fitness is the answer, as then.
     package var finalRanking: FinalRanking? = nil
+    /// The calibration draws the bundle's validation jobs prune with (their seeds; `calibrate --validation-seeds`),
+    /// for the report's words: nil or empty when validation prunes with the bundle's own G and X.
+    package var validationDraws: [Int]? = nil
     package var leaseSeconds: Int = 600
     package var heartbeatSeconds: Int = 10
     /// |Δ ln perplexity| within which two fitnesses are one result (`FitnessEquivalence`); nil: the workers'

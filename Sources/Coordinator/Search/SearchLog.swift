@@ -67,7 +67,9 @@ enum SearchLog {
         let validation = individual.validation?.value.map { ", validation \(format($0))" } ?? ""
         let test = individual.test?.value.map { ", test \(format($0))" } ?? ""
         let how = switch state.config.finalRanking {
-        case .validation: "chosen on validation"
+        case .validation:
+            (state.config.validationDraws ?? []).isEmpty ? "chosen on validation"
+                : "chosen on validation over calibration draws \(state.config.validationDraws!.map(String.init).joined(separator: ","))"
         case .test: "chosen on test (the bundle has no validation windows)"
         case nil: "best by fitness"
         }

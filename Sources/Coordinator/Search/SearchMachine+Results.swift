@@ -110,9 +110,12 @@ extension SearchMachine {
 
     private mutating func enterTestPhase(now: Double) {
         record(.testPhase(.init(time: now, reason: "budget reached after \(state.evaluations) evaluations")))
-        let on = state.config.finalRanking == .validation ? "validation" : "test"
+        let draws = state.config.validationDraws ?? []
+        let on = state.config.finalRanking != .validation ? "test windows"
+            : draws.isEmpty ? "validation windows"
+            : "validation windows, pruned with calibration draws " + draws.map(String.init).joined(separator: ",")
         pending.log.append("evolution over after \(state.evaluations) evaluations; ranking \(state.finalists.count) "
-                           + "finalists on the \(on) windows")
+                           + "finalists on the \(on)")
     }
 
     /// Generational mode: `population` children of the survivors, all bred before any is evaluated.

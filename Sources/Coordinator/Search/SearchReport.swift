@@ -43,6 +43,8 @@ package struct SearchReport: Codable, Sendable {
     package var finalRanking: String?
     package var finalists: Int
     package var validationEvaluations: Int
+    /// Seeds of the calibration draws validation pruned with (absent: the bundle's own G and X).
+    package var validationDraws: [Int]?
     /// The search's answer (best_metric.json) and the seeded baselines.
     package var chosen: Entry?
     package var baselines: [Entry]
@@ -90,6 +92,7 @@ package struct SearchReport: Codable, Sendable {
         let ranked = state.rankedPopulation()
         top = ranked.prefix(topK).enumerated().map { entry($1, rank: $0 + 1) }
         finalRanking = config.finalRanking?.rawValue
+        validationDraws = config.validationDraws
         finalists = state.finalists.count
         validationEvaluations = state.validationEvaluations
         let chosen = state.chosen.map { id in entry(id, rank: (ranked.firstIndex(of: id) ?? -1) + 1) }

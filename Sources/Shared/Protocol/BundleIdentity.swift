@@ -38,6 +38,13 @@ package enum BundleWindowSets {
         return evaluation["windows"] as? Int
     }
 
+    /// The seeds of the bundle's further calibration draws (`calibrate --validation-seeds`), which its validation
+    /// jobs prune with; empty when it has none (validation then prunes with the bundle's own G and X).
+    package static func validationDrawSeeds(directory: URL) -> [Int] {
+        guard let draws = (try? manifest(directory))?["validationDraws"] as? [[String: Any]] else { return [] }
+        return draws.compactMap { ($0["calibration"] as? [String: Any])?["seed"] as? Int }
+    }
+
     /// The manifest as a JSON object, or an error naming it.
     private static func manifest(_ directory: URL) throws -> [String: Any] {
         let manifest = directory.appendingPathComponent("manifest.json")

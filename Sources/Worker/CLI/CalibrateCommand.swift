@@ -55,6 +55,14 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .customLong("validation-data"), help: "A separate corpus for the validation windows (default: --test-data).")
     var validationData: String?
 
+    @Option(name: .customLong("validation-seeds"), help: ArgumentHelp(
+        "Comma-separated seeds of further calibration draws a search ranks its finalists with (default: none).",
+        discussion: "Each seed draws other calibration windows from --data (as --seed does) and computes their own G "
+            + "and X into the bundle (draws/seed-S); validation jobs prune with each draw and report the geometric "
+            + "mean perplexity, so the answer is not chosen on the calibration the search fitted. Needs "
+            + "--validation-windows; costs one calibration per seed. Keep the seeds out of later `rescore` seeds."))
+    var validationSeeds: String?
+
     @Flag(name: .customLong("g-float16"), help: "Store G in float16, as the reference does (default float32).")
     var gFloat16 = false
 
@@ -64,7 +72,27 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(help: "Replace --out if it exists.")
     var force = false
 
+    /// The parsed `--validation-seeds`: distinct, none the bundle's own seed.
+    func drawSeeds() throws -> [Int] {
+        guard let validationSeeds else { return [] }
+        var seeds: [Int] = []
+        for item in validationSeeds.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard let value = Int(text), value >= 0 else {
+                throw ValidationError("--validation-seeds: '\(text)' is not a non-negative integer")
+            }
+            guard !seeds.contains(value) else { throw ValidationError("--validation-seeds: \(value) is given twice") }
+            guard value != seed else { throw ValidationError("--validation-seeds: \(value) is the bundle's own --seed") }
+            seeds.append(value)
+        }
+        return seeds
+    }
+
     func validate() throws {
+        if validationSeeds != nil {
+            guard validationWindows != nil else { throw ValidationError("--validation-seeds needs --validation-windows") }
+            _ = try drawSeeds()
+        }
         guard nsamples > 0 else { throw ValidationError("--nsamples must be positive") }
         guard seqlen >= 2 else { throw ValidationError("--seqlen must be at least 2") }
         guard (seed == nil) != (calibOffsets == nil) else {
@@ -114,7 +142,20 @@ struct CalibrateCommand: ParsableCommand {
         let activations = try DenseActivations.compute(model: weights, calibration: calibration.tokens, seqlen: seqlen) { done, total in
             ProgressLine.show("X: block \(done)/\(total)", done: done == total)
         }
-        let writer = BundleWriter(
+        let drawSeeds = try drawSeeds()
+        let calibrationStream = drawSeeds.isEmpty ? nil : try Corpus.stream(data, model: modelPath, weights: weights)
+        let draws = try drawSeeds.enumerated().map { k, drawSeed -> BundleWriter.Draw in
+            let tag = "draw seed \(drawSeed) (\(k + 1)/\(drawSeeds.count))"
+            let windows = try calibrationStream!.calibrationWindows(seqlen: seqlen, nsamples: nsamples, seed: drawSeed)
+            let g = try GradientNorms.compute(model: weights, windows: windows) { done, total in
+                ProgressLine.show("\(tag): G: window \(done)/\(total)", done: done == total)
+            }
+            let x = try DenseActivations.compute(model: weights, calibration: windows.tokens, seqlen: seqlen) { done, total in
+                ProgressLine.show("\(tag): X: block \(done)/\(total)", done: done == total)
+            }
+            return BundleWriter.Draw(seed: drawSeed, windows: windows, corpusPath: data, gradients: g, activations: x)
+        }
+        var writer = BundleWriter(
             model: modelPath,
             modelDirectoryAsGiven: Self.relativePath(from: URL(fileURLWithPath: out).deletingLastPathComponent(), to: modelURL),
             config: weights.config, seqlen: seqlen,
@@ -123,6 +164,7 @@ struct CalibrateCommand: ParsableCommand {
             test: test.map { .init(windows: $0, corpusPath: testData!) },
             validation: validation.map { .init(windows: $0.0, corpusPath: $0.1) },
             gradients: gradients, activations: activations, gradientsAsFloat16: gFloat16)
+        writer.validationDraws = draws
         let outURL = URL(fileURLWithPath: out)
         try writer.write(to: outURL, replace: force)
         log(String(format: "wrote %@ in %.1f s", out, Date().timeIntervalSince(start)))

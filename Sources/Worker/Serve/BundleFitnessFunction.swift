@@ -19,7 +19,11 @@ final class BundleFitnessFunction: FitnessFunction {
         // From the model's sizes and output head only: every worker on this bundle computes the same value.
         fitnessBound = try DeterminismBound.fitness(bundle.model, seqlen: bundle.manifest.seqlen)
         depthProbe = DepthProbeCache(evaluator: evaluator)
+        drawValidation = DrawValidation(bundle: bundle)
     }
+
+    /// Validation jobs on a bundle with calibration draws (`calibrate --validation-seeds`).
+    let drawValidation: DrawValidation
 
     /// The dense states of the cheap windows, computed at the first cheap screen that asks for the depth probe.
     let depthProbe: DepthProbeCache
@@ -54,6 +58,9 @@ final class BundleFitnessFunction: FitnessFunction {
         case .full: break
         case .validation: pruning.split = .validation
         case .test: pruning.split = .test
+        }
+        if request.windows == .validation, !bundle.validationDraws.isEmpty {
+            return try drawValidation.evaluate(pruning, progress: progress)
         }
         let screened = try screenedEvaluation(screenPerplexity, request: request, screenWindows: screenWindows,
                                               isMetric: method != .sparsegpt)

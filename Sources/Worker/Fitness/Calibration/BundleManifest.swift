@@ -34,6 +34,21 @@ package struct BundleManifest: Codable, Equatable {
         package var file: String
     }
 
+    /// A calibration of the same model on other windows of the calibration corpus, drawn with another seed: its
+    /// windows and its own G and X. Validation jobs prune with each draw's statistics, not the bundle's, so a
+    /// metric chosen on them has not been chosen on the calibration draw the search fitted (a searched metric can
+    /// fit that draw: issue 14's 60% search won by 6.8% on it and by 0.7% on others).
+    package struct CalibrationDraw: Codable, Equatable {
+        /// The draw's windows; `file` is its token file inside the bundle (`draws/seed-S/calibration.bin`).
+        package var calibration: WindowRecord
+        /// Its G and dense X, as the bundle's own (`draws/seed-S/gradients.safetensors`, `…/activations.safetensors`).
+        package var gradients: String
+        package var activations: String
+
+        /// Where the draw of `seed` lives inside a bundle.
+        package static func directory(seed: Int) -> String { "draws/seed-\(seed)" }
+    }
+
     package var format = Self.currentFormat
     /// The model directory as given (a hint: workers may pass their own path, checked against `modelFiles`).
     package var modelDirectory: String
@@ -47,6 +62,9 @@ package struct BundleManifest: Codable, Equatable {
     /// `calibrate --validation-windows`). Absent from bundles made before it existed: nil keeps their manifests,
     /// and so their identities, byte for byte (an absent optional is not encoded).
     package var validation: WindowRecord?
+    /// Other calibrations of the same model the search ranks its finalists with (`calibrate --validation-seeds`):
+    /// absent (nil, not encoded) in bundles without them, whose identities stay as they were.
+    package var validationDraws: [CalibrationDraw]?
     /// How G was made: G = sqrt(Σ_windows (scale·∂L/∂W)²) over the calibration windows, stored as `gradientDType`.
     package var gradientScale: Double = 100
     package var gradientDType: String = "F32"

@@ -33,6 +33,25 @@ package struct BundleWriter {
     package var activations: [String: [Float]]
     /// Store G as float16, as the reference does (rounding flips a few mask entries); Float32 by default.
     package var gradientsAsFloat16 = false
+    /// Further calibrations for ranking finalists (`BundleManifest.CalibrationDraw`), in the order given.
+    package var validationDraws: [Draw] = []
+
+    /// A calibration of the same model with another seed: its windows (drawn from the corpus with `seed`), G and X.
+    package struct Draw {
+        package var seed: Int
+        package var windows: Windows
+        package var corpusPath: String
+        package var gradients: [String: [Float]]
+        package var activations: [String: [Float]]
+
+        package init(seed: Int, windows: Windows, corpusPath: String, gradients: [String: [Float]],
+                     activations: [String: [Float]]) {
+            self.seed = seed; self.windows = windows; self.corpusPath = corpusPath
+            self.gradients = gradients; self.activations = activations
+        }
+
+        var source: Source { Source(windows: windows, corpusPath: corpusPath, seed: seed) }
+    }
 
     @discardableResult
     package func write(to destination: URL, replace: Bool = false) throws -> BundleManifest {
@@ -43,21 +62,7 @@ package struct BundleWriter {
         try? fm.removeItem(at: partial)
         try fm.createDirectory(at: partial, withIntermediateDirectories: true)
 
-        var statistics = SafeTensorsWriter(), activationFile = SafeTensorsWriter()
-        for layer in 0..<config.layers {
-            for linear in PrunableLinear.allCases {
-                let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
-                if gradientsAsFloat16 {
-                    statistics.add(name, float16: gradients[name]!, shape: shape)
-                } else {
-                    statistics.add(name, float32: gradients[name]!, shape: shape)
-                }
-                activationFile.add(name, float32: activations[name]!, shape: [shape[1]])
-            }
-        }
-        try statistics.write(to: partial.appendingPathComponent("gradients.safetensors"))
-        try activationFile.write(to: partial.appendingPathComponent("activations.safetensors"))
-
+        try writeStatistics(gradients: gradients, activations: activations, into: partial)
         func windowSet(_ source: Source, file: String) throws -> BundleManifest.WindowRecord {
             let data = source.windows.tokens.withUnsafeBufferPointer { Data(buffer: $0) }  // little-endian hosts
             try data.write(to: partial.appendingPathComponent(file))
@@ -75,10 +80,24 @@ package struct BundleWriter {
         for name in try fm.contentsOfDirectory(atPath: partial.path) {
             files[name] = try .of(partial.appendingPathComponent(name))
         }
+        // Each draw in its own directory; its files are the bundle's too (checked, hashed, part of the identity).
+        let drawRecords = try validationDraws.map { draw -> BundleManifest.CalibrationDraw in
+            let directory = BundleManifest.CalibrationDraw.directory(seed: draw.seed)
+            try fm.createDirectory(at: partial.appendingPathComponent(directory), withIntermediateDirectories: true)
+            try writeStatistics(gradients: draw.gradients, activations: draw.activations,
+                                into: partial.appendingPathComponent(directory))
+            let record = BundleManifest.CalibrationDraw(
+                calibration: try windowSet(draw.source, file: directory + "/calibration.bin"),
+                gradients: directory + "/gradients.safetensors", activations: directory + "/activations.safetensors")
+            for name in [record.calibration.file, record.gradients, record.activations] {
+                files[name] = try .of(partial.appendingPathComponent(name))
+            }
+            return record
+        }
         let manifest = BundleManifest(
             modelDirectory: modelDirectoryAsGiven, modelFiles: try Self.modelFiles(model), seqlen: seqlen,
             calibration: calibrationSet, evaluation: evaluationSet, test: testSet, validation: validationSet,
-            gradientDType: gradientsAsFloat16 ? "F16" : "F32", files: files)
+            validationDraws: drawRecords.isEmpty ? nil : drawRecords, gradientDType: gradientsAsFloat16 ? "F16" : "F32", files: files)
         try manifest.encoded().write(to: partial.appendingPathComponent("manifest.json"))
 
         if fm.fileExists(atPath: destination.path) {
@@ -91,6 +110,25 @@ package struct BundleWriter {
             try fm.moveItem(at: partial, to: destination)
         }
         return manifest
+    }
+
+    /// G (float32, or float16 when asked) and dense X per linear, as `gradients.safetensors` and
+    /// `activations.safetensors` in `directory`.
+    private func writeStatistics(gradients: [String: [Float]], activations: [String: [Float]], into directory: URL) throws {
+        var statistics = SafeTensorsWriter(), activationFile = SafeTensorsWriter()
+        for layer in 0..<config.layers {
+            for linear in PrunableLinear.allCases {
+                let name = linear.name(layer: layer), shape = linear.tensor.shape(config)
+                if gradientsAsFloat16 {
+                    statistics.add(name, float16: gradients[name]!, shape: shape)
+                } else {
+                    statistics.add(name, float32: gradients[name]!, shape: shape)
+                }
+                activationFile.add(name, float32: activations[name]!, shape: [shape[1]])
+            }
+        }
+        try statistics.write(to: directory.appendingPathComponent("gradients.safetensors"))
+        try activationFile.write(to: directory.appendingPathComponent("activations.safetensors"))
     }
 
     /// The model files a fitness depends on (config, tokenizer, safetensors index and shards; or the GGUF file),

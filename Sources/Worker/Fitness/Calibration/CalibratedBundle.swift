@@ -15,6 +15,8 @@ import Shared
 ///     evaluation.bin             fitness windows
 ///     test.bin                   held-out test windows (optional)
 ///     validation.bin             held-out validation windows (optional; bundles since `--validation-windows`)
+///     draws/seed-S/              another calibration draw (optional, `--validation-seeds`): calibration.bin,
+///                                gradients.safetensors, activations.safetensors, as the bundle's own
 ///
 /// Opening checks every bundle file's size, the model's files' sizes, and (for bundles and models under 1 GiB, or
 /// when asked) their SHA-256, so a truncated, corrupt or swapped file is a clear error naming it.
@@ -30,6 +32,9 @@ package struct CalibratedBundle {
     package let testTokens: [TokenID]?
     /// nil for bundles without validation windows (older ones, or calibrated without `--validation-windows`).
     package let validationTokens: [TokenID]?
+    /// The other calibration draws (`BundleManifest.CalibrationDraw`), each as pruning data with the bundle's
+    /// held-out windows: what validation jobs prune with. Empty for bundles without them.
+    package let validationDraws: [(seed: Int, data: CalibrationData)]
 
     package static let verifyAutomaticallyBelow = 1 << 30
 
@@ -67,11 +72,37 @@ package struct CalibratedBundle {
         let (gradients, denseX) = try Self.readStatistics(directory, config: model.config)
         testTokens = try manifest.test.map(windows)
         validationTokens = try manifest.validation.map(windows)
+        let evaluationTokens = try windows(manifest.evaluation)
         // The held-out windows go into the pruning data too: `prune --test` evaluates on them.
         data = CalibrationData(seqlen: seqlen, gradients: gradients, denseX: denseX,
                                calibrationTokens: try windows(manifest.calibration),
-                               evaluationTokens: try windows(manifest.evaluation), testTokens: testTokens,
+                               evaluationTokens: evaluationTokens, testTokens: testTokens,
                                validationTokens: validationTokens)
+        let draws = manifest.validationDraws ?? []
+        if !draws.isEmpty, validationTokens == nil {
+            throw BundleError.unreadableManifest(path: manifestURL.path, reason: "validationDraws without validation windows")
+        }
+        let config = model.config, test = testTokens, validation = validationTokens
+        var loaded: [(seed: Int, data: CalibrationData)] = []
+        for draw in draws {
+            guard let seed = draw.calibration.seed else {
+                throw BundleError.unreadableManifest(path: manifestURL.path, reason: "a validation draw without its seed")
+            }
+            // Only files the manifest checks (size, hash) and inside the bundle.
+            for file in [draw.calibration.file, draw.gradients, draw.activations]
+            where manifest.files[file] == nil || file.split(separator: "/").contains("..") {
+                throw BundleError.unreadableManifest(path: manifestURL.path,
+                                                     reason: "validation draw file \(file) is not one of the bundle's files")
+            }
+            let (g, x) = try Self.readStatistics(gradients: directory.appendingPathComponent(draw.gradients),
+                                                 activations: directory.appendingPathComponent(draw.activations),
+                                                 config: config)
+            loaded.append((seed, CalibrationData(seqlen: seqlen, gradients: g, denseX: x,
+                                                 calibrationTokens: try windows(draw.calibration),
+                                                 evaluationTokens: evaluationTokens, testTokens: test,
+                                                 validationTokens: validation)))
+        }
+        validationDraws = loaded
     }
 
     /// Sizes always; hashes when asked, or by default when the files total under 1 GiB.
@@ -95,8 +126,13 @@ package struct CalibratedBundle {
 
     /// G (out, in), read on demand, and dense X (in) for every linear, checked against the model's shapes.
     package static func readStatistics(_ directory: URL, config: LlamaConfig) throws -> (GradientTable, [String: [Float]]) {
-        let gURL = directory.appendingPathComponent("gradients.safetensors")
-        let xURL = directory.appendingPathComponent("activations.safetensors")
+        try readStatistics(gradients: directory.appendingPathComponent("gradients.safetensors"),
+                           activations: directory.appendingPathComponent("activations.safetensors"), config: config)
+    }
+
+    /// The same from two named files (a validation draw's).
+    package static func readStatistics(gradients gURL: URL, activations xURL: URL,
+                                       config: LlamaConfig) throws -> (GradientTable, [String: [Float]]) {
         let gFile = try SafeTensorsFile(path: gURL.path), xFile = try SafeTensorsFile(path: xURL.path)
         var activations: [String: [Float]] = [:]
         for layer in 0..<config.layers {
