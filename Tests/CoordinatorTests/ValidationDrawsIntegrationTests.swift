@@ -74,6 +74,12 @@ struct ValidationDrawsIntegrationTests {
             let geometric = exp(perDraw.map { log($0) }.reduce(0, +) / Double(perDraw.count))
             #expect(abs(value / geometric - 1) < 1e-4, "\(name): search \(value) vs draws \(perDraw)")
         }
+        // On test, rescore skips the draws' seeds too: the answer was chosen on them.
+        let onTest = try BuiltBinary.run("prunerzero-worker", [
+            "rescore", "--bundle", bundle.path, "--seeds", "2", "--first-seed", "1", "--baselines", "magnitude", "--json"])
+        #expect(onTest.status == 0, "\(onTest.stderr.suffix(2000))")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(onTest.stdout.utf8)) as? [String: Any])["summary"]
+        #expect((summary as? [String: Any])?["seeds"] as? [Int] == [3, 4])
     }
 
     @Test func aDamagedOrHostileDrawIsAClearError() throws {

@@ -31,7 +31,7 @@ struct RescoreCommand: ParsableCommand {
     @Option(help: "Measure nothing: print (and with --plot draw) an earlier `rescore --json` output again.")
     var from: String?
     @Option(help: "Number of calibration seeds (other than the bundle's own).") var seeds = 3
-    @Option(name: .customLong("first-seed"), help: "The first seed tried; the bundle's own seed is skipped.") var firstSeed = 1
+    @Option(name: .customLong("first-seed"), help: "The first seed tried; the bundle's own seed is skipped, and on test its validation draws' seeds.") var firstSeed = 1
     @Option(name: .customLong("metric"), help: "A metric to rescore (formula, reference JSON tree file or baseline name); repeatable.")
     var metrics: [String] = []
     @Option(help: "Comma-separated baselines (default: \(defaultBaselines.joined(separator: ","))).")
@@ -132,9 +132,12 @@ struct RescoreCommand: ParsableCommand {
 
         let opened = try CalibratedBundle(directory: URL(fileURLWithPath: bundle))
         let corpus = try Recalibration.corpus(of: opened, override: data)
-        let own = opened.manifest.calibration.seed
-        let seedList = Array((firstSeed...).lazy.filter { $0 != own }.prefix(seeds))
         let split: PruningRequest.Split = on == "test" ? .test : .validation
+        // Not the bundle's own seed (the search fitted it), nor on test its validation draws' (the answer was chosen
+        // on them); on validation the draws are allowed: that reproduces the search's ranking.
+        let excluded = Set([opened.manifest.calibration.seed].compactMap { $0 }
+                           + (split == .test ? opened.validationDraws.map(\.seed) : []))
+        let seedList = Array((firstSeed...).lazy.filter { !excluded.contains($0) }.prefix(seeds))
         // values[setting][method]: one perplexity per seed. One calibration per seed serves every setting.
         var values = Array(repeating: Array(repeating: [Double](), count: methods.count), count: settings.count)
         var heldOutWindows = 0
