@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 5 && bytes[5] == 0)  // version 5, little-endian
+        #expect(bytes[4] == 6 && bytes[5] == 0)  // version 6, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 4  // a version-4 peer (its fitness requests lack the screen size)
+        bad = good; bad[4] = 5  // a version-5 peer (it would prune validation jobs without the bundle's draws)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 4, supported: 5)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 5, supported: 6)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))

@@ -21,8 +21,11 @@ package enum Envelope {
     /// (tag 3); a job carries depth-abort thresholds, a result its per-block divergences (and may be `aborted`).
     /// 4: a full-window job may carry its cheap screen's perplexity (the worker then evaluates only the rest).
     /// 5: the fitness request carries how many windows a cheap screen runs (`screenWindows`; 0: the default).
-    /// Versions are not mixed: a body's layout is its version's.
-    package static let version: UInt16 = 5
+    /// 6: the same layouts; a validation job on a bundle with calibration draws (`calibrate --validation-seeds`)
+    /// prunes with the draws, so a version-5 worker, which would prune with the bundle's own G and X and report
+    /// other values under the same bundle identity, must not join.
+    /// Versions are not mixed: a body's layout and meaning are its version's.
+    package static let version: UInt16 = 6
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.
