@@ -22,6 +22,9 @@ struct RescoreSummary: Codable {
         var threshold: Double
         var relativeGap: Double
         var verdict: NoiseVerdict
+        /// Seeds on which the method's perplexity is below the baseline's (nil in outputs from before it): a
+        /// consistency the 2-sd rule does not weigh, shown beside "within noise" so a reader sees both.
+        var lowerOnSeeds: Int?
     }
 
     var bundle: String
@@ -50,18 +53,21 @@ struct RescoreSummary: Codable {
                 let c = PairedComparison(metric: m.perplexities, reference: b.perplexities, floor: floor)
                 comparisons.append(Comparison(method: m.name, baseline: b.name, meanLogRatio: c.meanLogRatio,
                                               sdLogRatio: c.sdLogRatio, threshold: c.threshold,
-                                              relativeGap: c.relativeGap, verdict: c.verdict))
+                                              relativeGap: c.relativeGap, verdict: c.verdict,
+                                              lowerOnSeeds: zip(m.perplexities, b.perplexities).filter { $0 < $1 }.count))
             }
         }
     }
 
-    /// One cell: "beats (−4.2%; > 2.0%)", "loses (+3.1%; > 1.5%)", "within noise (+0.8%; ≤ 2.4%)".
-    static func cell(_ c: Comparison) -> String {
+    /// One cell: "beats (−4.2%; > 2.0%)", "loses (+3.1%; > 1.5%)", "within noise (+0.8%; ≤ 2.4%; lower on 1/3)".
+    func cell(_ c: Comparison) -> String {
         let gap = String(format: "%+.1f%%", c.relativeGap * 100), limit = String(format: "%.1f%%", expm1(c.threshold) * 100)
         switch c.verdict {
         case .beats: return "beats (\(gap); > \(limit))"
         case .loses: return "loses (\(gap); > \(limit))"
-        case .withinNoise: return "within noise (\(gap); ≤ \(limit))"
+        case .withinNoise:
+            let lower = c.lowerOnSeeds.map { "; lower on \($0)/\(seeds.count)" } ?? ""
+            return "within noise (\(gap); ≤ \(limit)\(lower))"
         }
     }
 
@@ -78,7 +84,7 @@ struct RescoreSummary: Codable {
             let spread = String(format: "%.3f ± %.3f", m.mean ?? .nan, m.sd ?? .nan)
             let each = m.perplexities.map { String(format: "%.3f", $0) }.joined(separator: ", ")
             let cells = baselines.map { b in
-                comparisons.first { $0.method == m.name && $0.baseline == b }.map(Self.cell) ?? "—"
+                comparisons.first { $0.method == m.name && $0.baseline == b }.map(cell) ?? "—"
             }
             lines.append("| \(label) | \(spread) | \(each) | " + cells.joined(separator: " | ") + " |")
         }
