@@ -101,9 +101,12 @@ package final class SearchServer: @unchecked Sendable {
         let authenticator = security.authenticator
         while !isStopped {
             let request: Data, pipe: NNGPipe
-            do { (request, pipe) = try context.receiveFrom(timeout: 250) } catch {
+            // No timeout: `run` closes the socket to stop us (the receive then fails as closed). A polling timeout
+            // made every context's aio expire 4 times a second, each a cancellation in NNG's expire thread, and
+            // NNG 1.5.2 (Debian's) aborted in that thread twice in our test runs (SIGABRT in "nng:aio:expire").
+            do { (request, pipe) = try context.receiveFrom() } catch {
                 if error.isClosed { return }
-                continue  // timeout: check `stopped` again
+                continue
             }
             let started = Self.now()
             let reply: WireMessage

@@ -39,6 +39,7 @@ package final class NNGContext: @unchecked Sendable {
         nng_aio_wait(aio)
         try check(nng_aio_result(aio), "nng_ctx_recv")
         let message = nng_aio_get_msg(aio)
+        nng_aio_set_msg(aio, nil)  // ours now: the aio must not keep a pointer to a message we free
         defer { nng_msg_free(message) }
         return (Data(bytes: nng_msg_body(message), count: nng_msg_len(message)), NNGPipe(nng_msg_get_pipe(message)))
     }
