@@ -19,7 +19,7 @@ struct EarlyAbortSearchTests {
     static func search(_ bundle: URL, _ run: URL, _ extra: [String]) throws {
         let outcome = try BuiltBinary.run("prunerzero-coordinator", ["search", "--bundle", bundle.path, "--run-dir", run.path]
                                           + arguments + extra + listen())
-        #expect(outcome.status == 0, "\(outcome.stderr.suffix(3000))")
+        #expect(outcome.status == 0, "\(outcome.stderrTail)")
     }
 
     static func state(_ run: URL) throws -> SearchState {
@@ -87,7 +87,7 @@ struct EarlyAbortSearchTests {
         let resumedAt = try Self.state(killed)
         #expect(resumedAt.depthAborts >= 1 && resumedAt.phase == .evolving)
         let resumed = try BuiltBinary.run("prunerzero-coordinator", ["search", "--resume", "--run-dir", killed.path])
-        #expect(resumed.status == 0, "\(resumed.stderr.suffix(3000))")
+        #expect(resumed.status == 0, "\(resumed.stderrTail)")
         let c = try Self.state(killed)
         #expect(c.phase == .finished)
         #expect(c.individuals.map(\.formula) == b.individuals.map(\.formula))

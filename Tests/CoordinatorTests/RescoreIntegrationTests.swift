@@ -26,7 +26,7 @@ struct RescoreIntegrationTests {
         let search = try BuiltBinary.run("prunerzero-coordinator", [
             "search", "--bundle", bundle.path, "--run-dir", run.path, "--budget", "10", "--seed", "3",
             "--population", "4", "--spawn-workers", "1", "--listen", "tcp://127.0.0.1:\(port)"])
-        #expect(search.status == 0, "\(search.stderr.suffix(3000))")
+        #expect(search.status == 0, "\(search.stderrTail)")
     }
 
     static func json(_ url: URL) throws -> [String: Any] {
@@ -59,7 +59,7 @@ struct RescoreIntegrationTests {
 
         let rescore = try BuiltBinary.run("prunerzero-coordinator", [
             "rescore", run.path, "--seeds", "2", "--top", "1", "--baselines", "magnitude,wanda,paper", "--json"])
-        #expect(rescore.status == 0, "\(rescore.stderr.suffix(3000))")
+        #expect(rescore.status == 0, "\(rescore.stderrTail)")
         #expect(rescore.stderr.contains("seed 2 (2/2)"), "progress on stderr")
         let output = try #require(try JSONSerialization.jsonObject(with: Data(rescore.stdout.utf8)) as? [String: Any])
         let summary = try #require(output["summary"] as? [String: Any])
@@ -133,7 +133,7 @@ struct RescoreIntegrationTests {
         let base = ["rescore", "--bundle", bundle.path, "--seeds", "2", "--baselines", "magnitude,wanda", "--json"]
         let many = try BuiltBinary.run("prunerzero-worker", base + [
             "--sparsity", "0.5,0.6", "--type", "unstructured,2:4", "--layer-sparsity", "uniform", "--layer-sparsity", "owl"])
-        #expect(many.status == 0, "\(many.stderr.suffix(3000))")
+        #expect(many.status == 0, "\(many.stderrTail)")
         let output = try #require(try JSONSerialization.jsonObject(with: Data(many.stdout.utf8)) as? [String: Any])
         let summaries = try #require(output["summaries"] as? [[String: Any]])
         #expect(summaries.map { $0["pattern"] as? String } == [
@@ -143,7 +143,7 @@ struct RescoreIntegrationTests {
             (summary["methods"] as? [[String: Any]] ?? []).map { $0["perplexities"] as? [Double] ?? [] }
         }
         let single = try BuiltBinary.run("prunerzero-worker", base + ["--sparsity", "0.6", "--layer-sparsity", "owl"])
-        #expect(single.status == 0, "\(single.stderr.suffix(3000))")
+        #expect(single.status == 0, "\(single.stderrTail)")
         let alone = try #require(try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])
         let summary = try #require(alone["summary"] as? [String: Any])
         #expect(perplexities(summary) == perplexities(summaries[3]))

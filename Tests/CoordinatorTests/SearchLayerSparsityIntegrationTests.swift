@@ -36,7 +36,7 @@ struct SearchLayerSparsityIntegrationTests {
 
         let uniformRun = root.appendingPathComponent("uniform")
         let uniform = try BuiltBinary.run("prunerzero-coordinator", ["search"] + Self.arguments(bundle: bundle, run: uniformRun))
-        #expect(uniform.status == 0, "\(uniform.stderr.suffix(2000))")
+        #expect(uniform.status == 0, "\(uniform.stderrTail)")
         let uniformEvents = SpawnedResumeTests.events(uniformRun)
 
         let owlRun = root.appendingPathComponent("owl"), log = root.appendingPathComponent("owl.log")
@@ -57,7 +57,7 @@ struct SearchLayerSparsityIntegrationTests {
 
         let resumed = try BuiltBinary.run("prunerzero-coordinator", ["search", "--resume", "--run-dir", owlRun.path])
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(resumed.status == 0, "\(resumed.stderr.suffix(2000))\n\(output.suffix(2000))")
+        #expect(resumed.status == 0, "\(resumed.stderrTail)\n\(output.suffix(2000))")
         let owlEvents = SpawnedResumeTests.events(owlRun)
         #expect(owlEvents.contains { if case .resumed = $0 { true } else { false } })
 

@@ -79,7 +79,7 @@ struct SpawnedResumeTests {
         let third = try BuiltBinary.run("prunerzero-coordinator", [
             "search", "--resume", "--run-dir", run.path, "--spawn-workers", "1"])
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(third.status == 0, "\(third.stderr.suffix(2000))\n\(output.suffix(2000))")
+        #expect(third.status == 0, "\(third.stderrTail)\n\(output.suffix(2000))")
 
         let events = Self.events(run)
         let resumes = events.compactMap { if case .resumed(let r) = $0 { r } else { nil } }

@@ -33,7 +33,7 @@ struct ValidationDrawsIntegrationTests {
         let bundle = root.appendingPathComponent("bundle"), plain = root.appendingPathComponent("plain")
         let run = root.appendingPathComponent("run")
         let made = try Self.calibrate(into: bundle, extra: ["--validation-seeds", "1,2"])
-        #expect(made.status == 0, "\(made.stderr.suffix(2000))")
+        #expect(made.status == 0, "\(made.stderrTail)")
         #expect(made.stderr.contains("draw seed 2 (2/2)"), "progress per draw")
         let manifest = try RescoreIntegrationTests.json(bundle.appendingPathComponent("manifest.json"))
         let draws = try #require(manifest["validationDraws"] as? [[String: Any]])
@@ -49,7 +49,7 @@ struct ValidationDrawsIntegrationTests {
             "search", "--bundle", bundle.path, "--run-dir", run.path, "--budget", "10", "--seed", "3",
             "--population", "4", "--spawn-workers", "1", "--x-mode", "sequential",
             "--listen", "tcp://127.0.0.1:\(LoopbackPort.free())"])
-        #expect(search.status == 0, "\(search.stderr.suffix(3000))")
+        #expect(search.status == 0, "\(search.stderrTail)")
         let report = try RescoreIntegrationTests.json(run.appendingPathComponent("report.json"))
         #expect(report["validationDraws"] as? [Int] == [1, 2])
         let markdown = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
@@ -64,7 +64,7 @@ struct ValidationDrawsIntegrationTests {
         let rescore = try BuiltBinary.run("prunerzero-worker", [
             "rescore", "--bundle", bundle.path, "--seeds", "2", "--first-seed", "1", "--on", "validation",
             "--baselines", "wanda", "--metric", formula, "--json"])
-        #expect(rescore.status == 0, "\(rescore.stderr.suffix(3000))")
+        #expect(rescore.status == 0, "\(rescore.stderrTail)")
         let measured = try Self.perplexities(rescore)
         // Tolerance: the worker and rescore run the same float32 code on the same windows and statistics; the only
         // difference allowed is BLAS summation order (thread split), ~1e-6 relative per NLL at these sizes, far
@@ -77,7 +77,7 @@ struct ValidationDrawsIntegrationTests {
         // On test, rescore skips the draws' seeds too: the answer was chosen on them.
         let onTest = try BuiltBinary.run("prunerzero-worker", [
             "rescore", "--bundle", bundle.path, "--seeds", "2", "--first-seed", "1", "--baselines", "magnitude", "--json"])
-        #expect(onTest.status == 0, "\(onTest.stderr.suffix(2000))")
+        #expect(onTest.status == 0, "\(onTest.stderrTail)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(onTest.stdout.utf8)) as? [String: Any])["summary"]
         #expect((summary as? [String: Any])?["seeds"] as? [Int] == [3, 4])
     }

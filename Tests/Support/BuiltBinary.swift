@@ -11,6 +11,16 @@ public enum BuiltBinary {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+
+        /// What a failed expectation shows: the last 3000 characters of stderr, after any line that says why a
+        /// process died (NNG's "panic:", Swift's "Fatal error", the crash header), which a long backtrace would
+        /// otherwise push out of that window.
+        public var stderrTail: String {
+            let causes = stderr.split(separator: "\n").filter {
+                $0.contains("panic:") || $0.contains("Fatal error") || $0.contains("Program crashed")
+            }
+            return (causes.isEmpty ? "" : causes.joined(separator: "\n") + "\n…\n") + String(stderr.suffix(3000))
+        }
     }
 
     public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
