@@ -53,7 +53,7 @@ struct ValidationDrawsIntegrationTests {
         let report = try RescoreIntegrationTests.json(run.appendingPathComponent("report.json"))
         #expect(report["validationDraws"] as? [Int] == [1, 2])
         let markdown = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(markdown.contains("pruned with 2 other calibration draws (seeds 1, 2"))
+        #expect(markdown.contains("each finalist was pruned there with 2 other calibration draws (seeds 1, 2"))
         let chosen = try #require(report["chosen"] as? [String: Any])
         let formula = try #require(chosen["formula"] as? String)
         let validation = try #require(chosen["validationPerplexity"] as? Double)

@@ -55,7 +55,7 @@ extension SearchReport {
     private var drawsNote: String {
         guard let draws = validationDraws, !draws.isEmpty else { return "" }
         let seeds = draws.map(String.init).joined(separator: ", ")
-        return ", each finalist pruned with \(draws.count) other calibration draw\(draws.count == 1 ? "" : "s") "
+        return "; each finalist was pruned there with \(draws.count) other calibration draw\(draws.count == 1 ? "" : "s") "
             + "(seed\(draws.count == 1 ? "" : "s") \(seeds): new windows, G and X; geometric mean perplexity), not with "
             + "the draw the search fitted"
     }
@@ -64,9 +64,9 @@ extension SearchReport {
     var selectionNote: String {
         switch finalRanking {
         case "validation":
-            "Chosen on the validation windows (never searched on)\(drawsNote) among \(finalists) finalists (the best "
-                + "\(finalists - baselines.count) searched metrics by fitness and the baselines); only it and the baselines "
-                + "were measured on the test windows."
+            "Chosen on the validation windows (never searched on) among \(finalists) finalists (the best "
+                + "\(finalists - baselines.count) searched metrics by fitness and the baselines)\(drawsNote); only it and "
+                + "the baselines were measured on the test windows."
         case "test":
             "This bundle has no validation windows, so the finalists were ranked on the test windows: the chosen "
                 + "metric's test perplexity is biased low (it was selected on those windows). Calibrate with "
