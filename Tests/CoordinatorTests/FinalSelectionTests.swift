@@ -42,6 +42,41 @@ import Shared
         #expect(report.markdown.contains("Chosen on the validation windows"))
     }
 
+    /// Finalists tied within the tie width on validation: new searches choose the lowest value; journals from
+    /// before `chooseLowestHeldOut` keep choosing by formula within the tie (so they replay as they ran).
+    @Test func theLowestHeldOutFinalistIsChosenEvenInsideTheTieWidth() throws {
+        func finished(lowest: Bool?) -> SearchState {
+            var config = SearchSimulation.config(budget: 60)
+            config.finalRanking = .validation
+            config.tieWidth = 10  // every finite value ties with every other
+            config.chooseLowestHeldOut = lowest
+            var sim = SearchSimulation(config: config)
+            var order = SeededRandom(seed: 5)
+            sim.run(workers: ["w1", "w2"], order: &order)
+            #expect(sim.machine.state.phase == .finished)
+            return sim.machine.state
+        }
+        for lowest in [true, nil] as [Bool?] {
+            let state = finished(lowest: lowest)
+            let searched = state.finalists.filter { !state.isBaseline($0) }
+            let chosen = try #require(state.chosen)
+            let values = Dictionary(uniqueKeysWithValues: searched.map { ($0, state.individuals[$0].validation!.value!) })
+            #expect(Set(values.values).count > 1, "the finalists' validation values must differ for this test to mean anything")
+            if lowest == true {
+                #expect(values[chosen] == values.values.min())
+            } else {
+                #expect(state.individuals[chosen].formula == searched.map { state.individuals[$0].formula }.min())
+            }
+        }
+        // The old rule chose the formula first alphabetically: it is not the lowest here, and the report says so.
+        let old = finished(lowest: nil)
+        let oldChosen = try #require(old.chosen)
+        let searched = old.finalists.filter { !old.isBaseline($0) }
+        let best = searched.compactMap { old.individuals[$0].validation?.value }.min()!
+        #expect(old.individuals[oldChosen].validation!.value! > best)
+        #expect(SearchReport(state: old, now: old.startedAt + 10).bestSearchedValidation == best)
+    }
+
     @Test func withoutValidationWindowsTheFinalistsAreRankedOnTestAndTheReportSaysSo() throws {
         let state = Self.finished(.test)
         #expect(state.validationEvaluations == 0)

@@ -43,6 +43,9 @@ package struct SearchReport: Codable, Sendable {
     package var finalRanking: String?
     package var finalists: Int
     package var validationEvaluations: Int
+    /// The lowest validation perplexity of a searched finalist (the chosen one's, unless an older journal's
+    /// rule chose within a tie).
+    package var bestSearchedValidation: Double?
     /// Seeds of the calibration draws validation pruned with (absent: the bundle's own G and X).
     package var validationDraws: [Int]?
     /// The search's answer (best_metric.json) and the seeded baselines.
@@ -95,6 +98,8 @@ package struct SearchReport: Codable, Sendable {
         validationDraws = config.validationDraws
         finalists = state.finalists.count
         validationEvaluations = state.validationEvaluations
+        bestSearchedValidation = state.finalists.filter { !state.isBaseline($0) }
+            .compactMap { state.individuals[$0].validation?.value }.filter { !$0.isNaN }.min()
         let chosen = state.chosen.map { id in entry(id, rank: (ranked.firstIndex(of: id) ?? -1) + 1) }
         let baselines = state.baselineIndividuals.map { id in entry(id, rank: (ranked.firstIndex(of: id) ?? -1) + 1) }
         let floor = NoiseVerdict.floor(bound: state.equivalence.bound)
@@ -194,8 +199,13 @@ package struct SearchReport: Codable, Sendable {
         }
         if finalRanking == "validation", let v = chosen.validationPerplexity,
            let ahead = baselines.filter({ ($0.validationPerplexity ?? .infinity) < v }).min(by: { $0.validationPerplexity! < $1.validationPerplexity! }) {
-            lines += ["", String(format: "On validation the baseline %@ (%.3f) is ahead of every searched finalist (best %.3f).",
-                                 ahead.baseline ?? ahead.formula, ahead.validationPerplexity!, v)]
+            let name = ahead.baseline ?? ahead.formula, value = ahead.validationPerplexity!
+            let best = min(bestSearchedValidation ?? v, v)
+            lines += ["", best < value
+                ? String(format: "On validation the baseline %@ (%.3f) is ahead of the chosen metric (%.3f), not of every "
+                         + "searched finalist (best %.3f; this journal's rule chose within the tie width).", name, value, v, best)
+                : String(format: "On validation the baseline %@ (%.3f) is ahead of every searched finalist (best %.3f).",
+                         name, value, best)]
         }
         lines += ["", String(format: "Verdict rule: one calibration seed, so a gap counts only beyond %.1f%% "
                              + "(rounding alone moves X-based results by up to 1.5%%, fixture README); gaps against "
