@@ -6,7 +6,9 @@
 #
 # Bundle: G and X over 32 × 256-token calibration windows (the docs' calibration split, offsets drawn as the
 # reference draws them, seed 0); fitness: the first 32 windows of the validation split; held-out test: the first 64
-# windows of the test split; validation (the search ranks its finalists there): the next 64. WIKITEXT=FILE adds WikiText-2 (its first 32 windows) as a second held-out test.
+# windows of the test split; validation (the search ranks its finalists there): the next 64, each finalist pruned
+# with two other calibration draws (seeds 101 and 102: their own windows, G and X), not the one the search fitted.
+# WIKITEXT=FILE adds WikiText-2 (its first 32 windows) as a second held-out test.
 #   deploy/smollm2.sh                                   40 evaluations at 50% unstructured
 #   BUDGET=100 SPARSITY=0.6 WIKITEXT=../shared/data/wikitext2/wikitext2-test.txt deploy/smollm2.sh
 set -euo pipefail
@@ -26,14 +28,16 @@ if [ ! -f "$data/splits.json" ]; then
     echo "smollm2: splitting the Python 3.11 docs into $data" >&2
     "$bin/prunerzero-worker" split-corpus --root "$corpus" --out "$data" >&2
 fi
-stamp=$(sha256sum "$model" | cut -d' ' -f1)
+draws=101,102
+# The model's hash and the calibration's settings: a bundle made otherwise (e.g. before the draws) is made again.
+stamp="$(sha256sum "$model" | cut -d' ' -f1) validation-seeds $draws"
 if [ -f "$bundle/manifest.json" ] && [ "$(cat "$bundle/.model-sha256" 2>/dev/null)" = "$stamp" ]; then
     echo "smollm2: $bundle is up to date" >&2
 else
-    echo "smollm2: calibrating $model into $bundle (G and X over 32 windows × 256 tokens; a few minutes)" >&2
+    echo "smollm2: calibrating $model into $bundle (G and X over 32 windows × 256 tokens, and two more draws; ~5 minutes)" >&2
     "$bin/prunerzero-worker" calibrate --model "$model" --data "$data/calibration.txt" --nsamples 32 --seqlen 256 \
         --seed 0 --eval-data "$data/validation.txt" --eval-windows 32 --test-data "$data/test.txt" --test-windows 64 \
-        --validation-windows 64 \
+        --validation-windows 64 --validation-seeds "$draws" \
         --out "$bundle" --force >&2
     echo "$stamp" > "$bundle/.model-sha256"
 fi
