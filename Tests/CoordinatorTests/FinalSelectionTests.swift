@@ -42,39 +42,24 @@ import Shared
         #expect(report.markdown.contains("Chosen on the validation windows"))
     }
 
-    /// Finalists tied within the tie width on validation: new searches choose the lowest value; journals from
-    /// before `chooseLowestHeldOut` keep choosing by formula within the tie (so they replay as they ran).
-    @Test func theLowestHeldOutFinalistIsChosenEvenInsideTheTieWidth() throws {
-        func finished(lowest: Bool?) -> SearchState {
-            var config = SearchSimulation.config(budget: 60)
-            config.finalRanking = .validation
-            config.tieWidth = 10  // every finite value ties with every other
-            config.chooseLowestHeldOut = lowest
-            var sim = SearchSimulation(config: config)
-            var order = SeededRandom(seed: 5)
-            sim.run(workers: ["w1", "w2"], order: &order)
-            #expect(sim.machine.state.phase == .finished)
-            return sim.machine.state
-        }
-        for lowest in [true, nil] as [Bool?] {
-            let state = finished(lowest: lowest)
-            let searched = state.finalists.filter { !state.isBaseline($0) }
-            let chosen = try #require(state.chosen)
-            let values = Dictionary(uniqueKeysWithValues: searched.map { ($0, state.individuals[$0].validation!.value!) })
-            #expect(Set(values.values).count > 1, "the finalists' validation values must differ for this test to mean anything")
-            if lowest == true {
-                #expect(values[chosen] == values.values.min())
-            } else {
-                #expect(state.individuals[chosen].formula == searched.map { state.individuals[$0].formula }.min())
-            }
-        }
-        // The old rule chose the formula first alphabetically: it is not the lowest here, and the report says so.
-        let old = finished(lowest: nil)
-        let oldChosen = try #require(old.chosen)
-        let searched = old.finalists.filter { !old.isBaseline($0) }
-        let best = searched.compactMap { old.individuals[$0].validation?.value }.min()!
-        #expect(old.individuals[oldChosen].validation!.value! > best)
-        #expect(SearchReport(state: old, now: old.startedAt + 10).bestSearchedValidation == best)
+    /// Finalists tied within the tie width on validation are ranked by formula (a gap inside the rounding floor is
+    /// not evidence: on SmolLM2 a finalist 1.3% lower on validation was 1.5% worse than the chosen one on test over 5
+    /// seeds), and the report then names the best finalist's value, not the chosen one's, against the baselines.
+    @Test func finalistsTiedOnValidationAreRankedByFormulaAndTheReportSaysWhichIsLowest() throws {
+        var config = SearchSimulation.config(budget: 60)
+        config.finalRanking = .validation
+        config.tieWidth = 10  // every finite value ties with every other
+        var sim = SearchSimulation(config: config)
+        var order = SeededRandom(seed: 5)
+        sim.run(workers: ["w1", "w2"], order: &order)
+        let state = sim.machine.state
+        #expect(state.phase == .finished)
+        let searched = state.finalists.filter { !state.isBaseline($0) }
+        let chosen = try #require(state.chosen)
+        #expect(state.individuals[chosen].formula == searched.map { state.individuals[$0].formula }.min())
+        let best = searched.compactMap { state.individuals[$0].validation?.value }.min()!
+        #expect(state.individuals[chosen].validation!.value! > best, "the test needs a tie whose formula-first is not the lowest")
+        #expect(SearchReport(state: state, now: state.startedAt + 10).bestSearchedValidation == best)
     }
 
     @Test func withoutValidationWindowsTheFinalistsAreRankedOnTestAndTheReportSaysSo() throws {

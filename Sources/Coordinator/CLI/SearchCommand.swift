@@ -209,7 +209,6 @@ struct SearchCommand: ParsableCommand {
         // Finalists are ranked on windows the search never scored: validation when the bundle has them.
         let sets = try BundleWindowSets.of(directory: URL(fileURLWithPath: bundleDir))
         setup.config.finalRanking = sets.contains(.validation) ? .validation : .test
-        setup.config.chooseLowestHeldOut = true
         let draws = BundleWindowSets.validationDrawSeeds(directory: URL(fileURLWithPath: bundleDir))
         if setup.config.finalRanking == .validation, !draws.isEmpty { setup.config.validationDraws = draws }
         if let k = setup.config.screenWindows, let n = BundleWindowSets.fitnessWindows(directory: URL(fileURLWithPath: bundleDir)),

@@ -57,12 +57,6 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// the report says so). nil in journals from before validation windows existed: the top `testTopK` by fitness
     /// are tested and the best by fitness is the answer, as then.
     package var finalRanking: FinalRanking? = nil
-    /// True in searches started since: the answer is the finalist lowest on its held-out windows. nil (journals from
-    /// before) keeps the old rule, finalists within the tie width ranked by formula, so their replays choose as
-    /// they did. Why it changed: on SmolLM2 at 50% that rule chose a finalist at 33.64 over one at 33.21 (1.3%
-    /// apart, inside the 1.5% worst-case bound), discarding a difference ~10⁵ times the spread seen across CPUs
-    /// (1e-7); one held-out value per finalist, journaled, so the choice is still replayed exactly.
-    package var chooseLowestHeldOut: Bool? = nil
     /// The calibration draws the bundle's validation jobs prune with (their seeds; `calibrate --validation-seeds`),
     /// for the report's words: nil or empty when validation prunes with the bundle's own G and X.
     package var validationDraws: [Int]? = nil

@@ -43,8 +43,8 @@ package struct SearchReport: Codable, Sendable {
     package var finalRanking: String?
     package var finalists: Int
     package var validationEvaluations: Int
-    /// The lowest validation perplexity of a searched finalist (the chosen one's, unless an older journal's
-    /// rule chose within a tie).
+    /// The lowest validation perplexity of a searched finalist: the chosen one's, unless the choice fell within
+    /// the tie width (finalists within it are ranked by formula, as every ranking).
     package var bestSearchedValidation: Double?
     /// Seeds of the calibration draws validation pruned with (absent: the bundle's own G and X).
     package var validationDraws: [Int]?
@@ -203,7 +203,7 @@ package struct SearchReport: Codable, Sendable {
             let best = min(bestSearchedValidation ?? v, v)
             lines += ["", best < value
                 ? String(format: "On validation the baseline %@ (%.3f) is ahead of the chosen metric (%.3f), not of every "
-                         + "searched finalist (best %.3f; this journal's rule chose within the tie width).", name, value, v, best)
+                         + "searched finalist (best %.3f, a tie with the chosen one within the tie width).", name, value, v, best)
                 : String(format: "On validation the baseline %@ (%.3f) is ahead of every searched finalist (best %.3f).",
                          name, value, best)]
         }

@@ -258,19 +258,12 @@ package struct SearchState: Sendable {
         }
     }
 
-    /// The searched finalist best on `windows`: the lowest value (`SearchConfig.chooseLowestHeldOut`), or in older
-    /// journals ties within the bound by canonical formula, as every ranking; the best by fitness when none has a
-    /// value there (every held-out evaluation failed).
+    /// The searched finalist best on `windows` (ties within the bound by canonical formula, as every ranking);
+    /// the best by fitness when none has a value there (every held-out evaluation failed).
     private func choose(on windows: WindowSet) -> Int? {
         let searched = finalists.filter { !isBaseline($0) }
         let value: (Int) -> Double? = { windows == .validation ? self.individuals[$0].validation?.value
                                                                : self.individuals[$0].test?.value }
-        if config.chooseLowestHeldOut == true {
-            let measured = searched.compactMap { id in value(id).flatMap { $0.isNaN ? nil : (id: id, value: $0) } }
-            let lowest = measured.min { $0.value != $1.value ? $0.value < $1.value
-                                                              : individuals[$0.id].formula < individuals[$1.id].formula }
-            return lowest?.id ?? searched.first
-        }
         let ranked = equivalence.ranked(searched, fitness: value, key: { individuals[$0].formula })
         if let first = ranked.first, value(first) != nil { return first }
         return searched.first
