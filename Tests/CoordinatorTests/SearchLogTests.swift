@@ -29,6 +29,11 @@ import Shared
         DepthAbortRuleTests.run(&sim, honourAborts: false)
         let results = sim.log.filter { $0.contains("] job ") }
         #expect(results.contains { $0.contains("generation 0/4") } && results.contains { $0.contains("generation 3/4") })
+        // Generation 0 too: its ETA is the generation's pace, not the evaluation budget's.
+        for line in results where line.contains("generation 0/4") && line.contains("ETA ") {
+            #expect(line.components(separatedBy: "ETA ").last!.hasSuffix(" s"), "\(line)")
+        }
+        #expect(results.contains { $0.contains("generation 0/4") && $0.contains("ETA ") })
         let later = results.filter { line in (1...4).contains { line.contains("generation \($0)/4") } }
         #expect(!results.contains { $0.contains("generation 5/4") }, "the finalists' phase is no generation")
         #expect(!later.isEmpty)

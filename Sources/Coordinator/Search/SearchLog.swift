@@ -44,12 +44,23 @@ enum SearchLog {
         // completed generations' (the initial one, all full evaluations, makes it an overestimate early on).
         var etas: [Double] = []
         let left = config.budgetEvaluations - state.evaluations
-        if rate > 0, left > 0 { etas.append(Double(left) / rate * 60) }
+        // Generations bound a generational run to at most a screen and a full evaluation per child: an evaluation
+        // budget beyond that cannot end it, and its ETA (hours, from a budget of 10⁶) would only mislead.
+        let generationCap = config.mode == .generational
+            ? config.budgetGenerations.map { 2 * config.population * ($0 + 1) } : nil
+        if rate > 0, left > 0, generationCap.map({ state.evaluations + left <= $0 }) ?? true {
+            etas.append(Double(left) / rate * 60)
+        }
         // Past the last generation only the finalists' held-out jobs are left (their lines say so).
         if config.mode == .generational, let generations = config.budgetGenerations, state.generation <= generations {
             parts.append("generation \(state.generation)/\(generations)")
+            let elapsed = now - state.startedAt
             if state.generation > 0 {
-                etas.append((now - state.startedAt) / Double(state.generation) * Double(generations + 1 - state.generation))
+                etas.append(elapsed / Double(state.generation) * Double(generations + 1 - state.generation))
+            } else if state.evaluations > 0 {
+                // Within the initial generation: its share done so far (a screen and a full evaluation each).
+                let done = min(0.99, Double(state.evaluations) / Double(2 * max(1, config.population)))
+                etas.append(elapsed / done * Double(generations + 1) - elapsed)
             }
         }
         if let eta = etas.min(), eta > 0 { parts.append("ETA \(duration(eta))") }
