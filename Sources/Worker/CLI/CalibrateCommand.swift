@@ -136,22 +136,16 @@ struct CalibrateCommand: ParsableCommand {
             + (test.map { "; test: \($0.count) windows" } ?? "") + (validation.map { "; validation: \($0.0.count) windows" } ?? ""))
 
         let start = Date()
-        let gradients = try GradientNorms.compute(model: weights, windows: calibration) { done, total in
-            ProgressLine.show("G: window \(done)/\(total)", done: done == total)
-        }
-        let activations = try DenseActivations.compute(model: weights, calibration: calibration.tokens, seqlen: seqlen) { done, total in
-            ProgressLine.show("X: block \(done)/\(total)", done: done == total)
+        let (gradients, activations) = try CalibrationStatistics.compute(model: weights, windows: calibration) {
+            ProgressLine.show($0, done: $1)
         }
         let drawSeeds = try drawSeeds()
         let calibrationStream = drawSeeds.isEmpty ? nil : try Corpus.stream(data, model: modelPath, weights: weights)
         let draws = try drawSeeds.enumerated().map { k, drawSeed -> BundleWriter.Draw in
             let tag = "draw seed \(drawSeed) (\(k + 1)/\(drawSeeds.count))"
             let windows = try calibrationStream!.calibrationWindows(seqlen: seqlen, nsamples: nsamples, seed: drawSeed)
-            let g = try GradientNorms.compute(model: weights, windows: windows) { done, total in
-                ProgressLine.show("\(tag): G: window \(done)/\(total)", done: done == total)
-            }
-            let x = try DenseActivations.compute(model: weights, calibration: windows.tokens, seqlen: seqlen) { done, total in
-                ProgressLine.show("\(tag): X: block \(done)/\(total)", done: done == total)
+            let (g, x) = try CalibrationStatistics.compute(model: weights, windows: windows) {
+                ProgressLine.show("\(tag): \($0)", done: $1)
             }
             return BundleWriter.Draw(seed: drawSeed, windows: windows, corpusPath: data, gradients: g, activations: x)
         }

@@ -89,9 +89,7 @@ final class BundleFitnessFunction: FitnessFunction {
         defer { evaluator.afterBlock = nil }
         do {
             let outcome = try evaluator.evaluate(pruning, masks: preflight?.exact == true ? preflight : nil)
-            let layers = (0..<bundle.model.config.layers).flatMap { layer in
-                PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
-            }
+            let layers = outcome.sparsityInModelOrder(layers: bundle.model.config.layers)
             let perplexity = screened.map { $0.perplexity(restMeanNLL: outcome.meanNLL, restWindows: outcome.windows) }
                 ?? outcome.perplexity
             return FitnessOutcome(
@@ -110,6 +108,13 @@ final class BundleFitnessFunction: FitnessFunction {
             }
             throw FitnessCancelled()
         }
+    }
+}
+
+extension PruningOutcome {
+    /// Each linear's sparsity, block by block in `PrunableLinear` order: the result's `layerSparsity` list.
+    func sparsityInModelOrder(layers: Int) -> [Double] {
+        (0..<layers).flatMap { layer in PrunableLinear.allCases.map { layerSparsity[$0.name(layer: layer)] ?? 0 } }
     }
 }
 

@@ -19,8 +19,6 @@ final class DrawValidation {
         self.bundle = bundle
     }
 
-    var seeds: [Int] { bundle.validationDraws.map(\.seed) }
-
     func evaluate(_ pruning: PruningRequest, progress: FitnessProgress) throws -> FitnessOutcome {
         let evaluators = try self.evaluators ?? bundle.validationDraws.map {
             try FitnessEvaluator(model: bundle.model, data: $0.data)
@@ -37,11 +35,7 @@ final class DrawValidation {
             nll += outcome.meanNLL
             fingerprint = (fingerprint ^ outcome.maskFingerprint) &* 0x0000_0100_0000_01b3
             seconds.merge(outcome.stageSeconds, uniquingKeysWith: +)
-            if k == 0 {
-                layers = (0..<bundle.model.config.layers).flatMap { layer in
-                    PrunableLinear.allCases.map { outcome.layerSparsity[$0.name(layer: layer)] ?? 0 }
-                }
-            }
+            if k == 0 { layers = outcome.sparsityInModelOrder(layers: bundle.model.config.layers) }
         }
         let meanNLL = nll / Double(evaluators.count)
         return FitnessOutcome(

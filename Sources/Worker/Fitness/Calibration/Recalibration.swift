@@ -40,12 +40,8 @@ package enum Recalibration {
         let stream = try Corpus.stream(corpusPath, model: bundle.modelPath, weights: bundle.model)
         let seqlen = bundle.manifest.seqlen
         let windows = try stream.calibrationWindows(seqlen: seqlen, nsamples: bundle.manifest.calibration.windows, seed: seed)
-        let gradients = !needsG ? [:] : try GradientNorms.compute(model: bundle.model, windows: windows) { done, total in
-            progress?("G: window \(done)/\(total)")
-        }
-        let activations = !needsX ? [:] : try DenseActivations.compute(model: bundle.model, calibration: windows.tokens, seqlen: seqlen) { done, total in
-            progress?("X: block \(done)/\(total)")
-        }
+        let (gradients, activations) = try CalibrationStatistics.compute(
+            model: bundle.model, windows: windows, needsG: needsG, needsX: needsX) { line, _ in progress?(line) }
         var data = bundle.data
         data = CalibrationData(seqlen: seqlen, gradients: GradientTable(gradients), denseX: activations,
                                calibrationTokens: windows.tokens, evaluationTokens: data.evaluationTokens,
