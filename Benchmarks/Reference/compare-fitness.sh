@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One fitness evaluation of prunerzero-worker next to a faithful PyTorch implementation of the reference pipeline
 # (fitness_reference.py), alternated in one run on the same bundle so both see the same machine load.
-#   PYTHON=/path/to/venv/bin/python Benchmarks/Reference/compare-fitness.sh BUNDLE [METRIC] [SPARSITY] [ROUNDS]
+#   PYTHON=/path/to/venv/bin/python [HF_DIR=DIR] Benchmarks/Reference/compare-fitness.sh BUNDLE [METRIC] [SPARSITY] [ROUNDS]
+# HF_DIR: the Hugging Face folder the reference loads when the bundle's model is a GGUF file (`prunerzero-worker
+# convert FILE --out DIR` writes it, F32: the same values the worker dequantizes); by default the bundle's model
+# folder.
 # METRIC is wanda, magnitude or paper. The worker's time is its evaluation alone (the JSON's stage times: X pass,
 # metric, masks, pruned passes, output head), without loading or the dense perplexity `prune` also prints; the
 # reference's is its own timed section (G loaded beforehand in both). Prints the best of each and the ratios.
@@ -11,8 +14,9 @@ bundle=${1:?usage: compare-fitness.sh BUNDLE [METRIC] [SPARSITY] [ROUNDS]}
 metric=${2:-wanda} sparsity=${3:-0.7} rounds=${4:-3}
 python=${PYTHON:-python3}
 "$python" -c "import torch, transformers, safetensors" 2>/dev/null || { echo "compare-fitness.sh: $python lacks torch/transformers/safetensors" >&2; exit 1; }
-model=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['modelDirectory'])" "$bundle/manifest.json" 2>/dev/null || true)
-[ -d "$model" ] || model=models/pz-llama-4m
+# The manifest's path is relative to the bundle's folder.
+model=${HF_DIR:-$(python3 -c "import json,os,sys; print(os.path.join(sys.argv[1], json.load(open(os.path.join(sys.argv[1], 'manifest.json')))['modelDirectory']))" "$bundle" 2>/dev/null || true)}
+[ -d "$model" ] || { echo "compare-fitness.sh: the bundle's model is not a Hugging Face folder; set HF_DIR (prunerzero-worker convert)" >&2; exit 1; }
 case $metric in paper) formula='mul(abs(mul(W, W)), mms(G))' ;; *) formula=$metric ;; esac
 swift build -c release --product prunerzero-worker >&2
 worker=$(swift build -c release --show-bin-path)/prunerzero-worker

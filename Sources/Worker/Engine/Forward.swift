@@ -50,14 +50,18 @@ package final class Forward {
         self.config = config
         self.seqlen = seqlen
         let perWindow = Workspace.floatsPerRow(config) * 4 * seqlen
-        let chunk = max(1, min(windows, chunkWindows, workspaceBytes / max(1, perWindow)))
+        // No bigger than an equal share of the windows per lane, so that few long windows still fill every lane.
+        let share = (windows + max(1, laneCount) - 1) / max(1, laneCount)
+        let chunk = max(1, min(share, chunkWindows, workspaceBytes / max(1, perWindow)))
         windowsPerChunk = chunk
         let wanted = max(1, min(laneCount, (windows + chunk - 1) / chunk))
         let laneCount = wanted * chunk * perWindow <= workspaceBytes ? wanted : 1
         rope = RopeTable(seqlen: seqlen, headDim: config.headDim, theta: config.ropeTheta)
-        let scoreBuffers = laneCount > 1 ? 1 : Parallel.workers
-        lanes = (0..<laneCount).map { _ in
-            Workspace(config: config, rows: chunk * seqlen, seqlen: seqlen, scoreBuffers: scoreBuffers)
+        // Lane 0 also runs a pass of a single chunk alone, its attention spread over the cores: it gets a score
+        // buffer per core (a (64, T) block each, 0.5 MB at T = 2048); the others run only inside lanes.
+        lanes = (0..<laneCount).map { lane in
+            Workspace(config: config, rows: chunk * seqlen, seqlen: seqlen,
+                      scoreBuffers: lane == 0 ? Parallel.workers : 1)
         }
     }
 
@@ -102,14 +106,17 @@ package final class Forward {
     }
 
     /// blockChunk over every chunk of `windows` windows at x, chunk i in lane i mod L: a fixed assignment, and each
-    /// window's arithmetic is the same in any lane.
+    /// window's arithmetic is the same in any lane. Chunks shrink below `windowsPerChunk` when there would be fewer
+    /// of them than lanes (a 4-window screen, 2 windows of 2048 tokens), so that no lane idles while another
+    /// runs the pass alone.
     private func eachChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int, observeOnly: Bool) {
         let t = seqlen, c = config.hidden
-        let chunks = (windows + windowsPerChunk - 1) / windowsPerChunk
+        let perChunk = max(1, min(windowsPerChunk, (windows + lanes.count - 1) / lanes.count))
+        let chunks = (windows + perChunk - 1) / perChunk
         Parallel.lanes(min(lanes.count, chunks)) { lane in
             var chunk = lane
             while chunk < chunks {
-                let b0 = chunk * windowsPerChunk, nb = min(windowsPerChunk, windows - b0)
+                let b0 = chunk * perChunk, nb = min(perChunk, windows - b0)
                 blockChunk(layer, w, lanes[lane], x: x + b0 * t * c, windows: nb, firstWindow: b0, observeOnly: observeOnly)
                 chunk += lanes.count
             }
