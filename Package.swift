@@ -70,7 +70,7 @@ let package = Package(
             path: "Sources/Worker/CLI", swiftSettings: optimizedInDebug),
         // Throughput benchmarks (`swift run -c release prunerzero-bench`); no benchmark framework, so CI stays light.
         .executableTarget(name: "Benchmarks", dependencies: ["Shared", "COpenBLAS"], path: "Benchmarks",
-                          exclude: ["SearchBench", "Reference", "Memory", "DepthAbort", "Scaling"]),
+                          exclude: ["SearchBench", "Reference", "Memory", "DepthAbort", "Scaling", "Results"]),
         // Coordinator throughput over real NNG with in-process load-generator workers (`swift run -c release
         // prunerzero-search-bench [WORKERS] [EVALUATIONS]`).
         .executableTarget(name: "SearchBench", dependencies: ["Shared", "Search"], path: "Benchmarks/SearchBench"),
