@@ -215,7 +215,7 @@ def timeline(run):
 
     Per worker, from its join to `finished`: a job runs from its dispatch to its result (compute = the result's
     seconds, the rest is the round trip); between a result and the next dispatch the worker waited, at a barrier
-    (a `generation` or `test_phase` event inside the gap) or mid-generation, until the last event that could have
+    (a `generation` or `test_phase` event inside the gap) or mid-phase (also a final phase of fewer jobs than workers), until the last event that could have
     queued its job (the barrier, else the latest result: an upper bound on when the job was ready, so the dispatch
     delay is a lower bound), then for the dispatch itself (a worker told to wait asks again 200 ms later)."""
     events = [json.loads(line) for line in open(os.path.join(run, "events.jsonl")) if line.strip()]
@@ -240,10 +240,13 @@ def timeline(run):
                 elif first:
                     t["startup"] += e["time"] - free
                 else:
+                    # The wait up to the last barrier it spanned is a barrier's; from there (or from when it
+                    # became free) to the last result or barrier before the dispatch, work was short mid-phase (a
+                    # final phase of fewer jobs than workers, too); the rest is the dispatch delay.
                     barrier = max((b for b in barriers if free <= b <= e["time"]), default=None)
-                    ready = barrier if barrier is not None else max(
-                        (c for c in creators if free <= c <= e["time"]), default=free)
-                    t["barrier_wait" if barrier is not None else "starved"] += ready - free
+                    ready = max((c for c in creators if free <= c <= e["time"]), default=free)
+                    t["barrier_wait"] += (barrier - free) if barrier is not None else 0.0
+                    t["starved"] += ready - (barrier if barrier is not None else free)
                     t["dispatch_delay"] += e["time"] - ready
                     if e["time"] > free:
                         delays.append(e["time"] - ready)
@@ -385,7 +388,7 @@ def print_table(args, runs):
     row("mean s per evaluation (compute / results)", lambda r: "%.3f" % (r["time"]["compute"] / max(1, r["results"])))
     for key, label in (("compute", "busy"), ("round_trip", "job round trip outside compute"),
                        ("startup", "start-up (bundle load, join)"), ("barrier_wait", "waiting at barriers (stragglers)"),
-                       ("starved", "waiting for a job mid-generation"), ("dispatch_delay", "dispatch delay after work appeared"),
+                       ("starved", "waiting for a job mid-phase"), ("dispatch_delay", "dispatch delay after work appeared"),
                        ("tail", "after its last job"), ("lost", "lost (leases lapsed)")):
         row("  %% of workers × wall: %s" % label, lambda r, key=key: "%.1f" % (
             100 * r["time"][key] / (r["workers"] * r["span"])))
