@@ -25,6 +25,20 @@ import Testing
         }
     }
 
+    /// A key the table does not know (a typo, or a derived field such as `finalRanking`) is refused by name,
+    /// rather than dropped for the default.
+    @Test func unknownFileKeysAreRefusedByName() throws {
+        #expect(throws: (any Error).self) { try Self.file(#"{"budget": 7, "promoteTopFracton": 0.1}"#) }
+        do {
+            _ = try Self.file(#"{"finalRanking": "test", "testTopK": 0}"#)
+            Issue.record("a file with an unknown key was accepted")
+        } catch {
+            #expect("\(error)".contains("unknown setting finalRanking"), "\(error)")
+            #expect("\(error)".contains("testTopK"), "the message lists the known settings")
+        }
+        _ = try Self.file(#"{"testTopK": 0, "screenReuse": false}"#)   // known keys still load
+    }
+
     @Test func settingKeysAreUnique() {
         let keys = SearchSetting.all.map(\.key)
         #expect(Set(keys).count == keys.count)

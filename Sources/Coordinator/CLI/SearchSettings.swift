@@ -136,13 +136,26 @@ struct SearchFile: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: SettingKey.self)
+        // A misspelt or derived key would otherwise be dropped without a word and the run would use the default.
+        let known = Set(SearchSetting.all.map(\.key))
+        let unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw ValidationError("unknown setting\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) "
+                + "(the settings: \(SearchSetting.all.map(\.key).joined(separator: ", ")))")
+        }
         for setting in SearchSetting.all {
             if let value = try setting.read(container) { values[setting.key] = value }
         }
     }
 
     static func read(path: String) throws -> SearchFile {
-        try JSONDecoder().decode(SearchFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("--config \(path): cannot read it (\(error.localizedDescription))")
+        }
+        do { return try JSONDecoder().decode(SearchFile.self, from: data) } catch let error as ValidationError {
+            throw ValidationError("--config \(path): \(error.message)")
+        }
     }
 }
 
