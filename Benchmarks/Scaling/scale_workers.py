@@ -214,10 +214,11 @@ def timeline(run):
     """Worker-seconds by where they went, coordinator latencies and barrier waits, from one run's journal.
 
     Per worker, from its join to `finished`: a job runs from its dispatch to its result (compute = the result's
-    seconds, the rest is the round trip); between a result and the next dispatch the worker waited, at a barrier
-    (a `generation` or `test_phase` event inside the gap) or mid-phase (also a final phase of fewer jobs than workers), until the last event that could have
-    queued its job (the barrier, else the latest result: an upper bound on when the job was ready, so the dispatch
-    delay is a lower bound), then for the dispatch itself (a worker told to wait asks again 200 ms later)."""
+    seconds, the rest is the round trip); between a result and the next dispatch the worker waited: up to the last
+    barrier inside the gap (a `generation` or `test_phase` event) at that barrier, from there (or from being free)
+    mid-phase until the last result or barrier before the dispatch (the last event that could have queued its job:
+    an upper bound on when the job was ready, so the dispatch delay is a lower bound; a final phase of fewer jobs
+    than workers counts here), then for the dispatch itself (a worker told to wait asks again 200 ms later)."""
     events = [json.loads(line) for line in open(os.path.join(run, "events.jsonl")) if line.strip()]
     start = events[0]["time"]
     end = next((e["time"] for e in events if e["type"] == "finished"), None)
@@ -240,9 +241,6 @@ def timeline(run):
                 elif first:
                     t["startup"] += e["time"] - free
                 else:
-                    # The wait up to the last barrier it spanned is a barrier's; from there (or from when it
-                    # became free) to the last result or barrier before the dispatch, work was short mid-phase (a
-                    # final phase of fewer jobs than workers, too); the rest is the dispatch delay.
                     barrier = max((b for b in barriers if free <= b <= e["time"]), default=None)
                     ready = max((c for c in creators if free <= c <= e["time"]), default=free)
                     t["barrier_wait"] += (barrier - free) if barrier is not None else 0.0

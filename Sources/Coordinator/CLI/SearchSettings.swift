@@ -136,14 +136,15 @@ struct SearchFile: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: SettingKey.self)
+        let settings = SearchSetting.all
         // A misspelt or derived key would otherwise be dropped without a word and the run would use the default.
-        let known = Set(SearchSetting.all.map(\.key))
-        let unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
+        let keys = settings.map(\.key)
+        let unknown = container.allKeys.map(\.stringValue).filter { !keys.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw ValidationError("unknown setting\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) "
-                + "(the settings: \(SearchSetting.all.map(\.key).joined(separator: ", ")))")
+                + "(the settings: \(keys.joined(separator: ", ")))")
         }
-        for setting in SearchSetting.all {
+        for setting in settings {
             if let value = try setting.read(container) { values[setting.key] = value }
         }
     }

@@ -40,7 +40,8 @@ package final class Forward {
     package static let chunkWindows = 4
 
     /// `windows` is the most windows one `Activations` will hold. A chunk is `chunkWindows` windows (fewer if one
-    /// chunk's workspace would exceed `workspaceBytes`; at least one). Lanes run side by side while all their
+    /// chunk's workspace would exceed `workspaceBytes`, or if the lanes would otherwise not all get one; at least
+    /// one). Lanes run side by side while all their
     /// workspaces fit the budget; otherwise one lane runs, its products' blocks spread over the cores (large
     /// models). Neither choice changes a bit of the results: every product runs in BLAS.tokenGemm's per-window
     /// blocks, single-threaded, because OpenBLAS's Haswell/Zen kernels round a row by how many rows share its
@@ -50,9 +51,8 @@ package final class Forward {
         self.config = config
         self.seqlen = seqlen
         let perWindow = Workspace.floatsPerRow(config) * 4 * seqlen
-        // No bigger than an equal share of the windows per lane, so that few long windows still fill every lane.
-        let share = (windows + max(1, laneCount) - 1) / max(1, laneCount)
-        let chunk = max(1, min(share, chunkWindows, workspaceBytes / max(1, perWindow)))
+        let chunk = Self.chunkSize(windows: windows, lanes: laneCount,
+                                   at: min(chunkWindows, workspaceBytes / max(1, perWindow)))
         windowsPerChunk = chunk
         let wanted = max(1, min(laneCount, (windows + chunk - 1) / chunk))
         let laneCount = wanted * chunk * perWindow <= workspaceBytes ? wanted : 1
@@ -105,13 +105,19 @@ package final class Forward {
         }
     }
 
+    /// Windows per chunk: at most `limit`, and no more than an equal share of the windows per lane, so that few
+    /// windows (2 of 2048 tokens, a 4-window screen) still fill every lane instead of one lane running them alone.
+    private static func chunkSize(windows: Int, lanes: Int, at limit: Int) -> Int {
+        let lanes = max(1, lanes)
+        return max(1, min(limit, (windows + lanes - 1) / lanes))
+    }
+
     /// blockChunk over every chunk of `windows` windows at x, chunk i in lane i mod L: a fixed assignment, and each
-    /// window's arithmetic is the same in any lane. Chunks shrink below `windowsPerChunk` when there would be fewer
-    /// of them than lanes (a 4-window screen, 2 windows of 2048 tokens), so that no lane idles while another
-    /// runs the pass alone.
+    /// window's arithmetic is the same in any lane. A pass over fewer windows than the lanes' capacity gets smaller
+    /// chunks (`chunkSize`).
     private func eachChunk(_ layer: Int, _ w: BlockWeights, x: UnsafeMutablePointer<Float>, windows: Int, observeOnly: Bool) {
         let t = seqlen, c = config.hidden
-        let perChunk = max(1, min(windowsPerChunk, (windows + lanes.count - 1) / lanes.count))
+        let perChunk = Self.chunkSize(windows: windows, lanes: lanes.count, at: windowsPerChunk)
         let chunks = (windows + perChunk - 1) / perChunk
         Parallel.lanes(min(lanes.count, chunks)) { lane in
             var chunk = lane
