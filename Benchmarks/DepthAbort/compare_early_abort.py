@@ -32,12 +32,16 @@ import sys
 import time
 
 
-def run_config(args, run, reuse):
-    """The --config file's settings plus this run's screenReuse, written beside the run."""
+def run_config(args, run, reuse, on):
+    """The --config file's settings plus this run's screenReuse (and, for the on run, --on-config's), written
+    beside the run."""
     settings = {}
     if args.config:
         with open(args.config) as f:
             settings = json.load(f)
+    if on and args.on_config:
+        with open(args.on_config) as f:
+            settings.update(json.load(f))
     settings["screenReuse"] = reuse
     path = run + ".config.json"
     with open(path, "w") as f:
@@ -51,7 +55,7 @@ def search_command(args, run, abort):
            "--budget", "100000", "--seed", str(args.seed), "--population", str(args.population),
            "--mode", "generational", "--generations", str(args.generations), "--spawn-workers", str(args.workers),
            "--x-mode", args.x_mode, "--sparsity", str(args.sparsity), "--listen", "tcp://127.0.0.1:%d" % random.randint(10000, 31999)]
-    cmd += ["--config", run_config(args, run, abort and not args.no_screen_reuse)]
+    cmd += ["--config", run_config(args, run, abort and not args.no_screen_reuse, abort)]
     if abort:
         cmd += ["--early-abort", "on", "--abort-margin", str(args.margin), "--abort-warmup", str(args.warmup)]
     return cmd
@@ -110,6 +114,7 @@ def analyse(run):
     results = [e for e in events if e["type"] == "result" and e["windows"] != "test"]
     full = [r["seconds"] for r in results if r["windows"] == "full" and r.get("perplexity") and r.get("seconds")]
     aborted = [r for r in results if r.get("abortedAfter")]
+    raced = [r for r in results if r.get("racedAfter")]
     # Divergences are measured only with early abort on (the off run's results have none).
     profiles = [len(r["divergence"]) for r in results if r.get("divergence") and not r.get("abortedAfter")]
     # The initial generation's jobs are all dispatched before its barrier (the first `generation` event); every
@@ -133,6 +138,9 @@ def analyse(run):
         "aborts": len(aborted),
         "abort_blocks": sum(r["abortedAfter"] for r in aborted),
         "blocks": max(profiles) if profiles else 0,
+        "races": len(raced),
+        "race_windows": sum(r["racedAfter"] for r in raced),
+        "race_seconds": sum(r.get("seconds") or 0 for r in raced) / len(raced) if raced else float("nan"),
         "cache": report["cacheHits"],
         "top5": [(e["formula"], e["fullPerplexity"]) for e in report["top"][:5]],
     }
@@ -156,6 +164,7 @@ def main():
     p.add_argument("--on-run", help="an earlier on run of the same settings, instead of a new one")
     p.add_argument("--at-generation", type=int, help="compare the earlier runs as they stood after this generation")
     p.add_argument("--no-screen-reuse", action="store_true", help="the on run's full evaluations run all windows too")
+    p.add_argument("--on-config", help="settings for the on run only, over --config's (e.g. {\"race\": {}})")
     p.add_argument("--concurrent", action="store_true", help="run the two searches at once (the same load for both)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -176,6 +185,8 @@ def main():
         runs[name] = analyse(new[name][0])
         runs[name]["wall"] = wall
     unit = runs["off"]["full_seconds"]
+    if args.on_config:
+        print("on run also: %s" % open(args.on_config).read().strip())
     print("early abort, generational, %g unstructured, seed %d, population %d, %d generations, %d workers, margin %g, "
           "warm-up %d" % (args.sparsity, args.seed, args.population,
           args.generations if args.at_generation is None else args.at_generation, args.workers, args.margin, args.warmup))
@@ -210,6 +221,9 @@ def main():
     blocks = runs["on"]["blocks"]
     row("screens stopped by depth (mean depth)", lambda r: "%d (%s of %d)" % (
         r["aborts"], "%.2f" % (r["abort_blocks"] / r["aborts"]) if r["aborts"] else "-", blocks))
+    row("full evaluations stopped by race (mean windows)", lambda r: "%d (%s)" % (
+        r.get("races", 0), "%.1f" % (r["race_windows"] / r["races"]) if r.get("races") else "-"))
+    row("mean s: raced-out full evaluation", lambda r: "%.2f" % r["race_seconds"] if r.get("races") else "-")
     row("full evaluations", lambda r: "%d" % r["full"])
     ratio = runs["on"]["compute"] / runs["off"]["compute"]
     print("compute on/off: %.3f" % ratio)

@@ -60,6 +60,15 @@ import Testing
         #expect(setup.config.searchID == "s7")          // default: the run directory's name
     }
 
+    /// Racing is a file-only setting whose object may give any of its fields; the rest keep their defaults.
+    @Test func raceFromTheFileWithDefaultsForWhatItOmits() throws {
+        let plain = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b"])
+        #expect(try plain.settings(file: SearchFile()).config.race == nil)
+        #expect(try plain.settings(file: Self.file(#"{"race": {"z": 4}}"#)).config.race == RaceSettings(z: 4))
+        #expect(try plain.settings(file: Self.file(#"{"race": {}}"#)).config.race == RaceSettings())
+        #expect(throws: (any Error).self) { try Self.file(#"{"race": {"z": "high"}}"#) }
+    }
+
     @Test func layerSparsityFromFlagOrFile() throws {
         let flagged = try SearchCommand.parse(["--run-dir", "/tmp/runs/s7", "--bundle", "b", "--layer-sparsity", "owl:7,0.1"])
         #expect(try flagged.settings(file: Self.file(#"{"layerSparsity": "uniform"}"#)).config.layerSparsity

@@ -19,7 +19,7 @@ import Testing
     @Test func headerLayoutIsAsDocumented() {
         let bytes = Envelope.encode(.statusQuery)
         #expect(Array(bytes[0..<4]) == Array("PZRO".utf8))
-        #expect(bytes[4] == 6 && bytes[5] == 0)  // version 6, little-endian
+        #expect(bytes[4] == 7 && bytes[5] == 0)  // version 7, little-endian
         #expect(bytes[6] == 9)                     // kind
         #expect(bytes[7] == 0)                     // flags
         #expect(Array(bytes[8..<12]) == [0, 0, 0, 0])
@@ -60,9 +60,9 @@ import Testing
         let good = Envelope.encode(.statusQuery)
         var bad = good; bad[1] = UInt8(ascii: "X")
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) } == ProtocolError(offset: 1, .badMagic))
-        bad = good; bad[4] = 5  // a version-5 peer (it would prune validation jobs without the bundle's draws)
+        bad = good; bad[4] = 6  // a version-6 peer (it would ignore a race and send no per-window losses)
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
-                == ProtocolError(offset: 4, .unsupportedVersion(found: 5, supported: 6)))
+                == ProtocolError(offset: 4, .unsupportedVersion(found: 6, supported: 7)))
         bad = good; bad[6] = 200
         #expect(try #require(throws: ProtocolError.self) { try Envelope.decode(bad) }
                 == ProtocolError(offset: 6, .unknownKind(200)))
@@ -157,9 +157,9 @@ import Testing
             let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, abortThresholds: [0.5, bad])
             let bytes = Envelope.encode(.job(job))
             let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
-            // The bad value is the thresholds' last 8 bytes, before the absent screen perplexity (9 bytes, version 4)
-            // and the 2-byte empty trailer.
-            #expect(error.offset == bytes.count - 2 - 9 - 8, "\(error)")
+            // The bad value is the thresholds' last 8 bytes, before the absent screen perplexity (9 bytes, version 4),
+            // the absent race (1 byte, version 7) and the 2-byte empty trailer.
+            #expect(error.offset == bytes.count - 2 - 1 - 9 - 8, "\(error)")
         }
         // +inf is "never at this block", and a vector shorter than the model's blocks is valid (the coordinator's
         // measure-only warm-up sends one entry); empty means no probe at all. All three travel as sent.
@@ -176,22 +176,60 @@ import Testing
     }
 
     /// A full job's screen perplexity (version 4) is a perplexity: below 1, NaN or infinite is refused at its byte
-    /// (the 8 bytes after its presence byte, before the trailer); an absent one must be encoded as zeros.
+    /// (the 8 bytes after its presence byte, before the absent race's byte and the trailer); an absent one must be
+    /// encoded as zeros.
     @Test func aScreenPerplexityIsCheckedAtItsByte() throws {
         let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), windows: .full)
         for bad in [0.5, 0, -3, .nan, .infinity] {
             let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, screenPerplexity: bad)
             let bytes = Envelope.encode(.job(job))
             let error = try #require(throws: ProtocolError.self) { try Envelope.decode(bytes) }
-            #expect(error.offset == bytes.count - 2 - 8, "\(bad): \(error)")
+            #expect(error.offset == bytes.count - 2 - 1 - 8, "\(bad): \(error)")
         }
         for kept in [1, 17.25, 2e9] as [Double] {
             let job = Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, screenPerplexity: kept)
             #expect(try Envelope.decode(Envelope.encode(.job(job))) == .job(job))
         }
         var absentYetSet = Envelope.encode(.job(Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1)))
-        absentYetSet[absentYetSet.count - 2 - 1] = 0x3F  // a non-zero byte in the absent value
+        absentYetSet[absentYetSet.count - 2 - 1 - 1] = 0x3F  // a non-zero byte in the absent value
         #expect(throws: ProtocolError.self) { try Envelope.decode(absentYetSet) }
+    }
+
+    /// A race (version 7) travels whole, and a hostile one is refused before any work: checkpoints that do not
+    /// rise from above the screen to below the full windows, losses that are negative, NaN or infinite, a negative
+    /// z or margin, a race without the screen it continues; a raced result must carry a perplexity.
+    @Test func aRaceIsCheckedWhenDecoded() throws {
+        let request = FitnessRequest(sparsity: .unstructured(ratio: 0.5), xMode: .static, windows: .full)
+        let good = Race(rivalLoss: [3, 3.1, 3.2, 3.3, 3.4, 3.5], screenLoss: [3, 3.2], checkpoints: [3, 4],
+                        z: 3, margin: 0.01)
+        func job(_ race: Race, screen: Double? = 20) -> Job {
+            Job(jobID: 1, metricText: "W", request: request, leaseSeconds: 1, screenPerplexity: screen, race: race)
+        }
+        #expect(try Envelope.decode(Envelope.encode(.job(job(good)))) == .job(job(good)))
+        var bad: [(String, Race)] = []
+        for checkpoints in [[2], [4, 4], [5, 3], [6], [1]] {
+            var r = good; r.checkpoints = checkpoints; bad.append(("checkpoints \(checkpoints)", r))
+        }
+        for loss in [-0.1, .nan, .infinity] {
+            var r = good; r.rivalLoss[2] = loss; bad.append(("rival loss \(loss)", r))
+            var s = good; s.screenLoss[0] = loss; bad.append(("screen loss \(loss)", s))
+        }
+        var z = good; z.z = -1; bad.append(("z -1", z))
+        var m = good; m.margin = .nan; bad.append(("margin NaN", m))
+        var long = good; long.screenLoss = [3, 3, 3, 3, 3, 3]; long.checkpoints = []; bad.append(("screen ≥ full", long))
+        for (label, race) in bad {
+            #expect(throws: ProtocolError.self, "\(label)") { try Envelope.decode(Envelope.encode(.job(job(race)))) }
+        }
+        #expect(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.job(job(good, screen: nil)))) }
+        for p in [Double.nan, 0.5, .infinity] {
+            let raced = JobResult(jobID: 1, workerID: "w", status: .raced(windows: 4), perplexity: p, maskFingerprint: 0)
+            #expect(throws: ProtocolError.self, "\(p)") { try Envelope.decode(Envelope.encode(.result(raced))) }
+        }
+        let zero = JobResult(jobID: 1, workerID: "w", status: .raced(windows: 0), perplexity: 30, maskFingerprint: 0)
+        #expect(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(zero))) }
+        let negative = JobResult(jobID: 1, workerID: "w", status: .ok, perplexity: 30, maskFingerprint: 0,
+                                 windowLoss: [3, -1])
+        #expect(throws: ProtocolError.self) { try Envelope.decode(Envelope.encode(.result(negative))) }
     }
 
     @Test func errorsReadWellInALog() {

@@ -113,6 +113,7 @@ struct SearchSetting {
             SearchSetting(fileOnly: "heartbeatSeconds", Int.self) { $1.config.heartbeatSeconds = $0 },
             SearchSetting(fileOnly: "promoteTopFraction", Double.self) { $1.config.promoteTopFraction = $0 },
             SearchSetting(fileOnly: "screenReuse", Bool.self) { $1.config.screenReuse = $0 },
+            SearchSetting(fileOnly: "race", RaceSettings.self) { $1.config.race = $0 },
             SearchSetting(fileOnly: "seedBaselines", Bool.self) { $1.config.seedBaselines = $0 },
             SearchSetting(fileOnly: "searchID", String.self) { $1.config.searchID = $0 },
         ]

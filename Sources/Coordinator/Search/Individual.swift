@@ -45,6 +45,13 @@ package struct Individual: Sendable {
     /// Set when the cheap screen was stopped by depth (then `cheap` stays nil: nothing was measured).
     package internal(set) var depthAbort: DepthAbortRecord?
     package internal(set) var validation: Score?
+    /// Loss per cheap window, from its screen (journals since protocol version 7).
+    package internal(set) var cheapLoss: [Double]?
+    /// Loss per full window, all of them (the screen's joined to its full job's with screen reuse): what a race
+    /// against it compares with. nil when not measured (a mask twin's fitness, an older journal, a raced child).
+    package internal(set) var fullLoss: [Double]?
+    /// Set when its full evaluation was stopped by its race (`full` is then the race's estimate).
+    package internal(set) var race: RaceRecord?
 }
 
 /// One evaluation to be done: an individual on a window set. A job keeps its id across re-dispatches (lapsed

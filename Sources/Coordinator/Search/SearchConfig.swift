@@ -69,6 +69,9 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     package var tieWidth: Double? = nil
     /// Early termination by depth (`DepthAbortRule`); nil: off (every cheap screen runs every block).
     package var depthAbort: DepthAbortSettings? = nil
+    /// Racing promoted children against the population's `rank`-th member (`RaceSettings`); nil: off (every
+    /// promoted child runs every full window).
+    package var race: RaceSettings? = nil
     /// The bundle identity every worker must report.
     package var bundleIdentity: String = ""
     package var evolution: EvolutionSettings = EvolutionSettings()
@@ -138,6 +141,12 @@ package struct SearchConfig: Sendable, Hashable, Codable {
         }
         if let w = tieWidth, !(w >= 0 && w.isFinite) { out.append("tie width must be a finite value ≥ 0 (found \(w))") }
         if let depthAbort { out += depthAbort.problems() }
+        if let race {
+            out += race.problems()
+            // Its stages reuse masks known before the forward; it races the windows after a reused screen.
+            if xMode != .static { out.append("race needs static X (--x-mode static): its stages reuse the masks") }
+            if !multiFidelity || screenReuse != true { out.append("race needs multiFidelity and screenReuse on") }
+        }
         if bundleIdentity.isEmpty { out.append("the bundle identity is empty") }
         if let layers = layerSparsity {
             do { try layers.validate() } catch { out.append("\(error)") }

@@ -8,6 +8,8 @@ struct SearchCounters: Sendable, Hashable {
     var leaseExpiries = 0
     /// Cheap screens stopped by depth, and the blocks they ran in total (mean depth = blocks / aborts).
     var depthAborts = 0, depthAbortBlocks = 0
+    /// Full evaluations stopped by their race, and the full windows they saw in total.
+    var races = 0, raceWindows = 0
     /// Workers' seconds per stage over every result (reference lines included): where the compute went.
     var stageSeconds: [String: Double] = [:]
 }

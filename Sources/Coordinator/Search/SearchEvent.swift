@@ -140,6 +140,11 @@ package enum SearchEvent: Sendable, Hashable {
         /// selection used for it (`DepthAbortRecord.estimate`).
         package var abortedAfter: Int? = nil
         package var estimate: Double? = nil
+        /// Stopped by its race after this many full windows (then `perplexity` and `failure` are nil and
+        /// `estimate` is the race's).
+        package var racedAfter: Int? = nil
+        /// The loss of each window the job evaluated (`JobResult.windowLoss`); absent when not measured.
+        package var windowLoss: [Double]? = nil
         /// Fraction pruned per linear, model order: journaled for the first successful result of a search with a
         /// non-uniform layer sparsity (the report shows the allocation once); absent otherwise.
         package var layerSparsity: [Double]? = nil

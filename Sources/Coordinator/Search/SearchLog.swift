@@ -20,6 +20,8 @@ enum SearchLog {
             let d = result.divergence.last.map { String(format: "%.3g", $0) } ?? "?"
             let estimate = state.individuals[job.individual].depthAbort?.estimate.map { " > \(format($0)) (estimate)" }
             outcome = "aborted by depth after \(blocks) blocks (divergence \(d))\(estimate ?? "")"
+        case .raced(let windows):
+            outcome = "raced out after \(windows) windows (estimate \(format(result.perplexity)))"
         }
         let took = seconds.map { String(format: " in %.1f s", $0) } ?? ""
         let reference = job.method == .metric ? "" : " \(job.method) (reference)"
@@ -39,6 +41,10 @@ enum SearchLog {
         if state.depthAborts > 0 {
             parts.append(String(format: "depth aborts %d (mean %.1f blocks)", state.depthAborts,
                                 Double(state.depthAbortBlocks) / Double(state.depthAborts)))
+        }
+        if state.races > 0 {
+            parts.append(String(format: "raced out %d (mean %.1f windows)", state.races,
+                                Double(state.raceWindows) / Double(state.races)))
         }
         // Whichever budget ends the run first: evaluations, or (generational) generations, whose pace is the
         // completed generations' (the initial one, all full evaluations, makes it an overestimate early on).

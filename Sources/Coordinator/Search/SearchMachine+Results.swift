@@ -11,13 +11,18 @@ extension SearchMachine {
             return
         }
         let perplexity: Double?, failure: String?
-        var abortedAfter: Int?, estimate: Double?
+        var abortedAfter: Int?, estimate: Double?, racedAfter: Int?
         switch result.status {
         case .ok: (perplexity, failure) = (result.perplexity, nil)
         case .failed(let reason): (perplexity, failure) = (nil, reason)
         case .aborted(let blocks) where job.windows == .cheap:
             (perplexity, failure, abortedAfter) = (nil, nil, blocks)
             estimate = state.promotionThreshold()
+        case .raced(let windows) where job.windows == .full && job.method == .metric:
+            (perplexity, failure, racedAfter, estimate) = (nil, nil, windows, result.perplexity)
+        case .raced(let windows):
+            (perplexity, failure) = (nil, "raced out after \(windows) windows on a \(job.windows)-window job, "
+                                     + "which never carries a race")
         case .aborted(let blocks):
             (perplexity, failure) = (nil, "aborted by depth after \(blocks) blocks on \(job.windows) windows, "
                                      + "which are never sent with thresholds")
@@ -31,7 +36,8 @@ extension SearchMachine {
         record(.result(.init(time: now, job: result.jobID, worker: result.workerID, windows: job.windows.description,
                              perplexity: perplexity, failure: failure, fingerprint: result.maskFingerprint,
                              seconds: seconds, divergence: result.divergence.isEmpty ? nil : result.divergence,
-                             abortedAfter: abortedAfter, estimate: estimate,
+                             abortedAfter: abortedAfter, estimate: estimate, racedAfter: racedAfter,
+                             windowLoss: result.windowLoss.isEmpty ? nil : result.windowLoss,
                              layerSparsity: allocationToJournal(result, job: job),
                              stages: result.stageTimes.isEmpty ? nil : Dictionary(
                                 result.stageTimes.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),

@@ -202,7 +202,8 @@ package struct SearchMachine: Sendable {
                    abortThresholds: job.windows == .cheap && job.method == .metric
                        ? state.abortThresholds(for: job.individual) : [],
                    screenPerplexity: job.windows == .full && job.method == .metric
-                       ? state.screenPerplexity(for: job.individual) : nil)
+                       ? state.screenPerplexity(for: job.individual) : nil,
+                   race: job.windows == .full && job.method == .metric ? state.race(for: job.individual) : nil)
     }
 
     func canDispatchEvolution(now: Double) -> Bool {

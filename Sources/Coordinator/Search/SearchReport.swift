@@ -18,6 +18,8 @@ package struct SearchReport: Codable, Sendable {
         package var parents: [Int]
         /// The baseline's name for a seeded baseline.
         package var baseline: String?
+        /// Full windows seen when its race stopped it (then `fullPerplexity` is the race's estimate).
+        package var racedAfter: Int? = nil
     }
 
     package var searchID: String
@@ -36,6 +38,9 @@ package struct SearchReport: Codable, Sendable {
     /// Cheap screens stopped by depth and the blocks they ran in total (absent: early abort was off).
     package var depthAborts: Int?
     package var depthAbortBlocks: Int?
+    /// Full evaluations stopped by their race and the full windows they saw in total (absent: racing was off).
+    package var races: Int?
+    package var raceWindows: Int?
     package var individuals: Int
     package var wallSeconds: Double
     package var top: [Entry]
@@ -81,6 +86,7 @@ package struct SearchReport: Codable, Sendable {
         if config.depthAbort != nil || state.depthAborts > 0 {
             (depthAborts, depthAbortBlocks) = (state.depthAborts, state.depthAbortBlocks)
         }
+        if config.race != nil || state.races > 0 { (races, raceWindows) = (state.races, state.raceWindows) }
         individuals = state.individuals.count
         wallSeconds = now - state.startedAt
         func entry(_ id: Int, rank: Int) -> Entry {
@@ -90,7 +96,8 @@ package struct SearchReport: Codable, Sendable {
                          cheapPerplexity: individual.cheap?.value, fullPerplexity: individual.full?.value,
                          testPerplexity: individual.test?.value, validationPerplexity: individual.validation?.value,
                          operatorName: individual.operatorName, parents: individual.parents,
-                         baseline: config.baselineName(individual: individual.id))
+                         baseline: config.baselineName(individual: individual.id),
+                         racedAfter: individual.race?.windows)
         }
         let ranked = state.rankedPopulation()
         top = ranked.prefix(topK).enumerated().map { entry($1, rank: $0 + 1) }
@@ -140,6 +147,10 @@ package struct SearchReport: Codable, Sendable {
             let mean = aborts > 0 ? String(format: ", mean depth reached %.1f blocks", Double(blocks) / Double(aborts)) : ""
             lines.append("- cheap screens stopped early by depth: \(aborts)\(mean)")
         }
+        if let races, let windows = raceWindows {
+            let mean = races > 0 ? String(format: ", mean full windows seen %.1f", Double(windows) / Double(races)) : ""
+            lines.append("- full evaluations stopped by their race: \(races)\(mean) (ranked by the race's estimate)")
+        }
         lines += [
             String(format: "- wall time: %.0f s", wallSeconds),
         ] + layerLines + [""] + referenceLines + [
@@ -148,7 +159,7 @@ package struct SearchReport: Codable, Sendable {
         ]
         for e in top {
             lines.append("| \(e.rank) | `\(e.formula)`\(e.baseline.map { " (\($0))" } ?? "") | \(e.nodes) | \(e.depth) | "
-                         + "\(f(e.cheapPerplexity)) | \(f(e.fullPerplexity)) | \(f(e.testPerplexity)) |")
+                         + "\(f(e.cheapPerplexity)) | \(f(e.fullPerplexity))\(e.racedAfter.map { " (raced, \($0) windows)" } ?? "") | \(f(e.testPerplexity)) |")
         }
         lines += finalMarkdown + stageMarkdown
         return lines.joined(separator: "\n") + "\n"

@@ -54,6 +54,9 @@ extension SearchState {
     /// Cheap screens stopped by depth, and the blocks they ran in total.
     package var depthAborts: Int { counters.depthAborts }
     package var depthAbortBlocks: Int { counters.depthAbortBlocks }
+    /// Full evaluations stopped by their race, and the full windows they saw in total.
+    package var races: Int { counters.races }
+    package var raceWindows: Int { counters.raceWindows }
     /// Workers' seconds per stage over every result.
     package var stageSeconds: [String: Double] { counters.stageSeconds }
 }

@@ -148,6 +148,18 @@ package struct SearchState: Sendable {
             lineage.individuals[job.individual].stage = .screenedOut
             return
         }
+        if let windows = e.racedAfter {
+            guard job.windows == .full, let estimate = e.estimate, estimate >= 1, estimate.isFinite else {
+                throw fault("job \(e.job) on \(job.windows) windows raced out without an estimate")
+            }
+            counters.evaluations += 1
+            counters.fullEvaluations += 1
+            counters.races += 1
+            counters.raceWindows += windows
+            lineage.individuals[job.individual].race = RaceRecord(windows: windows, estimate: estimate)
+            rate(job.individual, .perplexity(estimate))
+            return
+        }
         let measured: Score = e.perplexity.map { .perplexity($0) } ?? .failed(e.failure ?? "failed")
         // Masks already measured on these windows: one record, the first (a re-measurement within the bound).
         let recorded = e.fingerprint != 0 ? fingerprints[e.fingerprint]?[job.windows] : nil
@@ -170,6 +182,7 @@ package struct SearchState: Sendable {
             counters.cheapEvaluations += 1
             lineage.individuals[id].cheap = score
             lineage.individuals[id].cheapDivergence = e.divergence
+            lineage.individuals[id].cheapLoss = e.windowLoss
             if isPromising(id) {
                 promote(id, fingerprint: e.fingerprint)
             } else {
@@ -179,6 +192,11 @@ package struct SearchState: Sendable {
         case .full:
             counters.evaluations += 1
             counters.fullEvaluations += 1
+            // With screen reuse the job ran only the windows after the screen's (the same rule `wireJob` used).
+            if let loss = e.windowLoss, score.value != nil {
+                let screen = screenPerplexity(for: id) != nil ? individuals[id].cheapLoss : []
+                lineage.individuals[id].fullLoss = screen.map { $0 + loss }
+            }
             rate(id, score)
         }
     }

@@ -24,8 +24,10 @@ package enum Envelope {
     /// 6: the same layouts; a validation job on a bundle with calibration draws (`calibrate --validation-seeds`)
     /// prunes with the draws, so a version-5 worker, which would prune with the bundle's own G and X and report
     /// other values under the same bundle identity, must not join.
+    /// 7: a full-window job may carry a race against a population member (`Race`); a result carries its
+    /// per-window losses and may be `raced` (stopped early, its perplexity the race's estimate).
     /// Versions are not mixed: a body's layout and meaning are its version's.
-    package static let version: UInt16 = 6
+    package static let version: UInt16 = 7
     static let headerBytes = 12
 
     /// Frames `message`; the authenticator appends its trailer.

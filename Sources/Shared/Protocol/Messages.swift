@@ -104,12 +104,18 @@ package struct Job: Sendable, Hashable {
     /// window. Finite and ≥ 1 (a perplexity is the exponential of a mean of non-negative losses), refused at its
     /// byte otherwise; the worker fails such a value on any other job.
     package var screenPerplexity: Double?
+    /// A race against a population member (since protocol version 7), for a full-window job with a screen
+    /// perplexity only: its remaining windows run in stages and it may stop early (`Race`, `JobStatus.raced`).
+    /// nil: every window runs. The worker fails a race on any other job, or one whose window counts are not its
+    /// bundle's.
+    package var race: Race?
 
     package init(jobID: UInt64, metricText: String, request: FitnessRequest, leaseSeconds: UInt32,
-                 abortThresholds: [Double] = [], screenPerplexity: Double? = nil) {
+                 abortThresholds: [Double] = [], screenPerplexity: Double? = nil, race: Race? = nil) {
         self.jobID = jobID; self.metricText = metricText; self.request = request; self.leaseSeconds = leaseSeconds
         self.abortThresholds = abortThresholds
         self.screenPerplexity = screenPerplexity
+        self.race = race
     }
 
     /// The metric, validated against `limits`.
@@ -121,6 +127,8 @@ package struct Job: Sendable, Hashable {
         w.u64(jobID); w.string(metricText, limit: WireLimits.metricText); request.encode(into: &w); w.u32(leaseSeconds)
         w.blockValues(abortThresholds)
         w.bool(screenPerplexity != nil); w.f64(screenPerplexity ?? 0)
+        w.bool(race != nil)
+        race?.encode(into: &w)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -133,6 +141,11 @@ package struct Job: Sendable, Hashable {
         screenPerplexity = try r.optionalF64("has screen perplexity", "screen perplexity")
         if let screen = screenPerplexity, !(screen >= 1) {
             throw ProtocolError(offset: at, .badValue(field: "screen perplexity", detail: "\(screen) is below 1"))
+        }
+        let raceAt = r.offset
+        race = try r.bool("has race") ? try Race(from: &r) : nil
+        if race != nil && screenPerplexity == nil {
+            throw ProtocolError(offset: raceAt, .badValue(field: "race", detail: "a race needs the screen's perplexity"))
         }
     }
 }
@@ -166,6 +179,17 @@ package enum JobStatus: Sendable, Hashable {
     /// Stopped early by depth (since protocol version 3): after `blocks` blocks the divergence exceeded the job's
     /// threshold, so the metric cannot reach the part of the population that would keep it. No perplexity.
     case aborted(blocks: Int)
+    /// Stopped by its race after `windows` of the full windows (since protocol version 7; `Race`): worse than its
+    /// rival beyond doubt. The perplexity is the race's estimate over all full windows.
+    case raced(windows: Int)
+
+    /// Whether the result's perplexity is a value to rank (measured, or a race's estimate).
+    package var carriesPerplexity: Bool {
+        switch self {
+        case .ok, .raced: true
+        case .failed, .aborted: false
+        }
+    }
 }
 
 /// The outcome of a job. `wantsAnotherJob` lets the reply carry the next job (one round trip per result).
@@ -183,13 +207,17 @@ package struct JobResult: Sendable, Hashable {
     /// The cheap windows' divergence from the dense model after each block evaluated (since protocol version 3;
     /// empty when not measured): what the coordinator learns its depth-abort rule from.
     package var divergence: [Double]
+    /// The loss (mean NLL per token) on each window this job evaluated, in window order (since protocol version 7;
+    /// empty when not measured): a screen's, a full evaluation's (only the windows after the screen, with screen
+    /// reuse), or a raced one's windows so far. What races are run against.
+    package var windowLoss: [Double]
 
     package init(jobID: UInt64, workerID: String, status: JobStatus, perplexity: Double, maskFingerprint: UInt64,
                 layerSparsity: [Double] = [], stageTimes: [StageTime] = [], wantsAnotherJob: Bool = true,
-                divergence: [Double] = []) {
+                divergence: [Double] = [], windowLoss: [Double] = []) {
         self.jobID = jobID; self.workerID = workerID; self.status = status; self.perplexity = perplexity
         self.maskFingerprint = maskFingerprint; self.layerSparsity = layerSparsity; self.stageTimes = stageTimes
-        self.wantsAnotherJob = wantsAnotherJob; self.divergence = divergence
+        self.wantsAnotherJob = wantsAnotherJob; self.divergence = divergence; self.windowLoss = windowLoss
     }
 
     func encode(into w: inout WireWriter) {
@@ -198,6 +226,7 @@ package struct JobResult: Sendable, Hashable {
         case .ok: w.u8(0)
         case .failed(let reason): w.u8(1); w.prose(reason, limit: WireLimits.reason)
         case .aborted(let blocks): w.u8(2); w.u32(UInt32(clamping: blocks))
+        case .raced(let windows): w.u8(3); w.u32(UInt32(clamping: windows))
         }
         w.f64(perplexity); w.u64(maskFingerprint)
         let layers = layerSparsity.prefix(WireLimits.layers)
@@ -207,6 +236,7 @@ package struct JobResult: Sendable, Hashable {
         for s in stages { w.string(s.name, limit: WireLimits.stageName); w.f64(s.seconds) }
         w.bool(wantsAnotherJob)
         w.blockValues(divergence)
+        w.windowLosses(windowLoss)
     }
 
     init(from r: inout WireReader) throws(ProtocolError) {
@@ -223,13 +253,21 @@ package struct JobResult: Sendable, Hashable {
                 throw ProtocolError(offset: blocksAt, .badValue(field: "aborted blocks", detail: "\(blocks) is not in 1...\(WireLimits.layers)"))
             }
             status = .aborted(blocks: blocks)
+        case 3:
+            let windowsAt = r.offset
+            let windows = Int(try r.u32("raced windows"))
+            guard windows >= 1, windows <= WireLimits.windows else {
+                throw ProtocolError(offset: windowsAt, .badValue(field: "raced windows", detail: "\(windows) is not in 1...\(WireLimits.windows)"))
+            }
+            status = .raced(windows: windows)
         case let v: throw ProtocolError(offset: at, .badValue(field: "status", detail: "unknown tag \(v)"))
         }
         let pAt = r.offset
         perplexity = try r.f64("perplexity", finite: false)
-        // A successful evaluation has a perplexity ≥ 1; anything else is a worker bug we must not rank.
-        if status == .ok && !(perplexity >= 1 && perplexity.isFinite) {
-            throw ProtocolError(offset: pAt, .badValue(field: "perplexity", detail: "\(perplexity) for an ok result"))
+        // A successful evaluation (or a race's estimate) has a perplexity ≥ 1; anything else is a worker bug we
+        // must not rank.
+        if status.carriesPerplexity && !(perplexity >= 1 && perplexity.isFinite) {
+            throw ProtocolError(offset: pAt, .badValue(field: "perplexity", detail: "\(perplexity) for an \(status) result"))
         }
         maskFingerprint = try r.u64("mask fingerprint")
         let layers = try r.count("layer sparsities", limit: WireLimits.layers)
@@ -250,6 +288,7 @@ package struct JobResult: Sendable, Hashable {
             throw ProtocolError(offset: divergenceAt, .badValue(
                 field: "divergence", detail: "\(divergence.count) values for a job aborted after \(blocks) blocks"))
         }
+        windowLoss = try r.windowLosses("window loss")
     }
 }
 

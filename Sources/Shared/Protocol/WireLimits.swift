@@ -11,5 +11,6 @@ package enum WireLimits {
     static let stageName = 64
     static let stages = 64
     static let layers = 8_192         // per-layer sparsities: a 70B LLaMA has 80 × 7 = 560 linear layers
+    static let windows = 4_096        // per-window losses: 4,096 × 8 B × 2 lists stay far below a message
     static let authTrailer = 1_024    // HMACAuthenticator: nonce + time + HMAC-SHA256 = 56 bytes
 }

@@ -40,7 +40,7 @@ final class BundleFitnessFunction: FitnessFunction {
     }
 
     func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double], screenPerplexity: Double?,
-                  progress: FitnessProgress) throws -> FitnessOutcome {
+                  race: Race?, progress: FitnessProgress) throws -> FitnessOutcome {
         let pruningMethod: PruningMethod
         switch method {
         case .metric(let metric): pruningMethod = .metric(metric)
@@ -65,6 +65,7 @@ final class BundleFitnessFunction: FitnessFunction {
         let screened = try screenedEvaluation(screenPerplexity, request: request, screenWindows: screenWindows,
                                               isMetric: method != .sparsegpt)
         if let screened { pruning.skippedWindows = screened.screenWindows }
+        if let race { try checkRace(race, screened: screened, screenWindows: screenWindows) }
         // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
         defer { evaluator.shouldStop = nil }
@@ -88,6 +89,10 @@ final class BundleFitnessFunction: FitnessFunction {
         evaluator.afterBlock = depth.map { monitor in { try monitor.observe(layer: $0, $1) } }
         defer { evaluator.afterBlock = nil }
         do {
+            if let race, let screened {
+                guard let preflight, preflight.exact else { throw RaceRefusal.masksNotExact }
+                return try racedEvaluation(race, screened: screened, pruning: pruning, preflight: preflight)
+            }
             let outcome = try evaluator.evaluate(pruning, masks: preflight?.exact == true ? preflight : nil)
             let layers = outcome.sparsityInModelOrder(layers: bundle.model.config.layers)
             let perplexity = screened.map { $0.perplexity(restMeanNLL: outcome.meanNLL, restWindows: outcome.windows) }
@@ -95,7 +100,7 @@ final class BundleFitnessFunction: FitnessFunction {
             return FitnessOutcome(
                 perplexity: perplexity, maskFingerprint: outcome.maskFingerprint, layerSparsity: layers,
                 stageTimes: stageTimes(outcome.stageSeconds, preflight: preflight),
-                divergence: depth?.divergence ?? [])
+                divergence: depth?.divergence ?? [], windowLoss: outcome.windowNLL)
         } catch let stop as DepthAborted {
             // No fingerprint: an aborted evaluation's masks are not all known (sequential X), and nothing is measured.
             return FitnessOutcome(perplexity: .nan, maskFingerprint: 0,
@@ -130,6 +135,75 @@ extension BundleFitnessFunction {
         }
         return ScreenedFullEvaluation(screenPerplexity: screenPerplexity, screenWindows: screenWindows,
                                       fullWindows: bundle.data.evaluationWindows)
+    }
+}
+
+extension BundleFitnessFunction {
+    /// A race's window counts must be this bundle's (a coordinator on another bundle, or a hostile message).
+    func checkRace(_ race: Race, screened: ScreenedFullEvaluation?, screenWindows: Int) throws {
+        guard let screened else { throw RaceRefusal.noScreen }
+        let full = bundle.data.evaluationWindows
+        guard race.rivalLoss.count == full, race.screenLoss.count == screened.screenWindows,
+              screened.screenWindows == screenWindows else {
+            throw RaceRefusal.windowCounts(rival: race.rivalLoss.count, screen: race.screenLoss.count,
+                                           full: full, screenWindows: screenWindows)
+        }
+    }
+
+    /// The windows after the screen in stages ending at the race's checkpoints, then the rest; after each
+    /// checkpoint `PairedRace` decides. Every stage reuses the pre-flight's exact masks, so a stage costs its
+    /// windows' forward plus one read of the blocks and the masks' application (per-window losses do not depend
+    /// on how windows are batched: `DeterminismCheck`). A child that is never stopped gets the value one pass
+    /// over its windows would give, up to the joining's rounding.
+    func racedEvaluation(_ race: Race, screened: ScreenedFullEvaluation, pruning: PruningRequest,
+                         preflight: Preflight) throws -> FitnessOutcome {
+        let full = race.rivalLoss.count
+        var request = pruning
+        var losses: [Double] = []
+        var seconds: [String: Double] = [:]
+        var last: PruningOutcome?
+        var start = screened.screenWindows
+        for end in race.checkpoints + [full] {
+            request.skippedWindows = start
+            request.evaluationWindows = end
+            // The pre-flight's time is reported once, with the first stage.
+            let stage = try evaluator.evaluate(request, masks: preflight, reportPreflight: last == nil)
+            seconds.merge(stage.stageSeconds, uniquingKeysWith: +)
+            losses += stage.windowNLL
+            last = stage
+            start = end
+            guard end < full else { break }
+            if case .stop(let estimate) = PairedRace.verdict(child: race.screenLoss + losses, race: race) {
+                return FitnessOutcome(perplexity: estimate, maskFingerprint: stage.maskFingerprint,
+                                      layerSparsity: stage.sparsityInModelOrder(layers: bundle.model.config.layers),
+                                      stageTimes: stageTimes(seconds, preflight: preflight),
+                                      windowLoss: losses, racedAfter: end)
+            }
+        }
+        let outcome = last!
+        let mean = losses.reduce(0, +) / Double(losses.count)
+        return FitnessOutcome(
+            perplexity: screened.perplexity(restMeanNLL: mean, restWindows: losses.count),
+            maskFingerprint: outcome.maskFingerprint,
+            layerSparsity: outcome.sparsityInModelOrder(layers: bundle.model.config.layers),
+            stageTimes: stageTimes(seconds, preflight: preflight), windowLoss: losses)
+    }
+}
+
+/// A race on a job that cannot run one (`Job.race`).
+enum RaceRefusal: Error, Equatable, CustomStringConvertible {
+    case noScreen
+    case masksNotExact
+    case windowCounts(rival: Int, screen: Int, full: Int, screenWindows: Int)
+
+    var description: String {
+        switch self {
+        case .noScreen: "a race was sent with a job that carries no screen perplexity"
+        case .masksNotExact:
+            "a race needs masks known before the forward (static X, or a metric without X): its stages reuse them"
+        case let .windowCounts(rival, screen, full, screenWindows):
+            "a race with \(rival) rival and \(screen) screen losses on a bundle of \(full) fitness windows, \(screenWindows) screened"
+        }
     }
 }
 

@@ -12,11 +12,20 @@ package protocol FitnessFunction: AnyObject {
     /// (`DeterminismBound.fitness`): sent in the hello so the coordinator ties fitnesses within it.
     var fitnessBound: Double { get }
     /// Evaluates `method` as `request` says, stopping early by depth where `abortThresholds` says and evaluating
-    /// only the windows after the cheap ones when `screenPerplexity` gives their result (`Job`). Throws to report a
-    /// failed evaluation (the message becomes the failure reason); throws `FitnessCancelled` when
-    /// `progress.shouldStop` asked it to stop.
+    /// only the windows after the cheap ones when `screenPerplexity` gives their result, racing them against a
+    /// rival when `race` says (`Job`). Throws to report a failed evaluation (the message becomes the failure
+    /// reason); throws `FitnessCancelled` when `progress.shouldStop` asked it to stop.
     func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double], screenPerplexity: Double?,
-                  progress: FitnessProgress) throws -> FitnessOutcome
+                  race: Race?, progress: FitnessProgress) throws -> FitnessOutcome
+}
+
+extension FitnessFunction {
+    /// An evaluation without a race.
+    package func evaluate(_ request: FitnessRequest, method: JobMethod, abortThresholds: [Double],
+                          screenPerplexity: Double?, progress: FitnessProgress) throws -> FitnessOutcome {
+        try evaluate(request, method: method, abortThresholds: abortThresholds, screenPerplexity: screenPerplexity,
+                     race: nil, progress: progress)
+    }
 }
 
 /// What a job prunes with: its parsed metric, or the reference baseline its request names (`FitnessMethod`).
@@ -44,6 +53,17 @@ package struct FitnessOutcome: Equatable {
     package var divergence: [Double] = []
     /// Stopped by depth after this many blocks (`perplexity` is then NaN).
     package var abortedAfter: Int? = nil
+    /// Each evaluated window's loss, in order (`JobResult.windowLoss`).
+    package var windowLoss: [Double] = []
+    /// Stopped by its race after this many full windows (`perplexity` is then the race's estimate).
+    package var racedAfter: Int? = nil
+
+    /// The result's status for this outcome.
+    package var status: JobStatus {
+        if let blocks = abortedAfter { return .aborted(blocks: blocks) }
+        if let windows = racedAfter { return .raced(windows: windows) }
+        return .ok
+    }
 }
 
 /// Shared between the evaluating thread and the heartbeat thread: progress out, stop requests and mask-reuse

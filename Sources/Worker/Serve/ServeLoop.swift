@@ -115,14 +115,15 @@ package final class ServeLoop {
         do {
             let start = DispatchTime.now().uptimeNanoseconds
             let outcome = try fitness.evaluate(job.request, method: method, abortThresholds: job.abortThresholds,
-                                               screenPerplexity: job.screenPerplexity, progress: progress)
+                                               screenPerplexity: job.screenPerplexity, race: job.race,
+                                               progress: progress)
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             return .evaluated(JobResult(jobID: job.jobID, workerID: machine.workerID,
-                                        status: outcome.abortedAfter.map { .aborted(blocks: $0) } ?? .ok,
+                                        status: outcome.status,
                                         perplexity: outcome.perplexity, maskFingerprint: outcome.maskFingerprint,
                                         layerSparsity: outcome.layerSparsity,
                                         stageTimes: StageTime.withOverhead(outcome.stageTimes, wall: wall),
-                                        divergence: outcome.divergence))
+                                        divergence: outcome.divergence, windowLoss: outcome.windowLoss))
         } catch is FitnessCancelled {
             return .abandoned(jobID: job.jobID)
         } catch {

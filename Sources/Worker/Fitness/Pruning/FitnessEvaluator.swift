@@ -61,6 +61,8 @@ package struct PruningOutcome: Codable {
     package let stageSeconds: [String: Double]
     /// With OWL: each block's outlier ratio (percent) and the sparsity it was given.
     package var allocation: OWLAllocation? = nil
+    /// The loss (mean NLL per token) of each window evaluated, in order.
+    package var windowNLL: [Double] = []
 }
 
 /// Thrown by a fitness function that stopped because `FitnessProgress.shouldStop` became true.
@@ -136,12 +138,14 @@ package final class FitnessEvaluator {
         return Perplexity.result(head.windowNLL(hidden, tokens: tokens), seqlen: data.seqlen)
     }
 
-    /// `masks`: a pre-flight's exact masks (model order), used instead of recomputing them.
-    package func evaluate(_ request: PruningRequest, masks precomputed: Preflight? = nil,
+    /// `masks`: a pre-flight's exact masks (model order), used instead of recomputing them; its time is among the
+    /// stages unless `reportPreflight` is false (a raced evaluation's later stages reuse the same pre-flight).
+    package func evaluate(_ request: PruningRequest, masks precomputed: Preflight? = nil, reportPreflight: Bool = true,
                   progress: ((Int, Int) -> Void)? = nil) throws -> PruningOutcome {
         if let precomputed { precondition(precomputed.exact, "only exact pre-flight masks equal the evaluation's") }
         var clock = StageClock()
-        for (stage, seconds) in precomputed?.stageSeconds(metricAndMasks: "metric + masks (pre-flight)") ?? [:] {
+        let preflightSeconds = reportPreflight ? precomputed?.stageSeconds(metricAndMasks: "metric + masks (pre-flight)") : nil
+        for (stage, seconds) in preflightSeconds ?? [:] {
             clock.add(stage, seconds: seconds)
         }
         let config = model.config
@@ -228,7 +232,7 @@ package final class FitnessEvaluator {
         return PruningOutcome(perplexity: result.perplexity, meanNLL: result.meanNLL, windows: result.windows,
                               maskFingerprint: fingerprint.value, layerSparsity: layerSparsity,
                               overallSparsity: Double(pruned) / Double(total), stageSeconds: clock.seconds,
-                              allocation: allocation)
+                              allocation: allocation, windowNLL: result.windowNLL)
     }
 
     /// The pre-flight: every linear's metric and mask from the bundle's dense X, with no forward pass. Rejects
