@@ -14,7 +14,12 @@ the dense states' once-per-worker pass is included and coordinator idle time is 
 
     python3 Benchmarks/DepthAbort/compare_early_abort.py --bundle BUNDLE --out DIR \
         [--bin .build/release] [--seed 11] [--population 16] [--generations 6] [--workers 2] \
-        [--margin 1.5] [--warmup 16] [--x-mode sequential] [--sparsity 0.5]
+        [--margin 1.5] [--warmup 16] [--x-mode sequential] [--sparsity 0.5] [--config C] [--on-config C2]
+
+`--on-config FILE` adds settings to the on run only (over --config's): `{"race": {"z": 2}}` also races its promoted
+children's full evaluations against the population's 5th member (`RaceSettings`), which changes the fitness a
+stopped child records, so the comparison then measures what racing costs in the best metric and the top-5 set;
+the split gains the races and the mean full windows a stopped child saw.
 
 Two runs made earlier (or still running, or stopped: the journal is the truth) compare with `--off-run A --on-run B`;
 `--at-generation G` compares both as they stood when generation G (0: the initial population) was complete: each
@@ -139,6 +144,9 @@ def analyse(run):
         "abort_blocks": sum(r["abortedAfter"] for r in aborted),
         "blocks": max(profiles) if profiles else 0,
         "races": len(raced),
+        # Rebuilt reports only (`prunerzero-coordinator report`) count these for journals made before them.
+        "child_full": report.get("childFullEvaluations"),
+        "child_full_within": report.get("childFullWithinRank"),
         "race_windows": sum(r["racedAfter"] for r in raced),
         "race_seconds": sum(r.get("seconds") or 0 for r in raced) / len(raced) if raced else float("nan"),
         "cache": report["cacheHits"],
@@ -225,6 +233,13 @@ def main():
         r.get("races", 0), "%.1f" % (r["race_windows"] / r["races"]) if r.get("races") else "-"))
     row("mean s: raced-out full evaluation", lambda r: "%.2f" % r["race_seconds"] if r.get("races") else "-")
     row("full evaluations", lambda r: "%d" % r["full"])
+    row("children's full evaluations (no worse than member 5)", lambda r: "%s (%s)" % (
+        r.get("child_full"), r.get("child_full_within")))
+    # What no race that keeps the top 5 can stop: those children's full windows after their screen, in the off
+    # run's full evaluations (the on run's full evaluations reuse the screen: its mean is their cost).
+    row("floor: their full evaluations / child / off's full", lambda r: "%.3f" % (
+        r["child_full_within"] * runs["on"]["full_seconds"] / max(1, r["children"]) / unit)
+        if r.get("child_full_within") is not None else "-")
     ratio = runs["on"]["compute"] / runs["off"]["compute"]
     print("compute on/off: %.3f" % ratio)
     # By formula: the joined full values of a run with screen reuse differ from direct ones in the last digits.

@@ -106,12 +106,19 @@ import Shared
         // A raced-out child's estimate is above its rival's fitness beyond the margin: never among the top rank.
         let top = state.rankedPopulation().prefix(settings.rank)
         #expect(top.allSatisfy { state.individuals[$0].race == nil })
+        // A raced child is never one that placed within the rank on arrival; every child's full job is counted.
+        #expect(state.childFullEvaluations >= state.childFullWithinRank + state.races && state.childFullWithinRank > 0)
+        let children = state.individuals.filter { $0.generation > 0 && ($0.race != nil || $0.fullLoss != nil) }
+        #expect(state.childFullEvaluations >= children.count)
     }
 
     @Test func noRaceWithoutTheSettingOrWithSequentialX() throws {
         var off = SearchSimulation(config: Self.config(race: nil))
         #expect(Self.run(&off).allSatisfy { $0.race == nil })
         #expect(off.machine.state.races == 0)
+        // Without racing the report still says how many children's full jobs no race could have stopped.
+        #expect(off.machine.state.childFullEvaluations > 0)
+        #expect(off.machine.state.childFullWithinRank <= off.machine.state.childFullEvaluations)
         #expect(off.machine.state.individuals.contains { ($0.fullLoss?.count ?? 0) == Self.fullWindows },
                 "per-window losses are recorded whether or not races are run")
         // The configuration refuses it; a journal that has it anyway sends none.

@@ -55,6 +55,18 @@ package struct RaceRecord: Sendable, Hashable {
 }
 
 extension SearchState {
+    /// Whether a child's full value is no worse than the population's rank-th member as it arrives (rank 5 without
+    /// racing): such a child is one that any race keeping the top `rank` would have had to run to the end.
+    /// Counted in every search, so a run without racing says how much racing could save at most.
+    func isWithinTheRank(_ score: Score) -> Bool {
+        guard let value = score.value else { return false }
+        let rank = config.race?.rank ?? RaceSettings().rank
+        let top = rankedPopulation().prefix(rank)
+        // Fewer members than the rank: nothing to race against.
+        guard top.count == rank, let last = top.last, let bar = fullFitness(last) else { return true }
+        return equivalence.notWorse(value, than: bar)
+    }
+
     /// The race a promoted child's full job carries; nil when racing is off, the job runs every window anyway (no
     /// screen reuse), the masks are not known before the forward (sequential X: the worker's stages reuse them),
     /// the population has fewer than `rank` members, or none of its top `rank` has per-window losses.

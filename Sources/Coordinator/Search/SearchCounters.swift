@@ -10,6 +10,9 @@ struct SearchCounters: Sendable, Hashable {
     var depthAborts = 0, depthAbortBlocks = 0
     /// Full evaluations stopped by their race, and the full windows they saw in total.
     var races = 0, raceWindows = 0
+    /// Children's full evaluations, and those whose value placed them no worse than (or tied with) the
+    /// population's `RaceSettings.rank`-th member when it arrived: what no sound race could have stopped.
+    var childFullEvaluations = 0, childFullWithinRank = 0
     /// Workers' seconds per stage over every result (reference lines included): where the compute went.
     var stageSeconds: [String: Double] = [:]
 }

@@ -41,6 +41,11 @@ package struct SearchReport: Codable, Sendable {
     /// Full evaluations stopped by their race and the full windows they saw in total (absent: racing was off).
     package var races: Int?
     package var raceWindows: Int?
+    /// Children's full evaluations, and those no worse than the population's rank-th member on arrival (what no
+    /// race that keeps the top `rank` could stop).
+    package var childFullEvaluations: Int?
+    package var childFullWithinRank: Int?
+    package var raceRank: Int?
     package var individuals: Int
     package var wallSeconds: Double
     package var top: [Entry]
@@ -87,6 +92,8 @@ package struct SearchReport: Codable, Sendable {
             (depthAborts, depthAbortBlocks) = (state.depthAborts, state.depthAbortBlocks)
         }
         if config.race != nil || state.races > 0 { (races, raceWindows) = (state.races, state.raceWindows) }
+        (childFullEvaluations, childFullWithinRank) = (state.childFullEvaluations, state.childFullWithinRank)
+        raceRank = config.race?.rank ?? RaceSettings().rank
         individuals = state.individuals.count
         wallSeconds = now - state.startedAt
         func entry(_ id: Int, rank: Int) -> Entry {
@@ -150,6 +157,11 @@ package struct SearchReport: Codable, Sendable {
         if let races, let windows = raceWindows {
             let mean = races > 0 ? String(format: ", mean full windows seen %.1f", Double(windows) / Double(races)) : ""
             lines.append("- full evaluations stopped by their race: \(races)\(mean) (ranked by the race's estimate)")
+        }
+        if let all = childFullEvaluations, let within = childFullWithinRank, all > 0 {
+            let rank = raceRank ?? RaceSettings().rank
+            lines.append("- children's full evaluations: \(all), of which \(within) no worse than the population's "
+                         + "member \(rank) when they arrived (no race keeping the top \(rank) could stop those)")
         }
         lines += [
             String(format: "- wall time: %.0f s", wallSeconds),

@@ -57,6 +57,9 @@ extension SearchState {
     /// Full evaluations stopped by their race, and the full windows they saw in total.
     package var races: Int { counters.races }
     package var raceWindows: Int { counters.raceWindows }
+    /// Children's full evaluations, and those no worse than the population's rank-th member on arrival.
+    package var childFullEvaluations: Int { counters.childFullEvaluations }
+    package var childFullWithinRank: Int { counters.childFullWithinRank }
     /// Workers' seconds per stage over every result.
     package var stageSeconds: [String: Double] { counters.stageSeconds }
 }

@@ -156,6 +156,7 @@ package struct SearchState: Sendable {
             counters.fullEvaluations += 1
             counters.races += 1
             counters.raceWindows += windows
+            if individuals[job.individual].generation > 0 { counters.childFullEvaluations += 1 }
             lineage.individuals[job.individual].race = RaceRecord(windows: windows, estimate: estimate)
             rate(job.individual, .perplexity(estimate))
             return
@@ -196,6 +197,10 @@ package struct SearchState: Sendable {
             if let loss = e.windowLoss, score.value != nil {
                 let screen = screenPerplexity(for: id) != nil ? individuals[id].cheapLoss : []
                 lineage.individuals[id].fullLoss = screen.map { $0 + loss }
+            }
+            if individuals[id].generation > 0 {
+                counters.childFullEvaluations += 1
+                if isWithinTheRank(score) { counters.childFullWithinRank += 1 }
             }
             rate(id, score)
         }
