@@ -46,7 +46,8 @@ import Shared
     /// Two workers in a seeded order; every job seen (with the thresholds it carried) is returned.
     @discardableResult
     static func run(_ sim: inout SearchSimulation, honourAborts: Bool = true,
-                    stopWhen: (SearchState) -> Bool = { _ in false }, seed: UInt64 = 5) -> [Job] {
+                    stopWhen: (SearchState) -> Bool = { _ in false }, seed: UInt64 = 5,
+                    worker answer: ((Job, String) -> JobResult)? = nil) -> [Job] {
         var order = SeededRandom(seed: seed)
         var holding: [String: Job] = [:]
         var seen: [Job] = []
@@ -59,7 +60,7 @@ import Shared
             let worker = order.pick(workers)
             let reply: WireMessage?
             if let job = holding.removeValue(forKey: worker) {
-                reply = sim.send(.result(result(for: job, worker: worker, honourAborts: honourAborts)))
+                reply = sim.send(.result(answer?(job, worker) ?? result(for: job, worker: worker, honourAborts: honourAborts)))
             } else {
                 reply = sim.send(.jobRequest(JobRequest(workerID: worker)))
             }

@@ -57,24 +57,7 @@ import Shared
     @discardableResult
     static func run(_ sim: inout SearchSimulation, stopWhen: (SearchState) -> Bool = { _ in false },
                     seed: UInt64 = 5) -> [Job] {
-        var order = SeededRandom(seed: seed)
-        var holding: [String: Job] = [:]
-        var seen: [Job] = []
-        let workers = ["w1", "w2"]
-        for w in workers { _ = sim.hello(w) }
-        var steps = 0
-        while sim.machine.state.phase != .finished, steps < 100_000, !stopWhen(sim.machine.state) {
-            steps += 1
-            let worker = order.pick(workers)
-            let reply: WireMessage?
-            if let job = holding.removeValue(forKey: worker) {
-                reply = sim.send(.result(result(for: job, worker: worker)))
-            } else {
-                reply = sim.send(.jobRequest(JobRequest(workerID: worker)))
-            }
-            if case .job(let job) = reply { holding[worker] = job; seen.append(job) }
-        }
-        return seen
+        DepthAbortRuleTests.run(&sim, stopWhen: stopWhen, seed: seed, worker: result)
     }
 
     /// Only a promoted child's full job races (a metric's, with its screen reused); against the last of the top

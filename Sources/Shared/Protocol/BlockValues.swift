@@ -10,17 +10,33 @@ extension WireWriter {
 
 extension WireReader {
     mutating func blockValues(_ field: String) throws(ProtocolError) -> [Double] {
-        let n = try count("\(field)s", limit: WireLimits.layers)
+        try nonNegativeValues(field, plural: "\(field)s", limit: WireLimits.layers, finite: false)
+    }
+
+    /// A u32 count of at most `limit`, then that many doubles ≥ 0 (never NaN; infinite only unless `finite`).
+    mutating func nonNegativeValues(_ field: String, plural: String, limit: Int,
+                                    finite: Bool) throws(ProtocolError) -> [Double] {
+        let n = try count(plural, limit: limit)
         var values: [Double] = []
         values.reserveCapacity(n)
         for _ in 0..<n {
             let at = offset
-            let v = try f64(field, finite: false)
+            let v = try f64(field, finite: finite)
             guard v >= 0 else {  // also refuses NaN
                 throw ProtocolError(offset: at, .badValue(field: field, detail: "\(v) is not a number ≥ 0"))
             }
             values.append(v)
         }
         return values
+    }
+
+    /// A u32 that must lie in `range` (a count of blocks or windows).
+    mutating func count(_ field: String, in range: ClosedRange<Int>) throws(ProtocolError) -> Int {
+        let at = offset
+        let n = Int(try u32(field))
+        guard range.contains(n) else {
+            throw ProtocolError(offset: at, .badValue(field: field, detail: "\(n) is not in \(range.lowerBound)...\(range.upperBound)"))
+        }
+        return n
     }
 }

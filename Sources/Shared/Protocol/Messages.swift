@@ -246,20 +246,8 @@ package struct JobResult: Sendable, Hashable {
         switch try r.u8("status") {
         case 0: status = .ok
         case 1: status = .failed(reason: try r.string("failure reason", limit: WireLimits.reason))
-        case 2:
-            let blocksAt = r.offset
-            let blocks = Int(try r.u32("aborted blocks"))
-            guard blocks >= 1, blocks <= WireLimits.layers else {
-                throw ProtocolError(offset: blocksAt, .badValue(field: "aborted blocks", detail: "\(blocks) is not in 1...\(WireLimits.layers)"))
-            }
-            status = .aborted(blocks: blocks)
-        case 3:
-            let windowsAt = r.offset
-            let windows = Int(try r.u32("raced windows"))
-            guard windows >= 1, windows <= WireLimits.windows else {
-                throw ProtocolError(offset: windowsAt, .badValue(field: "raced windows", detail: "\(windows) is not in 1...\(WireLimits.windows)"))
-            }
-            status = .raced(windows: windows)
+        case 2: status = .aborted(blocks: try r.count("aborted blocks", in: 1...WireLimits.layers))
+        case 3: status = .raced(windows: try r.count("raced windows", in: 1...WireLimits.windows))
         case let v: throw ProtocolError(offset: at, .badValue(field: "status", detail: "unknown tag \(v)"))
         }
         let pAt = r.offset

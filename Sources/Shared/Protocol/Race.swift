@@ -74,17 +74,6 @@ extension WireWriter {
 
 extension WireReader {
     mutating func windowLosses(_ field: String) throws(ProtocolError) -> [Double] {
-        let n = try count("\(field)es", limit: WireLimits.windows)
-        var values: [Double] = []
-        values.reserveCapacity(n)
-        for _ in 0..<n {
-            let at = offset
-            let v = try f64(field)
-            guard v >= 0 else {
-                throw ProtocolError(offset: at, .badValue(field: field, detail: "\(v) is not a loss ≥ 0"))
-            }
-            values.append(v)
-        }
-        return values
+        try nonNegativeValues(field, plural: "\(field)es", limit: WireLimits.windows, finite: true)
     }
 }
