@@ -1,8 +1,11 @@
 /// Per-block values on the wire (depth-abort thresholds, divergences; since protocol version 3): a u32 count, at
 /// most `WireLimits.layers`, then that many doubles, each ≥ 0 and not NaN (+inf allowed: "no threshold here").
 extension WireWriter {
-    mutating func blockValues(_ values: [Double]) {
-        let kept = values.prefix(WireLimits.layers)
+    mutating func blockValues(_ blocks: [Double]) { values(blocks, limit: WireLimits.layers) }
+
+    /// A u32 count, then the first `limit` of `values` (what the reader's `nonNegativeValues` takes).
+    mutating func values(_ values: [Double], limit: Int) {
+        let kept = values.prefix(limit)
         count(kept.count)
         for v in kept { f64(v) }
     }

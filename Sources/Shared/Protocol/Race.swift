@@ -65,11 +65,7 @@ package struct Race: Sendable, Hashable {
 /// Per-window losses on the wire (since protocol version 7): a u32 count, at most `WireLimits.windows`, then that
 /// many doubles, each finite and ≥ 0 (a mean negative log-likelihood).
 extension WireWriter {
-    mutating func windowLosses(_ values: [Double]) {
-        let kept = values.prefix(WireLimits.windows)
-        count(kept.count)
-        for v in kept { f64(v) }
-    }
+    mutating func windowLosses(_ losses: [Double]) { values(losses, limit: WireLimits.windows) }
 }
 
 extension WireReader {
