@@ -43,64 +43,71 @@ struct RacedEvaluationTests {
         FitnessRequest(sparsity: .unstructured(ratio: 0.5), xMode: x, windows: windows, screenWindows: 1)
     }
 
-    @Test func aHopelessChildStopsAtTheFirstCheckpointAndASelfRaceNeverStops() throws {
+    /// The fixture bundle's fitness function, in a scratch directory removed afterwards.
+    static func withFixture(_ body: (BundleFitnessFunction) throws -> Void) throws {
         let url = BundleTests.scratch()
         defer { try? FileManager.default.removeItem(at: url) }
         _ = try BundleTests.writeBundle(to: url)
-        let fitness = try BundleFitnessFunction(directory: url)
-        let all = fitness.bundle.data.evaluationWindows
-        try #require(all >= 4, "the fixture bundle needs at least 4 fitness windows")
-        let cheap = try fitness.evaluate(Self.request(.cheap), method: Self.wanda, abortThresholds: [],
-                                         screenPerplexity: nil, progress: FitnessProgress())
-        let unraced = try fitness.evaluate(Self.request(.full), method: Self.wanda, abortThresholds: [],
-                                           screenPerplexity: cheap.perplexity, progress: FitnessProgress())
-        #expect(cheap.windowLoss.count == 1 && unraced.windowLoss.count == all - 1)
-        let own = cheap.windowLoss + unraced.windowLoss
+        try body(try BundleFitnessFunction(directory: url))
+    }
 
-        // Against itself: never worse, so every window runs, in three stages, and the losses are the one-pass ones
-        // bit for bit (a window's loss does not depend on its batch, `DeterminismCheck`).
-        let selfRace = Race(rivalLoss: own, screenLoss: cheap.windowLoss, checkpoints: [2, 3], z: 0, margin: 0)
-        let same = try fitness.evaluate(Self.request(.full), method: Self.wanda, abortThresholds: [],
-                                        screenPerplexity: cheap.perplexity, race: selfRace, progress: FitnessProgress())
-        #expect(same.racedAfter == nil && same.status == .ok)
-        #expect(same.windowLoss.map(\.bitPattern) == unraced.windowLoss.map(\.bitPattern))
-        #expect(abs(log(same.perplexity) - log(unraced.perplexity)) <= 1e-12)
-        #expect(same.maskFingerprint == unraced.maskFingerprint)
+    @Test func aHopelessChildStopsAtTheFirstCheckpointAndASelfRaceNeverStops() throws {
+        try Self.withFixture { fitness in
+            let all = fitness.bundle.data.evaluationWindows
+            try #require(all >= 4, "the fixture bundle needs at least 4 fitness windows")
+            let cheap = try fitness.evaluate(Self.request(.cheap), method: Self.wanda, abortThresholds: [],
+                                             screenPerplexity: nil, progress: FitnessProgress())
+            let unraced = try fitness.evaluate(Self.request(.full), method: Self.wanda, abortThresholds: [],
+                                               screenPerplexity: cheap.perplexity, progress: FitnessProgress())
+            #expect(cheap.windowLoss.count == 1 && unraced.windowLoss.count == all - 1)
+            let own = cheap.windowLoss + unraced.windowLoss
 
-        // Against a rival a nat better on every window: stopped after 2 windows, with the paired estimate.
-        let rival = own.map { max(0, $0 - 1) }
-        let race = Race(rivalLoss: rival, screenLoss: cheap.windowLoss, checkpoints: [2, 3], z: 3, margin: 0.02)
-        let stopped = try fitness.evaluate(Self.request(.full), method: Self.wanda, abortThresholds: [],
-                                           screenPerplexity: cheap.perplexity, race: race, progress: FitnessProgress())
-        #expect(stopped.racedAfter == 2 && stopped.status == .raced(windows: 2))
-        #expect(stopped.windowLoss.map(\.bitPattern) == Array(unraced.windowLoss.prefix(1)).map(\.bitPattern))
-        let seen = cheap.windowLoss + stopped.windowLoss
-        let d = zip(seen, rival).map { $0 - $1 }.reduce(0, +) / 2
-        let expected = exp(rival.reduce(0, +) / Double(all) + d)
-        #expect(abs(log(stopped.perplexity) - log(expected)) <= 1e-12, "\(stopped.perplexity) vs \(expected)")
-        #expect(stopped.maskFingerprint == unraced.maskFingerprint)
-        // It ran one stage of one window instead of all the rest: less evaluation time than the unraced job.
-        let time = { (o: FitnessOutcome) in o.stageTimes.first { $0.name == "evaluation" }?.seconds ?? 0 }
-        #expect(time(stopped) < time(unraced), "\(time(stopped)) vs \(time(unraced))")
+            // Against itself: never worse, so every window runs, in three stages, and the losses are the one-pass ones
+            // bit for bit (a window's loss does not depend on its batch, `DeterminismCheck`).
+            let selfRace = Race(rivalLoss: own, screenLoss: cheap.windowLoss, checkpoints: [2, 3], z: 0, margin: 0)
+            let same = try fitness.evaluate(Self.request(.full), method: Self.wanda, abortThresholds: [],
+                                            screenPerplexity: cheap.perplexity, race: selfRace,
+                                            progress: FitnessProgress())
+            #expect(same.racedAfter == nil && same.status == .ok)
+            #expect(same.windowLoss.map(\.bitPattern) == unraced.windowLoss.map(\.bitPattern))
+            #expect(abs(log(same.perplexity) - log(unraced.perplexity)) <= 1e-12)
+            #expect(same.maskFingerprint == unraced.maskFingerprint)
+
+            // Against a rival a nat better on every window: stopped after 2 windows, with the paired estimate.
+            let rival = own.map { max(0, $0 - 1) }
+            let race = Race(rivalLoss: rival, screenLoss: cheap.windowLoss, checkpoints: [2, 3], z: 3, margin: 0.02)
+            let stopped = try fitness.evaluate(Self.request(.full), method: Self.wanda, abortThresholds: [],
+                                               screenPerplexity: cheap.perplexity, race: race,
+                                               progress: FitnessProgress())
+            #expect(stopped.racedAfter == 2 && stopped.status == .raced(windows: 2))
+            #expect(stopped.windowLoss.map(\.bitPattern) == Array(unraced.windowLoss.prefix(1)).map(\.bitPattern))
+            let seen = cheap.windowLoss + stopped.windowLoss
+            let d = zip(seen, rival).map { $0 - $1 }.reduce(0, +) / 2
+            let expected = exp(rival.reduce(0, +) / Double(all) + d)
+            #expect(abs(log(stopped.perplexity) - log(expected)) <= 1e-12, "\(stopped.perplexity) vs \(expected)")
+            #expect(stopped.maskFingerprint == unraced.maskFingerprint)
+            // It ran one stage of one window instead of all the rest: less evaluation time than the unraced job.
+            let time = { (o: FitnessOutcome) in o.stageTimes.first { $0.name == "evaluation" }?.seconds ?? 0 }
+            #expect(time(stopped) < time(unraced), "\(time(stopped)) vs \(time(unraced))")
+        }
     }
 
     @Test func aRaceTheJobCannotRunFailsIt() throws {
-        let url = BundleTests.scratch()
-        defer { try? FileManager.default.removeItem(at: url) }
-        _ = try BundleTests.writeBundle(to: url)
-        let fitness = try BundleFitnessFunction(directory: url)
-        let all = fitness.bundle.data.evaluationWindows
-        let good = Race(rivalLoss: Array(repeating: 3, count: all), screenLoss: [3], checkpoints: [2], z: 2, margin: 0)
-        func run(_ race: Race, x: XMode = .static, screen: Double? = 20) throws {
-            _ = try fitness.evaluate(Self.request(.full, x: x), method: Self.wanda, abortThresholds: [],
-                                     screenPerplexity: screen, race: race, progress: FitnessProgress())
+        try Self.withFixture { fitness in
+            let all = fitness.bundle.data.evaluationWindows
+            let good = Race(rivalLoss: Array(repeating: 3, count: all), screenLoss: [3], checkpoints: [2],
+                            z: 2, margin: 0)
+            func run(_ race: Race, x: XMode = .static, screen: Double? = 20) throws {
+                _ = try fitness.evaluate(Self.request(.full, x: x), method: Self.wanda, abortThresholds: [],
+                                         screenPerplexity: screen, race: race, progress: FitnessProgress())
+            }
+            #expect(throws: RaceRefusal.masksNotExact) { try run(good, x: .sequential) }
+            #expect(throws: RaceRefusal.noScreen) { try run(good, screen: nil) }
+            var short = good; short.rivalLoss.removeLast()
+            let error = try #require(throws: RaceRefusal.self) { try run(short) }
+            #expect("\(error)".contains("\(all) fitness windows"), "\(error)")
+            var wide = good; wide.screenLoss = [3, 3]
+            #expect(throws: RaceRefusal.self) { try run(wide) }
         }
-        #expect(throws: RaceRefusal.masksNotExact) { try run(good, x: .sequential) }
-        #expect(throws: RaceRefusal.noScreen) { try run(good, screen: nil) }
-        var short = good; short.rivalLoss.removeLast()
-        let error = try #require(throws: RaceRefusal.self) { try run(short) }
-        #expect("\(error)".contains("\(all) fitness windows"), "\(error)")
-        var wide = good; wide.screenLoss = [3, 3]
-        #expect(throws: RaceRefusal.self) { try run(wide) }
     }
 }

@@ -60,7 +60,7 @@ extension SearchState {
     /// Counted in every search, so a run without racing says how much racing could save at most.
     func isWithinTheRank(_ score: Score) -> Bool {
         guard let value = score.value else { return false }
-        let rank = config.race?.rank ?? RaceSettings().rank
+        let rank = config.raceRank
         let top = rankedPopulation().prefix(rank)
         // Fewer members than the rank: nothing to race against.
         guard top.count == rank, let last = top.last, let bar = fullFitness(last) else { return true }
@@ -77,9 +77,9 @@ extension SearchState {
         guard top.count == settings.rank else { return nil }
         // The lowest-ranked of the top `rank` that can be raced against: a better rival stops fewer children
         // but keeps the guarantee (a stopped child is still outside the top `rank`).
-        guard let rival = top.reversed().first(where: {
-            (individuals[original($0)].fullLoss?.count ?? 0) > screenLoss.count && individuals[original($0)].race == nil
-        }), let rivalLoss = individuals[original(rival)].fullLoss else { return nil }
+        let rivals = top.reversed().map { individuals[original($0)] }
+        guard let rivalLoss = rivals.first(where: { $0.race == nil && ($0.fullLoss?.count ?? 0) > screenLoss.count })?
+            .fullLoss else { return nil }
         let checkpoints = settings.checkpoints.filter { $0 > screenLoss.count && $0 < rivalLoss.count }
         guard !checkpoints.isEmpty else { return nil }
         return Race(rivalLoss: rivalLoss, screenLoss: screenLoss, checkpoints: checkpoints, z: settings.z,

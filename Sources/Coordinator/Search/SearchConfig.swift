@@ -72,6 +72,8 @@ package struct SearchConfig: Sendable, Hashable, Codable {
     /// Racing promoted children against the population's `rank`-th member (`RaceSettings`); nil: off (every
     /// promoted child runs every full window).
     package var race: RaceSettings? = nil
+    /// The rank races are run against, and which the report's within-rank count uses without racing.
+    package var raceRank: Int { race?.rank ?? RaceSettings().rank }
     /// The bundle identity every worker must report.
     package var bundleIdentity: String = ""
     package var evolution: EvolutionSettings = EvolutionSettings()

@@ -197,13 +197,13 @@ package struct SearchMachine: Sendable {
     private func wireJob(_ job: JobRecord) -> Job {
         let request = job.method == .metric ? state.config.request(job.windows)
             : state.config.referenceRequest(job.method, job.windows)
+        let metricFull = job.windows == .full && job.method == .metric
         return Job(jobID: job.id, metricText: job.metricText, request: request,
                    leaseSeconds: UInt32(state.config.leaseSeconds),
                    abortThresholds: job.windows == .cheap && job.method == .metric
                        ? state.abortThresholds(for: job.individual) : [],
-                   screenPerplexity: job.windows == .full && job.method == .metric
-                       ? state.screenPerplexity(for: job.individual) : nil,
-                   race: job.windows == .full && job.method == .metric ? state.race(for: job.individual) : nil)
+                   screenPerplexity: metricFull ? state.screenPerplexity(for: job.individual) : nil,
+                   race: metricFull ? state.race(for: job.individual) : nil)
     }
 
     func canDispatchEvolution(now: Double) -> Bool {

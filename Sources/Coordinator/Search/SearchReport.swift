@@ -93,7 +93,7 @@ package struct SearchReport: Codable, Sendable {
         }
         if config.race != nil || state.races > 0 { (races, raceWindows) = (state.races, state.raceWindows) }
         (childFullEvaluations, childFullWithinRank) = (state.childFullEvaluations, state.childFullWithinRank)
-        raceRank = config.race?.rank ?? RaceSettings().rank
+        raceRank = config.raceRank
         individuals = state.individuals.count
         wallSeconds = now - state.startedAt
         func entry(_ id: Int, rank: Int) -> Entry {

@@ -65,7 +65,7 @@ final class BundleFitnessFunction: FitnessFunction {
         let screened = try screenedEvaluation(screenPerplexity, request: request, screenWindows: screenWindows,
                                               isMetric: method != .sparsegpt)
         if let screened { pruning.skippedWindows = screened.screenWindows }
-        if let race { try checkRace(race, screened: screened, screenWindows: screenWindows) }
+        let racing = try race.map { try checkedRace($0, screened: screened, pruning: pruning) }
         // Stop between blocks when the lease is lost, or when the coordinator already knows these masks' fitness.
         evaluator.shouldStop = { progress.shouldStop || progress.knownPerplexity != nil }
         defer { evaluator.shouldStop = nil }
@@ -89,9 +89,9 @@ final class BundleFitnessFunction: FitnessFunction {
         evaluator.afterBlock = depth.map { monitor in { try monitor.observe(layer: $0, $1) } }
         defer { evaluator.afterBlock = nil }
         do {
-            if let race, let screened {
-                guard let preflight, preflight.exact else { throw RaceRefusal.masksNotExact }
-                return try racedEvaluation(race, screened: screened, pruning: pruning, preflight: preflight)
+            if let racing, let preflight {
+                return try racedEvaluation(racing.race, screened: racing.screened, pruning: pruning,
+                                           preflight: preflight)
             }
             let outcome = try evaluator.evaluate(pruning, masks: preflight?.exact == true ? preflight : nil)
             let layers = outcome.sparsityInModelOrder(layers: bundle.model.config.layers)
@@ -139,15 +139,19 @@ extension BundleFitnessFunction {
 }
 
 extension BundleFitnessFunction {
-    /// A race's window counts must be this bundle's (a coordinator on another bundle, or a hostile message).
-    func checkRace(_ race: Race, screened: ScreenedFullEvaluation?, screenWindows: Int) throws {
+    /// A race this job can run, checked before any work: it continues a reused screen, its stages can reuse the
+    /// pre-flight's masks, and its window counts are this bundle's (not a coordinator's on another bundle, nor a
+    /// hostile message's).
+    func checkedRace(_ race: Race, screened: ScreenedFullEvaluation?,
+                     pruning: PruningRequest) throws -> (race: Race, screened: ScreenedFullEvaluation) {
         guard let screened else { throw RaceRefusal.noScreen }
+        guard pruning.masksKnownBeforeForward else { throw RaceRefusal.masksNotExact }
         let full = bundle.data.evaluationWindows
-        guard race.rivalLoss.count == full, race.screenLoss.count == screened.screenWindows,
-              screened.screenWindows == screenWindows else {
+        guard race.rivalLoss.count == full, race.screenLoss.count == screened.screenWindows else {
             throw RaceRefusal.windowCounts(rival: race.rivalLoss.count, screen: race.screenLoss.count,
-                                           full: full, screenWindows: screenWindows)
+                                           full: full, screenWindows: screened.screenWindows)
         }
+        return (race, screened)
     }
 
     /// The windows after the screen in stages ending at the race's checkpoints, then the rest; after each
@@ -161,32 +165,32 @@ extension BundleFitnessFunction {
         var request = pruning
         var losses: [Double] = []
         var seconds: [String: Double] = [:]
-        var last: PruningOutcome?
         var start = screened.screenWindows
+        // Every stage prunes with the same masks: the fingerprint and sparsities are any stage's.
+        func outcome(_ stage: PruningOutcome, perplexity: Double, racedAfter: Int?) -> FitnessOutcome {
+            FitnessOutcome(perplexity: perplexity, maskFingerprint: stage.maskFingerprint,
+                           layerSparsity: stage.sparsityInModelOrder(layers: bundle.model.config.layers),
+                           stageTimes: stageTimes(seconds, preflight: preflight),
+                           windowLoss: losses, racedAfter: racedAfter)
+        }
         for end in race.checkpoints + [full] {
             request.skippedWindows = start
             request.evaluationWindows = end
             // The pre-flight's time is reported once, with the first stage.
-            let stage = try evaluator.evaluate(request, masks: preflight, reportPreflight: last == nil)
+            let stage = try evaluator.evaluate(request, masks: preflight, reportPreflight: losses.isEmpty)
             seconds.merge(stage.stageSeconds, uniquingKeysWith: +)
             losses += stage.windowNLL
-            last = stage
             start = end
-            guard end < full else { break }
+            if end == full {
+                let mean = losses.reduce(0, +) / Double(losses.count)
+                return outcome(stage, perplexity: screened.perplexity(restMeanNLL: mean, restWindows: losses.count),
+                               racedAfter: nil)
+            }
             if case .stop(let estimate) = PairedRace.verdict(child: race.screenLoss + losses, race: race) {
-                return FitnessOutcome(perplexity: estimate, maskFingerprint: stage.maskFingerprint,
-                                      layerSparsity: stage.sparsityInModelOrder(layers: bundle.model.config.layers),
-                                      stageTimes: stageTimes(seconds, preflight: preflight),
-                                      windowLoss: losses, racedAfter: end)
+                return outcome(stage, perplexity: estimate, racedAfter: end)
             }
         }
-        let outcome = last!
-        let mean = losses.reduce(0, +) / Double(losses.count)
-        return FitnessOutcome(
-            perplexity: screened.perplexity(restMeanNLL: mean, restWindows: losses.count),
-            maskFingerprint: outcome.maskFingerprint,
-            layerSparsity: outcome.sparsityInModelOrder(layers: bundle.model.config.layers),
-            stageTimes: stageTimes(seconds, preflight: preflight), windowLoss: losses)
+        preconditionFailure("the last stage ends at the full windows")  // `Race`'s decoder keeps checkpoints below it
     }
 }
 

@@ -28,6 +28,10 @@ package struct PruningRequest {
     /// rows under N:M (whose groups of M lie in a row; `layer` is refused there).
     package var group: ComparisonGroup? = nil
 
+    /// Whether the masks cannot depend on pruned activations (the method reads no X, or X is static): then a
+    /// pre-flight's masks are the evaluation's (`Preflight.exact`), and a raced evaluation's stages reuse them.
+    package var masksKnownBeforeForward: Bool { !method.readsX || activationMode == .static }
+
     package var comparisonGroup: ComparisonGroup {
         if let group { return group }
         if case .unstructured = pattern { return method.defaultGroup }
@@ -265,7 +269,7 @@ package final class FitnessEvaluator {
                 masks.append(mask)
             }
         }
-        return Preflight(fingerprint: fingerprint.value, exact: !request.method.readsX || request.activationMode == .static,
+        return Preflight(fingerprint: fingerprint.value, exact: request.masksKnownBeforeForward,
                          masks: masks, seconds: clock.seconds.values.reduce(0, +),
                          readSeconds: reading.seconds)
     }
